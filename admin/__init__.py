@@ -1,0 +1,1 @@
+"""The administrator console and admin API (not built yet; see docs/architecture.md)."""

@@ -1,0 +1,92 @@
+"""Verifying the gateway's ID tokens and RFC 9068 access tokens with PyJWT against its JWKS."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+from jwt import PyJWK
+
+ALLOWED_ALGORITHMS = ("RS256", "ES256")
+
+
+class TokenRejected(Exception):
+    """The token did not pass a check; the message says which."""
+
+
+def _key_for(token: str, jwks: Mapping[str, Any]) -> PyJWK:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise TokenRejected(f"malformed token: {error}") from error
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise TokenRejected(f"algorithm {header.get('alg')!r} not allowed")
+    for key in jwks.get("keys", []):
+        if key.get("kid") == header.get("kid"):
+            if key.get("alg") != header["alg"]:
+                raise TokenRejected("token algorithm does not match its key")
+            return PyJWK(dict(key))
+    raise TokenRejected("no key in the JWKS matches the token's kid")
+
+
+def verify_id_token(
+    token: str,
+    *,
+    jwks: Mapping[str, Any],
+    issuer: str,
+    client_id: str,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    leeway: int = 30,
+) -> dict[str, Any]:
+    """OIDC Core 3.1.3.7 checks: signature, iss, aud, exp, iat, nonce and at_hash."""
+    key = _key_for(token, jwks)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, key, algorithms=[key.algorithm_name], audience=client_id, issuer=issuer,
+            leeway=leeway, options={"require": ["iss", "sub", "aud", "exp", "iat"]},
+        )
+    except jwt.PyJWTError as error:
+        raise TokenRejected(str(error)) from error
+    if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != (
+            client_id):
+        raise TokenRejected("azp does not name this client")
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise TokenRejected("nonce does not match")
+    if access_token is not None and "at_hash" in claims:
+        if claims["at_hash"] != left_half_hash(access_token, key.algorithm_name):
+            raise TokenRejected("at_hash does not match the access token")
+    return claims
+
+
+def verify_access_token(
+    token: str, *, jwks: Mapping[str, Any], issuer: str, audience: str, leeway: int = 30
+) -> dict[str, Any]:
+    """RFC 9068 section 4: typ at+jwt, signature, iss, aud, exp."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise TokenRejected(f"malformed token: {error}") from error
+    if str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+        raise TokenRejected("not an access token (typ)")
+    key = _key_for(token, jwks)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, key, algorithms=[key.algorithm_name], audience=audience, issuer=issuer,
+            leeway=leeway,
+            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]},
+        )
+    except jwt.PyJWTError as error:
+        raise TokenRejected(str(error)) from error
+    return claims
+
+
+def left_half_hash(value: str, alg: str) -> str:
+    """at_hash / c_hash (OIDC Core 3.1.3.6) for the SHA-256 algorithms we allow."""
+    if alg not in ALLOWED_ALGORITHMS:
+        raise TokenRejected(f"algorithm {alg!r} not allowed")
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")

@@ -1,0 +1,86 @@
+"""The consent page: names the agency, lists the data in plain words, Allow or Deny."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from idp.accounts import get_active_account
+from idp.oauth.authorize import (
+    client_of_interaction,
+    deny_authorization,
+    requested_scopes_of_interaction,
+    resume_authorization,
+)
+from idp.protocol.claims import SCOPE_DESCRIPTIONS
+from idp.sessions import find_browser_session, find_interaction
+from idp.web.http import BodyTooLarge, NotAForm, read_form
+from idp.web.outcomes import browser_state, expired_page, render_outcome
+from idp.web.state import operation, web_state
+
+router = APIRouter()
+
+
+@router.get("/consent", include_in_schema=False)
+def consent_page(request: Request) -> Response:
+    state = web_state(request)
+    browser = browser_state(request)
+    with operation(request) as ctx:
+        interaction = find_interaction(
+            ctx.session, request.query_params.get("interaction"), browser_binding=browser.binding,
+            now=ctx.now)
+        client = client_of_interaction(ctx, interaction) if interaction else None
+        if interaction is None or client is None:
+            return expired_page(request)
+        scopes = requested_scopes_of_interaction(interaction, client)
+        return state.pages.render(
+            "consent/consent.html", interaction=interaction.handle,
+            csrf_token=interaction.csrf_token, client_name=client.name,
+            data_items=[SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS],
+        )
+
+
+@router.post("/consent", include_in_schema=False)
+async def consent_decision(request: Request) -> Response:
+    try:
+        form = dict(await read_form(request))
+    except (NotAForm, BodyTooLarge):
+        return expired_page(request)
+    browser = browser_state(request)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            interaction = find_interaction(
+                ctx.session, form.get("interaction"), browser_binding=browser.binding,
+                now=ctx.now)
+            if interaction is None or not hmac.compare_digest(
+                    form.get("csrf_token", ""), interaction.csrf_token):
+                return expired_page(request)
+            client = client_of_interaction(ctx, interaction)
+            session = find_browser_session(
+                ctx.session, browser.session_secret, now=ctx.now,
+                idle_lifetime=ctx.settings.session_idle_lifetime)
+            account = get_active_account(ctx.session, session.account_id) if session else None
+            if client is None or account is None:
+                return expired_page(request)
+            if form.get("decision") != "allow":
+                outcome = deny_authorization(ctx, interaction)
+                ctx.record("consent.denied", actor_type="account", actor_id=account.subject,
+                           subject=account.subject, client_id=client.client_id,
+                           outcome="success")
+            else:
+                # The scopes come from the stored request, never from the form (CON-04).
+                scopes = requested_scopes_of_interaction(interaction, client)
+                ctx.provider.consent.record_consent(
+                    ctx.session, account_id=account.id, client_id=client.client_id,
+                    scopes=scopes, now=ctx.now)
+                ctx.record("consent.given", actor_type="account", actor_id=account.subject,
+                           subject=account.subject, client_id=client.client_id,
+                           outcome="success", detail={"scopes": scopes})
+                outcome = resume_authorization(ctx, interaction, browser, consented_here=True)
+        return render_outcome(request, outcome, browser, redirect_status=303)
+
+    return await run_in_threadpool(work)

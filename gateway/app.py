@@ -1,0 +1,93 @@
+"""Builds the FastAPI application: the one place that wires idp, consent and admin together."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from consent.access_log import DatabaseAccessLog
+from consent.records import DatabaseConsentRecords
+from consent.web import router as consent_router
+from idp.database import Database, create_database_engine
+from idp.oauth.context import Provider
+from idp.oauth.server import allow_loopback_http
+from idp.protocol.discovery import provider_metadata
+from idp.settings import IdpSettings
+from idp.sign_in import PasswordCheckSlots
+from idp.signing_keys import Keyring
+from idp.web.interaction_routes import router as interaction_router
+from idp.web.pages import PageRenderer
+from idp.web.protocol_routes import router as protocol_router
+from idp.web.security_headers import SecurityHeaders
+from idp.web.state import WebState, request_id
+
+log = logging.getLogger("gateway")
+
+
+def build_keyring(settings: IdpSettings) -> Keyring:
+    return Keyring(settings.keys_dir, retention=settings.longest_token_lifetime)
+
+
+def build_app(settings: IdpSettings | None = None) -> FastAPI:
+    settings = settings or IdpSettings()
+    allow_loopback_http(settings)
+    database = Database(create_database_engine(settings.database_url))
+    provider = Provider(
+        settings=settings,
+        keyring=build_keyring(settings),
+        access_log=DatabaseAccessLog(),
+        consent=DatabaseConsentRecords(),
+        clock=lambda: datetime.now(UTC),
+    )
+    app = FastAPI(
+        title="Citizen identity gateway",
+        docs_url="/docs" if settings.enable_api_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.enable_api_docs else None,
+    )
+    app.state.web = WebState(
+        database=database,
+        provider=provider,
+        pages=PageRenderer(["idp.web", "consent"]),
+        password_slots=PasswordCheckSlots(settings.password_hash_workers),
+        discovery_document=json.dumps(provider_metadata(settings.issuer)).encode(),
+    )
+    app.include_router(protocol_router)
+    app.include_router(interaction_router)
+    app.include_router(consent_router)
+    app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
+    _install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, https=settings.is_https)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            return JSONResponse({"error": "invalid_request",
+                                 "error_description": "Method not allowed."}, 405, headers)
+        return JSONResponse({"error": "not_found"} if error.status_code == 404 else
+                            {"error": "invalid_request"}, error.status_code, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        return JSONResponse({"error": "invalid_request"}, 400)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> Response:
+        correlation = request_id(request)
+        log.exception("unexpected error, request %s", correlation)
+        return JSONResponse(
+            {"error": "server_error",
+             "error_description": f"Something went wrong. Reference {correlation}."},
+            500, {"Cache-Control": "no-store"})

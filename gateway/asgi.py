@@ -1,0 +1,13 @@
+"""The ASGI entry point uvicorn workers import: settings come from the environment."""
+
+import os
+
+from agency.demo_app import build_demo_router
+from gateway.app import build_app
+
+app = build_app()
+if demo_client_id := os.environ.get("GATEWAY_DEMO_CLIENT_ID"):
+    # `idp serve --demo` registered the demo agency app and passes its client_id down here.
+    app.include_router(
+        build_demo_router(issuer=app.state.web.provider.settings.issuer, client_id=demo_client_id)
+    )

@@ -1,0 +1,285 @@
+"""The `idp` command: serve, db upgrade, clients, users, keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from gateway.schema import upgrade_database
+from idp.accounts import InvalidAccountData, create_account, list_accounts
+from idp.clients import GRANT_TYPES, InvalidClientData, list_clients, register_client
+from idp.database import Database, create_database_engine
+from idp.settings import IdpSettings
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _database(settings: IdpSettings) -> Database:
+    return Database(create_database_engine(settings.database_url))
+
+
+def _is_embedded(settings: IdpSettings) -> bool:
+    return settings.database_url.startswith("sqlite")
+
+
+def prepare_embedded(settings: IdpSettings) -> None:
+    """On the embedded default every command works in a fresh folder: migrate and make keys."""
+    if _is_embedded(settings):
+        upgrade_database(settings.database_url)
+
+
+def _print(data: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+    elif isinstance(data, list):
+        for item in data:
+            print("  ".join(f"{k}={v}" for k, v in item.items()))
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+
+
+def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import build_keyring
+
+    if _is_embedded(settings):
+        upgrade_database(settings.database_url)
+        build_keyring(settings).ensure_initial_keys()
+    elif not build_keyring(settings).statuses():
+        print("no signing keys: run `idp keys rotate` first", file=sys.stderr)
+        return 2
+    if args.demo:
+        from gateway.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
+
+        os.environ["GATEWAY_DEMO_CLIENT_ID"] = seed_demo(settings)
+        print(f"Demo agency app: {settings.issuer}/demo-agency/", flush=True)
+        print(f"Demo citizen:    username {DEMO_USERNAME}, password {DEMO_PASSWORD}", flush=True)
+    print(f"Gateway listening at {settings.issuer}", flush=True)
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_db_upgrade(settings: IdpSettings, args: argparse.Namespace) -> int:
+    upgrade_database(settings.database_url)
+    print("database is at the latest revision")
+    return 0
+
+
+def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "client_id": client.client_id,
+        "name": client.name,
+        "public": client.is_public,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "grant_types": client.grant_types,
+        "scopes": client.scopes,
+        "require_pkce": client.require_pkce,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+    }
+    if secret:
+        data["client_secret"] = secret
+    return data
+
+
+def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
+    prepare_embedded(settings)
+    try:
+        with _database(settings).unit_of_work() as session:
+            registered = register_client(
+                session,
+                name=args.name,
+                redirect_uris=args.redirect_uri or [],
+                public=args.public,
+                grant_types=args.grant_type,
+                scopes=args.scope,
+                post_logout_redirect_uris=args.post_logout_redirect_uri,
+                require_pkce=args.require_pkce,
+                id_token_signed_response_alg=args.id_token_alg,
+                now=_now(),
+            )
+            summary = client_summary(registered.client, registered.client_secret)
+    except InvalidClientData as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _print(summary, args.json)
+    return 0
+
+
+def cmd_clients_list(settings: IdpSettings, args: argparse.Namespace) -> int:
+    prepare_embedded(settings)
+    with _database(settings).unit_of_work() as session:
+        rows = [client_summary(c) for c in list_clients(session)]
+    _print(rows, args.json)
+    return 0
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
+    prepare_embedded(settings)
+    password = _read_password() if args.password_stdin else None
+    try:
+        birthdate = date.fromisoformat(args.birthdate) if args.birthdate else None
+    except ValueError:
+        print("error: --birthdate must be YYYY-MM-DD", file=sys.stderr)
+        return 2
+    try:
+        with _database(settings).unit_of_work() as session:
+            account = create_account(
+                session, username=args.username, password=password, given_name=args.given_name,
+                family_name=args.family_name, email=args.email, birthdate=birthdate,
+                national_id=args.national_id, now=_now())
+            summary = {"username": account.username, "subject": account.subject}
+    except InvalidAccountData as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _print(summary, args.json)
+    return 0
+
+
+def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
+    prepare_embedded(settings)
+    with _database(settings).unit_of_work() as session:
+        rows = [{"username": a.username, "subject": a.subject,
+                 "disabled": a.disabled_at is not None} for a in list_accounts(session)]
+    _print(rows, args.json)
+    return 0
+
+
+def _key_rows(settings: IdpSettings) -> list[dict[str, Any]]:
+    from gateway.app import build_keyring
+
+    return [
+        {"kid": s.record.kid, "alg": s.record.alg, "state": s.state,
+         "activates_at": s.record.activates_at.isoformat(),
+         "unpublish_at": s.unpublish_at.isoformat() if s.unpublish_at else None}
+        for s in build_keyring(settings).statuses()
+    ]
+
+
+def cmd_keys_list(settings: IdpSettings, args: argparse.Namespace) -> int:
+    from gateway.app import build_keyring
+
+    build_keyring(settings).ensure_initial_keys()
+    _print(_key_rows(settings), args.json)
+    return 0
+
+
+def cmd_keys_rotate(settings: IdpSettings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from gateway.app import build_keyring
+
+    keyring = build_keyring(settings)
+    created = keyring.ensure_initial_keys()
+    if not created:
+        lead = timedelta(0) if args.immediately else settings.key_publish_lead
+        keyring.rotate(publish_lead=lead)
+    _print(_key_rows(settings), args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idp", description="Citizen identity gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the provider")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true",
+                       help="also register the demo agency app and demo citizen")
+    serve.set_defaults(handler=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=cmd_db_upgrade)
+
+    clients = sub.add_parser("clients", help="agency applications").add_subparsers(
+        dest="clients", required=True)
+    add = clients.add_parser("add", help="register an agency application")
+    add.add_argument("--name", required=True)
+    add.add_argument("--redirect-uri", action="append")
+    add.add_argument("--public", action="store_true", help="no secret; PKCE required")
+    add.add_argument("--grant-type", action="append", choices=GRANT_TYPES)
+    add.add_argument("--scope", action="append")
+    add.add_argument("--post-logout-redirect-uri", action="append")
+    add.add_argument("--require-pkce", action="store_true",
+                     help="require PKCE from this confidential client too")
+    add.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_clients_add)
+    listing = clients.add_parser("list", help="list agency applications")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_clients_list)
+
+    users = sub.add_parser("users", help="citizen accounts").add_subparsers(
+        dest="users", required=True)
+    uadd = users.add_parser("add", help="create a citizen account")
+    uadd.add_argument("--username", required=True)
+    uadd.add_argument("--password-stdin", action="store_true",
+                      help="read the password from standard input (never from arguments)")
+    uadd.add_argument("--given-name")
+    uadd.add_argument("--family-name")
+    uadd.add_argument("--email")
+    uadd.add_argument("--birthdate")
+    uadd.add_argument("--national-id")
+    uadd.add_argument("--json", action="store_true")
+    uadd.set_defaults(handler=cmd_users_add)
+    ulist = users.add_parser("list", help="list citizen accounts")
+    ulist.add_argument("--json", action="store_true")
+    ulist.set_defaults(handler=cmd_users_list)
+
+    keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys", required=True)
+    klist = keys.add_parser("list", help="show keys and their state")
+    klist.add_argument("--json", action="store_true")
+    klist.set_defaults(handler=cmd_keys_list)
+    rotate = keys.add_parser("rotate", help="add new keys, published before they sign")
+    rotate.add_argument("--immediately", action="store_true",
+                        help="emergency rollover: sign with the new keys at once")
+    rotate.add_argument("--json", action="store_true")
+    rotate.set_defaults(handler=cmd_keys_rotate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve" and "IDP_ISSUER" not in os.environ:
+        # Development default: the issuer follows the chosen port (workers inherit it).
+        os.environ["IDP_ISSUER"] = f"http://localhost:{args.port}"
+    try:
+        settings = IdpSettings()
+    except ValidationError as error:
+        for problem in error.errors():
+            print(f"configuration error: {problem['msg']}", file=sys.stderr)
+        return 2
+    result: int = args.handler(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

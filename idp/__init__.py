@@ -1,0 +1,1 @@
+"""The core OpenID Provider: accounts, clients, authentication, browser sessions, keys, OAuth/OIDC."""

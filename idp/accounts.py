@@ -1,0 +1,123 @@
+"""Citizen accounts: creation, lookup and password sign-in."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from idp import passwords
+from idp.models import Account
+from idp.opaque_values import new_opaque_value
+from idp.protocol.claims import Person
+
+MIN_PASSWORD_LENGTH = 15  # single-factor use (NIST 800-63B, ASVS 6.2.1 project minimum)
+
+
+class InvalidAccountData(ValueError):
+    """The account cannot be created as given; the message says why."""
+
+
+def normalize_username(username: str) -> str:
+    """One spelling per name: NFKC folds look-alike forms (ASVS 1.1.1), casefold folds case."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def _check_username(username: str) -> str:
+    normalized = normalize_username(username)
+    if not 3 <= len(normalized) <= 128:
+        raise InvalidAccountData("username must be 3 to 128 characters")
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in normalized) or " " in (
+        normalized
+    ):
+        raise InvalidAccountData("username must not contain spaces or control characters")
+    return normalized
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccountData(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > passwords.MAX_PASSWORD_LENGTH:
+        raise InvalidAccountData("password is too long")
+
+
+def create_account(
+    session: Session,
+    *,
+    username: str,
+    password: str | None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    email: str | None = None,
+    birthdate: date | None = None,
+    national_id: str | None = None,
+    now: datetime,
+) -> Account:
+    normalized = _check_username(username)
+    if session.scalar(select(Account.id).where(Account.username == normalized)) is not None:
+        raise InvalidAccountData("an account with this username exists")
+    if password is not None:
+        check_new_password(password)
+    account = Account(
+        subject=new_opaque_value(16),
+        username=normalized,
+        password_hash=passwords.hash_password(password) if password else None,
+        given_name=given_name,
+        family_name=family_name,
+        email=email,
+        email_verified=False,
+        birthdate=birthdate,
+        national_id=national_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def find_account_by_username(session: Session, username: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.username == normalize_username(username)))
+
+
+def get_active_account(session: Session, account_id: int) -> Account | None:
+    account = session.get(Account, account_id)
+    if account is None or account.disabled_at is not None:
+        return None
+    return account
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.id)))
+
+
+def authenticate_with_password(session: Session, username: str, password: str) -> Account | None:
+    """The account when the password matches and the account is active, else None.
+
+    The same work happens whether or not the username exists, so timing reveals nothing.
+    """
+    account = find_account_by_username(session, username) if len(username) <= 256 else None
+    stored_hash = account.password_hash if account else None
+    if not passwords.check_password(password, stored_hash):
+        return None
+    assert account is not None and stored_hash is not None
+    if account.disabled_at is not None:
+        return None
+    if passwords.needs_rehash(stored_hash):
+        account.password_hash = passwords.hash_password(password)
+    return account
+
+
+def person_of(account: Account) -> Person:
+    return Person(
+        subject=account.subject,
+        given_name=account.given_name,
+        family_name=account.family_name,
+        email=account.email,
+        email_verified=account.email_verified,
+        birthdate=account.birthdate,
+        national_id=account.national_id,
+        updated_at=account.updated_at,
+    )

@@ -1,0 +1,116 @@
+"""Agency clients: registration, secrets and exact redirect URI matching."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from idp.models import Client
+from idp.opaque_values import digest, matches_digest, new_opaque_value
+from idp.protocol.claims import SUPPORTED_SCOPES
+from idp.settings import is_loopback_host
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
+DEFAULT_SCOPES = ("openid", "profile", "email")
+ID_TOKEN_ALGORITHMS = ("RS256", "ES256")
+
+
+class InvalidClientData(ValueError):
+    """The client cannot be registered as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    client: Client
+    client_secret: str | None  # shown once, never stored
+
+
+def check_redirect_uri(uri: str) -> None:
+    """Registration rules (RFC 9700 2.1, 4.1.3): absolute, no fragment, https or loopback http."""
+    parts = urlsplit(uri)
+    if parts.fragment or "#" in uri:
+        raise InvalidClientData(f"redirect URI must not have a fragment: {uri}")
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+        return
+    raise InvalidClientData(f"redirect URI must be https (http only on loopback): {uri}")
+
+
+def register_client(
+    session: Session,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    public: bool = False,
+    grant_types: list[str] | None = None,
+    scopes: list[str] | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    require_pkce: bool = False,
+    id_token_signed_response_alg: str = "RS256",
+    now: datetime,
+) -> RegisteredClient:
+    name = name.strip()
+    if not 1 <= len(name) <= 255:
+        raise InvalidClientData("name must be 1 to 255 characters")
+    grants = list(dict.fromkeys(grant_types or DEFAULT_GRANT_TYPES))
+    for grant in grants:
+        if grant not in GRANT_TYPES:
+            raise InvalidClientData(f"unsupported grant type: {grant}")
+    if public and "client_credentials" in grants:
+        raise InvalidClientData("a public client cannot use client_credentials")
+    if "authorization_code" in grants and not redirect_uris:
+        raise InvalidClientData("authorization_code needs at least one redirect URI")
+    for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
+        check_redirect_uri(uri)
+    allowed_scopes = list(dict.fromkeys(scopes or DEFAULT_SCOPES))
+    for scope in allowed_scopes:
+        if scope not in SUPPORTED_SCOPES:
+            raise InvalidClientData(f"unsupported scope: {scope}")
+    if id_token_signed_response_alg not in ID_TOKEN_ALGORITHMS:
+        raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
+    secret = None if public else new_opaque_value(32)
+    client = Client(
+        client_id=new_opaque_value(16),
+        name=name,
+        secret_digest=digest(secret) if secret else None,
+        is_public=public,
+        redirect_uris=list(dict.fromkeys(redirect_uris)),
+        post_logout_redirect_uris=list(dict.fromkeys(post_logout_redirect_uris or [])),
+        grant_types=grants,
+        scopes=allowed_scopes,
+        # Public clients cannot keep a secret: PKCE is what binds their code (RFC 9700 2.1.1).
+        require_pkce=require_pkce or public,
+        id_token_signed_response_alg=id_token_signed_response_alg,
+        created_at=now,
+    )
+    session.add(client)
+    session.flush()
+    return RegisteredClient(client=client, client_secret=secret)
+
+
+def find_client(session: Session, client_id: str) -> Client | None:
+    if not client_id or len(client_id) > 64:
+        return None
+    client = session.scalar(select(Client).where(Client.client_id == client_id))
+    if client is None or client.disabled_at is not None:
+        return None
+    return client
+
+
+def list_clients(session: Session) -> list[Client]:
+    return list(session.scalars(select(Client).order_by(Client.id)))
+
+
+def client_secret_matches(client: Client, secret: str) -> bool:
+    return not client.is_public and matches_digest(secret, client.secret_digest)
+
+
+def redirect_uri_is_registered(client: Client, redirect_uri: str) -> bool:
+    """Simple string comparison, nothing else (RFC 9700 4.1.3; OIDC Core 3.1.2.1)."""
+    return redirect_uri in client.redirect_uris

@@ -1,0 +1,147 @@
+"""Tables of the core provider: accounts, clients, browser sessions, interactions, codes and tokens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.database import Base, UtcDateTime, utc_now
+
+
+class Account(Base):
+    """A citizen who signs in. `subject` is the stable public identifier put in `sub`."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    birthdate: Mapped[date | None] = mapped_column(Date)
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Client(Base):
+    """An agency application registered by an operator."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of a 256-bit random secret: a slow password hash here would cap the token endpoint.
+    secret_digest: Mapped[str | None] = mapped_column(String(64))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grant_types: Mapped[list[str]] = mapped_column(JSON)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    require_pkce: Mapped[bool] = mapped_column(Boolean, default=True)
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie carries a secret; only its SHA-256 is stored here."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    acr: Mapped[str] = mapped_column(String(128))
+    amr: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Interaction(Base):
+    """An authorization request waiting for the citizen (sign-in or consent page).
+
+    It is bound to the browser that started it (cookie digest) and carries the CSRF token its
+    forms must echo, so a page can be completed only by the browser it was shown to.
+    """
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    browser_binding_digest: Mapped[str] = mapped_column(String(64))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[list[list[str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set once the sign-in page succeeded for this request (prompt=login / max_age satisfied).
+    authenticated_session_id: Mapped[int | None] = mapped_column(ForeignKey("browser_sessions.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuthorizationCode(Base):
+    """A one-time code. Only its SHA-256 is stored; `consumed_at` makes redemption atomic."""
+
+    __tablename__ = "authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16))
+    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    acr: Mapped[str] = mapped_column(String(128))
+    amr: Mapped[list[str]] = mapped_column(JSON)
+    sid: Mapped[str | None] = mapped_column(String(64))
+    claims_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    consumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IssuedToken(Base):
+    """One token response: its JWT access token (by `jti`) and, if any, its refresh token.
+
+    Every response that stems from one authorization (the code and all its refreshes) shares a
+    `grant_id`, so a replayed code or refresh token revokes the whole family at once.
+    """
+
+    __tablename__ = "issued_tokens"
+    __table_args__ = (Index("ix_issued_tokens_grant_id", "grant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    scope: Mapped[str] = mapped_column(Text)
+    access_token_jti: Mapped[str] = mapped_column(String(64), unique=True)
+    access_token_expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    refresh_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    grant_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    auth_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acr: Mapped[str | None] = mapped_column(String(128))
+    amr: Mapped[list[str] | None] = mapped_column(JSON)
+    sid: Mapped[str | None] = mapped_column(String(64))
+    claims_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -1,0 +1,349 @@
+"""The authorization endpoint as an ordered list of checks (OIDC Core 3.1.2), free of any web
+framework. Each call returns one outcome for the web layer to render.
+
+Until the client and its exact redirect URI are known to be good, every failure is an error page:
+never a redirect to an unvalidated URI (RFC 6749 4.1.2.1, RFC 9700 4.1.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.base import OAuth2Error
+
+from idp.accounts import get_active_account
+from idp.clients import find_client, redirect_uri_is_registered
+from idp.jose import InvalidJwt, verify_jwt
+from idp.models import Account, BrowserSession, Client, Interaction
+from idp.oauth.context import OperationContext
+from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
+from idp.oauth.server import build_server
+from idp.opaque_values import new_opaque_value
+from idp.protocol.authorization import (
+    InteractionFacts,
+    InvalidAuthorizationParameter,
+    NextStep,
+    RequestFacts,
+    SessionFacts,
+    check_parameter_lengths,
+    decide_next_step,
+    find_repeated_parameter,
+    parse_max_age,
+    parse_prompt,
+    parse_response_mode,
+)
+from idp.protocol.claims import InvalidClaimsRequest, parse_claims_request
+from idp.protocol.claims import scopes_needed_for_claims
+from idp.sessions import find_browser_session, interaction_parameters, start_interaction
+
+PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"
+PASSWORD_AMR = ("pwd",)
+
+
+@dataclass(frozen=True)
+class RedirectToClient:
+    location: str
+
+
+@dataclass(frozen=True)
+class PostToClient:
+    """response_mode=form_post (OAuth 2.0 Form Post Response Mode): the code never enters a URL."""
+
+    action: str
+    params: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    status: int
+    title: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ShowSignIn:
+    interaction_handle: str
+
+
+@dataclass(frozen=True)
+class ShowConsent:
+    interaction_handle: str
+
+
+Outcome = RedirectToClient | PostToClient | ErrorPage | ShowSignIn | ShowConsent
+
+
+@dataclass
+class BrowserState:
+    """The browser's cookies; `new_binding` is set when a binding cookie must be created."""
+
+    session_secret: str | None
+    binding: str | None
+    new_binding: str | None = None
+
+    def ensure_binding(self) -> str:
+        if self.binding is None:
+            self.binding = self.new_binding = new_opaque_value(32)
+        return self.binding
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """Where and how errors and codes go once the redirect URI is validated."""
+
+    redirect_uri: str
+    response_mode: str
+    state: str | None
+    issuer: str
+
+    def send(self, params: list[tuple[str, str]]) -> RedirectToClient | PostToClient:
+        params = [*params, ("iss", self.issuer)] if not any(n == "iss" for n, _ in params) else (
+            params)
+        if self.response_mode == "form_post":
+            return PostToClient(action=self.redirect_uri, params=params)
+        return RedirectToClient(location=add_params_to_uri(self.redirect_uri, params))
+
+    def error(self, error: str, description: str | None = None) -> RedirectToClient | PostToClient:
+        params = [("error", error)]
+        if description:
+            params.append(("error_description", description))
+        if self.state is not None:
+            params.append(("state", self.state))
+        return self.send(params)
+
+
+def _unknown_client_page(message: str) -> ErrorPage:
+    return ErrorPage(status=400, title="This sign-in link is not valid", message=message)
+
+
+def handle_authorization_request(
+    ctx: OperationContext,
+    request: ProtocolRequest,
+    browser: BrowserState,
+    *,
+    interaction: Interaction | None = None,
+    consented_here: bool = False,
+) -> Outcome:
+    pairs = request.query if request.method == "GET" else request.form
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        params.setdefault(name, value)
+    repeated = find_repeated_parameter(pairs)
+    if repeated in ("client_id", "redirect_uri"):
+        return _unknown_client_page(f"The request repeats '{repeated}'.")
+    client = find_client(ctx.session, params.get("client_id", ""))
+    if client is None:
+        return _unknown_client_page("The application that sent you here is not registered.")
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri:
+        return _unknown_client_page("The request does not say where to send you back.")
+    if not redirect_uri_is_registered(client, redirect_uri):
+        return _unknown_client_page("The return address is not registered for this application.")
+
+    state = params.get("state")
+    try:
+        mode = parse_response_mode(params.get("response_mode"))
+    except InvalidAuthorizationParameter as error:
+        return _Reply(redirect_uri, "query", state, ctx.settings.issuer).error(
+            "invalid_request", str(error))
+    reply = _Reply(redirect_uri, mode, state, ctx.settings.issuer)
+    if repeated:
+        return reply.error("invalid_request", f"The parameter '{repeated}' is repeated.")
+    if "request" in params:
+        return reply.error("request_not_supported", "Request objects are not supported.")
+    if "request_uri" in params:
+        return reply.error("request_uri_not_supported", "request_uri is not supported.")
+    try:
+        check_parameter_lengths(pairs)
+        prompt = parse_prompt(params.get("prompt"))
+        max_age = parse_max_age(params.get("max_age"))
+        claims_request = parse_claims_request(params.get("claims"))
+    except (InvalidAuthorizationParameter, InvalidClaimsRequest) as error:
+        return reply.error("invalid_request", str(error))
+
+    oauth_request = GatewayOAuth2Request(request)
+    oauth_request.operation_context = ctx
+    oauth_request.claims_request = claims_request
+    server = build_server(ctx)
+    try:
+        grant = server.get_consent_grant(oauth_request, end_user=None)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return reply.error(error.error, error.description)
+        return _unknown_client_page("The request is not valid.")
+
+    # Claims asked for one by one need their scope's consent too (and only allowed scopes count).
+    extra = scopes_needed_for_claims(claims_request) & set(client.scopes)
+    scopes = list(dict.fromkeys([*oauth_request.scope.split(), *sorted(extra)]))
+    oauth_request.scope = " ".join(scopes)
+
+    hinted_subject = None
+    if params.get("id_token_hint"):
+        hinted_subject = _subject_from_id_token_hint(ctx, params["id_token_hint"])
+        if hinted_subject is None:
+            return reply.error("invalid_request", "The id_token_hint is not valid.")
+
+    browser_session = find_browser_session(
+        ctx.session, browser.session_secret, now=ctx.now,
+        idle_lifetime=ctx.settings.session_idle_lifetime,
+    )
+    account = get_active_account(ctx.session, browser_session.account_id) if (
+        browser_session) else None
+    granted = (
+        ctx.provider.consent.granted_scopes(
+            ctx.session, account_id=account.id, client_id=client.client_id)
+        if account else frozenset()
+    )
+    step = decide_next_step(
+        request=RequestFacts(
+            prompt=prompt,
+            max_age=max_age,
+            hinted_subject=hinted_subject,
+            requested_scopes=frozenset(scopes),
+            consent_needed_by_client=True,
+        ),
+        session=SessionFacts(account.subject, browser_session.auth_time)
+        if account and browser_session else None,
+        granted_scopes=granted,
+        interaction=InteractionFacts(
+            signed_in_here=bool(
+                interaction and browser_session
+                and interaction.authenticated_session_id == browser_session.id),
+            consented_here=consented_here,
+        ),
+        now=ctx.now,
+    )
+    if step in (NextStep.LOGIN_REQUIRED, NextStep.CONSENT_REQUIRED):
+        _finish(ctx, interaction)
+        return reply.error(step.value, "The citizen must sign in." if (
+            step is NextStep.LOGIN_REQUIRED) else "The citizen must consent.")
+    if step in (NextStep.SIGN_IN, NextStep.CONSENT):
+        interaction = interaction or start_interaction(
+            ctx.session,
+            client_id=client.client_id,
+            parameters=list(pairs),
+            browser_binding=browser.ensure_binding(),
+            now=ctx.now,
+            lifetime=ctx.settings.interaction_lifetime,
+        )
+        if step is NextStep.SIGN_IN:
+            return ShowSignIn(interaction.handle)
+        return ShowConsent(interaction.handle)
+
+    assert account is not None and browser_session is not None
+    if not _acr_satisfied(claims_request.essential("acr"), browser_session):
+        _finish(ctx, interaction)
+        return reply.error("access_denied", "The requested level of assurance is not available.")
+    _finish(ctx, interaction)
+    return _issue_code(ctx, server, grant, oauth_request, account, browser_session, reply)
+
+
+def _issue_code(
+    ctx: OperationContext,
+    server: object,
+    grant: object,
+    oauth_request: GatewayOAuth2Request,
+    account: Account,
+    browser_session: BrowserSession,
+    reply: _Reply,
+) -> RedirectToClient | PostToClient:
+    oauth_request.browser_session = browser_session
+    response = server.create_authorization_response(  # type: ignore[attr-defined]
+        oauth_request, grant_user=account, grant=grant)
+    location = response.location or ""
+    if reply.response_mode == "form_post":
+        # The code and state were appended after the redirect URI's own query; send only those.
+        own = len(parse_qsl(urlsplit(reply.redirect_uri).query, keep_blank_values=True))
+        added = parse_qsl(urlsplit(location).query, keep_blank_values=True)[own:]
+        return PostToClient(action=reply.redirect_uri, params=added)
+    return RedirectToClient(location=location)
+
+
+def _acr_satisfied(essential: object, browser_session: BrowserSession) -> bool:
+    if not isinstance(essential, dict):
+        return True
+    wanted = essential.get("values") or ([essential["value"]] if "value" in essential else [])
+    return not wanted or browser_session.acr in wanted
+
+
+def _finish(ctx: OperationContext, interaction: Interaction | None) -> None:
+    if interaction is not None:
+        interaction.completed_at = ctx.now
+
+
+def _subject_from_id_token_hint(ctx: OperationContext, hint: str) -> str | None:
+    """The `sub` of an ID token we issued (it may have expired: OIDC Core 3.1.2.1)."""
+    try:
+        verified = verify_jwt(
+            hint, keys=ctx.provider.keyring.verification_keys(), algorithms=["RS256", "ES256"],
+            typ="JWT",
+        )
+    except InvalidJwt:
+        return None
+    if verified.claims.get("iss") != ctx.settings.issuer:
+        return None
+    subject = verified.claims.get("sub")
+    return subject if isinstance(subject, str) else None
+
+
+def resume_authorization(
+    ctx: OperationContext,
+    interaction: Interaction,
+    browser: BrowserState,
+    *,
+    consented_here: bool = False,
+) -> Outcome:
+    """Continue a request after the sign-in or consent page."""
+    request = _stored_request(ctx, interaction)
+    return handle_authorization_request(
+        ctx, request, browser, interaction=interaction, consented_here=consented_here
+    )
+
+
+def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outcome:
+    """The citizen pressed Cancel or Deny: `access_denied` to the validated redirect URI."""
+    params = dict(interaction_parameters(interaction))
+    client: Client | None = find_client(ctx.session, params.get("client_id", ""))
+    redirect_uri = params.get("redirect_uri", "")
+    _finish(ctx, interaction)
+    if client is None or not redirect_uri_is_registered(client, redirect_uri):
+        return _unknown_client_page("The application is no longer registered.")
+    try:
+        mode = parse_response_mode(params.get("response_mode"))
+    except InvalidAuthorizationParameter:
+        mode = "query"
+    ctx.record("authorization.denied", actor_type="account", actor_id=None,
+               client_id=client.client_id, outcome="failure")
+    return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(
+        "access_denied", "The citizen declined.")
+
+
+def _stored_request(ctx: OperationContext, interaction: Interaction) -> ProtocolRequest:
+    return ProtocolRequest(
+        method="GET",
+        url=ctx.settings.endpoint("/authorize"),
+        query=interaction_parameters(interaction),
+    )
+
+
+def client_of_interaction(ctx: OperationContext, interaction: Interaction) -> Client | None:
+    return find_client(ctx.session, interaction.client_id)
+
+
+def requested_scopes_of_interaction(interaction: Interaction, client: Client) -> list[str]:
+    """The scopes the consent page lists: requested, allowed for the client, plus those needed
+    for individually requested claims."""
+    params = dict(interaction_parameters(interaction))
+    requested = [s for s in params.get("scope", "").split() if s in client.scopes]
+    try:
+        claims_request = parse_claims_request(params.get("claims"))
+    except InvalidClaimsRequest:
+        claims_request = parse_claims_request(None)
+    extra = scopes_needed_for_claims(claims_request) & set(client.scopes)
+    return list(dict.fromkeys([*requested, *sorted(extra)]))
+
+
+def start_signed_in_session_facts() -> tuple[str, list[str]]:
+    return PASSWORD_ACR, list(PASSWORD_AMR)

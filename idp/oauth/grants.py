@@ -1,0 +1,306 @@
+"""Authlib's grants with our storage plugged into their hooks.
+
+- Codes are redeemed atomically (`UPDATE ... WHERE consumed_at IS NULL`): under a race exactly one
+  request wins; a replayed code revokes every token issued from it (RFC 6749 4.1.2, RFC 9700 4.2.4).
+- Refresh tokens rotate at every use; presenting a rotated one revokes the family (RFC 9700 4.14.2).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import OpenIDCode, OpenIDToken
+from authlib.oidc.core.grants.util import validate_nonce
+from sqlalchemy import select, update
+
+from idp.accounts import get_active_account
+from idp.models import AuthorizationCode, BrowserSession, IssuedToken
+from idp.oauth.adapters import OAuthClient
+from idp.oauth.adapters import CodeView
+from idp.oauth.context import OperationContext
+from idp.oauth.tokens import GrantFacts, encode_id_token, find_refresh_token, issue_token_response
+from idp.oauth.tokens import revoke_grant
+from idp.opaque_values import digest, new_opaque_value
+from idp.protocol.claims import ClaimsRequest
+
+ALL_CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def _ctx(grant: Any) -> OperationContext:
+    return cast(OperationContext, grant.server.ctx)
+
+
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE with S256 only (`plain` refused, RFC 9700 2.1.1); required for public clients and for
+    clients registered with require_pkce, honoured whenever a client sends it."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        challenge = data.get("code_challenge")
+        client: OAuthClient = grant.request.client
+        if not challenge and client.row.require_pkce:
+            raise InvalidRequestError("PKCE is required: send 'code_challenge' (S256).")
+        if challenge and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_CLIENT_AUTH_METHODS
+
+    def generate_authorization_code(self) -> str:
+        return new_opaque_value(32)
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        ctx = _ctx(self)
+        browser_session: BrowserSession = request.browser_session
+        data = request.payload.data
+        ctx.session.add(
+            AuthorizationCode(
+                code_digest=digest(code),
+                grant_id=new_opaque_value(16),
+                client_id=request.client.get_client_id(),
+                account_id=request.user.id,
+                redirect_uri=data["redirect_uri"],
+                scope=request.scope,
+                nonce=data.get("nonce"),
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                auth_time=browser_session.auth_time,
+                acr=browser_session.acr,
+                amr=browser_session.amr,
+                sid=browser_session.sid,
+                claims_request=request.claims_request.to_json(),
+                created_at=ctx.now,
+                expires_at=ctx.now + ctx.settings.authorization_code_lifetime,
+            )
+        )
+        ctx.record(
+            "authorization_code.issued",
+            actor_type="account",
+            actor_id=request.user.subject,
+            subject=request.user.subject,
+            client_id=request.client.get_client_id(),
+            outcome="success",
+            detail={"scope": request.scope},
+        )
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> CodeView | None:
+        ctx = _ctx(self)
+        if not code or len(code) > 128:
+            return None
+        row = ctx.session.scalar(
+            select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(code))
+        )
+        # Another client's code is refused without being consumed (it stays the owner's).
+        if row is None or row.client_id != client.get_client_id():
+            return None
+        if row.consumed_at is not None:
+            self._refuse_replayed_code(row)
+        if row.expires_at <= ctx.now:
+            return None
+        claimed = ctx.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.id == row.id)
+            .where(AuthorizationCode.consumed_at.is_(None))
+            .values(consumed_at=ctx.now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            self._refuse_replayed_code(row)
+        return CodeView(row)
+
+    def _refuse_replayed_code(self, row: AuthorizationCode) -> None:
+        ctx = _ctx(self)
+        revoked = revoke_grant(ctx, row.grant_id)
+        ctx.record(
+            "authorization_code.replayed",
+            actor_type="client",
+            actor_id=row.client_id,
+            client_id=row.client_id,
+            outcome="failure",
+            detail={"tokens_revoked": revoked},
+        )
+        raise InvalidGrantError("The authorization code was already used.")
+
+    def delete_authorization_code(self, authorization_code: CodeView) -> None:
+        """Nothing to do: the code was consumed atomically when it was looked up."""
+
+    def authenticate_user(self, authorization_code: CodeView) -> Any:
+        return get_active_account(_ctx(self).session, authorization_code.row.account_id)
+
+    def generate_token(self, user: Any = None, scope: Any = None, grant_type: Any = None,
+                       expires_in: Any = None, include_refresh_token: bool = True) -> Any:
+        row = self.request.authorization_code.row
+        facts = GrantFacts(
+            grant_id=row.grant_id,
+            account=user,
+            auth_time=row.auth_time,
+            acr=row.acr,
+            amr=tuple(row.amr),
+            sid=row.sid,
+            nonce=row.nonce,
+            claims_request=ClaimsRequest.from_json(row.claims_request),
+        )
+        self.request.grant_facts = facts
+        token = issue_token_response(
+            _ctx(self),
+            client_id=self.request.client.get_client_id(),
+            scope=scope,
+            grant=facts,
+            include_refresh_token=include_refresh_token,
+        )
+        _record_tokens_issued(self, "authorization_code", facts, scope, token)
+        return token
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Any:
+        from idp.oauth.adapters import TokenView
+
+        ctx = _ctx(self)
+        row = find_refresh_token(ctx, refresh_token)
+        client = self.request.client
+        if row is None or row.client_id != client.get_client_id() or row.revoked_at is not None:
+            return None
+        if row.rotated_at is not None:
+            self._refuse_replayed_refresh_token(row)
+        expiry = row.refresh_token_expires_at
+        if expiry is None or expiry <= ctx.now:
+            return None
+        rotated = ctx.session.execute(
+            update(IssuedToken)
+            .where(IssuedToken.id == row.id)
+            .where(IssuedToken.rotated_at.is_(None))
+            .where(IssuedToken.revoked_at.is_(None))
+            .values(rotated_at=ctx.now)
+        )
+        if rotated.rowcount != 1:  # type: ignore[attr-defined]
+            self._refuse_replayed_refresh_token(row)
+        return TokenView(row, kind="refresh_token", now=ctx.now)
+
+    def _refuse_replayed_refresh_token(self, row: IssuedToken) -> None:
+        ctx = _ctx(self)
+        revoked = revoke_grant(ctx, row.grant_id)
+        ctx.record(
+            "refresh_token.replayed",
+            actor_type="client",
+            actor_id=row.client_id,
+            client_id=row.client_id,
+            outcome="failure",
+            detail={"tokens_revoked": revoked},
+        )
+        raise InvalidGrantError("The refresh token was already used; the grant is revoked.")
+
+    def authenticate_user(self, refresh_token: Any) -> Any:
+        account_id = refresh_token.row.account_id
+        return get_active_account(_ctx(self).session, account_id) if account_id else None
+
+    def revoke_old_credential(self, refresh_token: Any) -> None:
+        """Nothing to do: the old token was marked rotated atomically when it was looked up."""
+
+    def generate_token(self, user: Any = None, scope: Any = None, grant_type: Any = None,
+                       expires_in: Any = None, include_refresh_token: bool = True) -> Any:
+        row: IssuedToken = self.request.refresh_token.row
+        facts = GrantFacts(
+            grant_id=row.grant_id,
+            account=user,
+            auth_time=row.auth_time,
+            acr=row.acr,
+            amr=tuple(row.amr or ()),
+            sid=row.sid,
+            claims_request=ClaimsRequest.from_json(row.claims_request),
+            grant_expires_at=row.grant_expires_at,
+        )
+        self.request.grant_facts = facts
+        token = issue_token_response(
+            _ctx(self),
+            client_id=self.request.client.get_client_id(),
+            scope=scope,
+            grant=facts,
+            include_refresh_token=True,
+        )
+        _record_tokens_issued(self, "refresh_token", facts, scope, token)
+        return token
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def generate_token(self, user: Any = None, scope: Any = None, grant_type: Any = None,
+                       expires_in: Any = None, include_refresh_token: bool = True) -> Any:
+        client_id = self.request.client.get_client_id()
+        facts = GrantFacts(grant_id=new_opaque_value(16), account=None)
+        token = issue_token_response(
+            _ctx(self),
+            client_id=client_id,
+            scope=scope or "",
+            grant=facts,
+            include_refresh_token=False,
+        )
+        _record_tokens_issued(self, "client_credentials", facts, scope or "", token)
+        return token
+
+
+def _record_tokens_issued(
+    grant: Any, grant_type: str, facts: GrantFacts, scope: str, token: dict[str, Any]
+) -> None:
+    ctx = _ctx(grant)
+    client_id = grant.request.client.get_client_id()
+    ctx.record(
+        "token.refreshed" if grant_type == "refresh_token" else "token.issued",
+        actor_type="client",
+        actor_id=client_id,
+        client_id=client_id,
+        subject=facts.account.subject if facts.account else None,
+        outcome="success",
+        detail={"grant_type": grant_type, "scope": scope,
+                "refresh_token": "refresh_token" in token},
+    )
+
+
+class OpenIDConnectCode(OpenIDCode):  # type: ignore[misc]
+    """ID tokens for the code grant. Prompt handling is ours (idp.protocol.authorization), so only
+    the nonce check and the token hook are taken from Authlib."""
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        # Replay of a nonce is the relying party's to detect (OIDC Core 15.5.2).
+        return False
+
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        return _encode_id_token(request, token)
+
+    def __call__(self, grant: Any) -> None:
+        grant.register_hook("after_create_token_response", self.process_token)
+        grant.register_hook(
+            "after_validate_authorization_request_payload",
+            lambda g, _uri: validate_nonce(g.request, self.exists_nonce, False),
+        )
+
+
+class OpenIDConnectRefresh(OpenIDToken):  # type: ignore[misc]
+    """A fresh ID token on refresh (OIDC Core 12.2): same sub and auth_time, no nonce."""
+
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        return _encode_id_token(request, token)
+
+
+def _encode_id_token(request: Any, token: dict[str, Any]) -> str:
+    client: OAuthClient = request.client
+    ctx: OperationContext = request.operation_context
+    return encode_id_token(
+        ctx,
+        client_id=client.get_client_id(),
+        alg=client.row.id_token_signed_response_alg,
+        scope=token["scope"],
+        grant=request.grant_facts,
+        access_token=token.get("access_token"),
+    )

@@ -1,0 +1,135 @@
+"""Authlib's AuthorizationServer bound to one request's unit of work.
+
+A server is built per request (registering grants is a handful of list appends): the grants'
+storage hooks then reach the request's session through `server.ctx` with no global state.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc9207 import IssuerParameter
+
+from idp.clients import find_client
+from idp.oauth.adapters import OAuthClient
+from idp.oauth.context import OperationContext
+from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
+from idp.oauth.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    OpenIDConnectCode,
+    OpenIDConnectRefresh,
+    RefreshTokenGrant,
+    S256CodeChallenge,
+)
+from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest, ProtocolResponse
+from idp.protocol.claims import SUPPORTED_SCOPES
+from idp.settings import IdpSettings
+
+
+def allow_loopback_http(settings: IdpSettings) -> None:
+    """Authlib refuses plain http unless told otherwise; our settings accept http only for a
+    loopback issuer (development), so only then is Authlib told."""
+    if not settings.is_https:
+        os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+
+class _Issuer(IssuerParameter):  # type: ignore[misc]
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer
+
+
+class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    def __init__(self, ctx: OperationContext) -> None:
+        super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
+        self.ctx = ctx
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True),
+                                                     OpenIDConnectCode(require_nonce=False)])
+        self.register_grant(RefreshTokenGrant, [OpenIDConnectRefresh()])
+        self.register_grant(ClientCredentialsGrant)
+        self.register_endpoint(TokenIntrospection)
+        self.register_endpoint(TokenRevocation)
+        self.register_extension(lambda server: _Issuer(ctx.settings.issuer)(server))
+        for method in ("client_secret_basic", "client_secret_post"):
+            self.register_client_auth_method(method, _strict_client_auth(method))
+
+    def query_client(self, client_id: str) -> OAuthClient | None:
+        row = find_client(self.ctx.session, client_id)
+        return OAuthClient(row) if row else None
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Nothing to do: tokens are stored as they are issued (idp.oauth.tokens)."""
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        """Unknown scopes are dropped by the client's allowed-scope filter, not refused."""
+
+    def create_oauth2_request(self, request: Any) -> GatewayOAuth2Request:
+        if isinstance(request, GatewayOAuth2Request):
+            return request
+        oauth_request = GatewayOAuth2Request(request)
+        oauth_request.operation_context = self.ctx
+        return oauth_request
+
+    def create_json_request(self, request: Any) -> Any:
+        raise NotImplementedError("no JSON endpoints are served through Authlib")
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> ProtocolResponse:
+        return ProtocolResponse(status=status, body=body, headers=list(headers))
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Events are recorded by the grants themselves, in the request's transaction."""
+
+
+def _strict_client_auth(method: str) -> Any:
+    """Authlib's secret methods plus two rules it leaves out: one authentication method per
+    request (RFC 6749 2.3) and a body `client_id` that must name the authenticated client."""
+    from authlib.oauth2.rfc6749.authenticate_client import (
+        authenticate_client_secret_basic,
+        authenticate_client_secret_post,
+    )
+
+    base = (authenticate_client_secret_basic if method == "client_secret_basic"
+            else authenticate_client_secret_post)
+
+    def authenticate(query_client: Any, request: Any) -> Any:
+        has_basic = str(request.headers.get("Authorization", "")).lower().startswith("basic ")
+        if has_basic and "client_secret" in request.form:
+            raise InvalidRequestError("Use one client authentication method, not two.")
+        client = base(query_client, request)
+        if client is None:
+            return None
+        body_client_id = request.form.get("client_id")
+        if body_client_id is not None and body_client_id != client.get_client_id():
+            raise InvalidClientError(status_code=401, description="client_id does not match.")
+        return client
+
+    return authenticate
+
+
+def build_server(ctx: OperationContext) -> GatewayAuthorizationServer:
+    return GatewayAuthorizationServer(ctx)
+
+
+def handle_token_request(ctx: OperationContext, request: ProtocolRequest) -> ProtocolResponse:
+    response: ProtocolResponse = build_server(ctx).create_token_response(request)
+    return response
+
+
+def handle_introspection(ctx: OperationContext, request: ProtocolRequest) -> ProtocolResponse:
+    response: ProtocolResponse = build_server(ctx).create_endpoint_response(
+        TokenIntrospection.ENDPOINT_NAME, request
+    )
+    return response
+
+
+def handle_revocation(ctx: OperationContext, request: ProtocolRequest) -> ProtocolResponse:
+    response: ProtocolResponse = build_server(ctx).create_endpoint_response(
+        TokenRevocation.ENDPOINT_NAME, request
+    )
+    return response

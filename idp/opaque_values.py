@@ -1,0 +1,27 @@
+"""High-entropy opaque values (codes, refresh tokens, secrets, session ids) and their digests.
+
+Only SHA-256 digests are stored: a database dump gives no usable credential. The values carry 256
+bits from the CSPRNG, so a fast digest is enough (no password hash needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_opaque_value(num_bytes: int = 32) -> str:
+    """A URL-safe random string (base64url, no padding)."""
+    return secrets.token_urlsafe(num_bytes)
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def matches_digest(value: str, expected_digest: str | None) -> bool:
+    """Constant-time comparison of `value`'s digest with a stored one."""
+    if expected_digest is None:
+        return False
+    return hmac.compare_digest(digest(value), expected_digest)

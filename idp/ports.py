@@ -1,0 +1,57 @@
+"""What the core provider needs from other packages, stated as Protocols.
+
+`consent/` implements them; the composition root passes the implementations in. The core never
+imports them, so the dependency points one way (enforced by import-linter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """One entry for the access log. Never carries a password, code, token or secret."""
+
+    event_type: str
+    occurred_at: datetime
+    actor_type: str  # "account", "client", "admin" or "system"
+    actor_id: str | None
+    outcome: str  # "success" or "failure"
+    client_id: str | None = None
+    request_id: str | None = None
+    source_address: str | None = None
+    subject: str | None = None
+    claims_released: tuple[str, ...] = ()
+    purpose: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AccessLog(Protocol):
+    """Records events in the same transaction as the act they describe."""
+
+    def record(self, session: Session, event: AccessEvent) -> None:
+        """Add `event` to the unit of work `session`; it commits or rolls back with the act."""
+
+
+class ConsentRecords(Protocol):
+    """The citizen's decisions about which agency may receive which data."""
+
+    def granted_scopes(self, session: Session, *, account_id: int, client_id: str) -> frozenset[str]:
+        """Scopes the account currently allows the client (empty if none or withdrawn)."""
+
+    def record_consent(
+        self,
+        session: Session,
+        *,
+        account_id: int,
+        client_id: str,
+        scopes: Iterable[str],
+        now: datetime,
+    ) -> None:
+        """Remember that the account allowed `scopes` to the client, adding to earlier grants."""

@@ -1,0 +1,1 @@
+"""OAuth 2.0 / OIDC rules as plain functions: no web framework, no database."""

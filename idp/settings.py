@@ -1,0 +1,131 @@
+"""Configuration of the core provider, read from `IDP_*` environment variables and validated at start."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = frozenset({"localhost"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and any loopback IP literal (127.0.0.0/8, ::1)."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class IdpSettings(BaseSettings):
+    """Every setting of the provider. Durations accept seconds or ISO 8601 (`PT10M`)."""
+
+    model_config = SettingsConfigDict(env_prefix="IDP_", extra="ignore")
+
+    issuer: str = Field(
+        default="http://localhost:8000",
+        description="The issuer identifier, exactly as agencies configure it. https is required "
+        "except on loopback (localhost, 127.0.0.1) for development.",
+    )
+    database_url: str = Field(
+        default="sqlite:///data/idp.db",
+        description="SQLAlchemy URL. The embedded default is a SQLite file under ./data; "
+        "production uses postgresql+psycopg://...",
+    )
+    keys_dir: Path = Field(
+        default=Path("keys"), description="Folder holding the signing keys and keyring.json."
+    )
+    authorization_code_lifetime: timedelta = Field(
+        default=timedelta(seconds=60),
+        description="How long an authorization code can be redeemed (RFC 9700: short-lived).",
+    )
+    access_token_lifetime: timedelta = Field(
+        default=timedelta(minutes=10), description="Lifetime of JWT access tokens."
+    )
+    id_token_lifetime: timedelta = Field(
+        default=timedelta(minutes=5), description="Lifetime of ID tokens."
+    )
+    refresh_token_lifetime: timedelta = Field(
+        default=timedelta(hours=12),
+        description="Absolute lifetime of a refresh token family, counted from the sign-in; "
+        "rotation never extends it.",
+    )
+    refresh_token_idle_lifetime: timedelta = Field(
+        default=timedelta(hours=2),
+        description="A refresh token not used for this long stops working.",
+    )
+    session_lifetime: timedelta = Field(
+        default=timedelta(hours=8), description="Absolute lifetime of a citizen's browser session."
+    )
+    session_idle_lifetime: timedelta = Field(
+        default=timedelta(minutes=30),
+        description="A browser session unused for this long needs a new sign-in.",
+    )
+    interaction_lifetime: timedelta = Field(
+        default=timedelta(minutes=15),
+        description="How long a citizen has to finish the sign-in and consent pages.",
+    )
+    key_publish_lead: timedelta = Field(
+        default=timedelta(minutes=10),
+        description="A new signing key is published in the JWKS this long before it signs "
+        "anything, so relying parties that cache the JWKS already know it.",
+    )
+    jwks_max_age: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="Cache-Control max-age on the JWKS and discovery documents. "
+        "Keep it below key_publish_lead.",
+    )
+    password_hash_workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Threads that may run argon2id at once; bounds CPU spent on sign-in.",
+    )
+    enable_api_docs: bool = Field(
+        default=False, description="Serve /docs and /openapi.json (development only)."
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_https_or_loopback(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("IDP_ISSUER must be an absolute https URL")
+        if parts.query or parts.fragment:
+            raise ValueError("IDP_ISSUER must not have a query or fragment (OIDC Discovery 4.1)")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise ValueError(
+                "IDP_ISSUER must use https; http is accepted only on localhost/127.0.0.1"
+            )
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _lifetimes_are_sane(self) -> IdpSettings:
+        if not timedelta(seconds=1) <= self.authorization_code_lifetime <= timedelta(minutes=10):
+            raise ValueError("IDP_AUTHORIZATION_CODE_LIFETIME must be between 1 s and 10 min")
+        if self.refresh_token_idle_lifetime > self.refresh_token_lifetime:
+            raise ValueError("refresh_token_idle_lifetime cannot exceed refresh_token_lifetime")
+        if self.session_idle_lifetime > self.session_lifetime:
+            raise ValueError("session_idle_lifetime cannot exceed session_lifetime")
+        for name in ("access_token_lifetime", "id_token_lifetime", "interaction_lifetime"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name} must be positive")
+        return self
+
+    @property
+    def is_https(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def longest_token_lifetime(self) -> timedelta:
+        """How long a retired key must stay published: every token it signed has expired by then."""
+        return max(self.access_token_lifetime, self.id_token_lifetime)
+
+    def endpoint(self, path: str) -> str:
+        return f"{self.issuer}{path}"

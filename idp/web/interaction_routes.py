@@ -1,0 +1,118 @@
+"""Front-channel pages: the authorization endpoint and the sign-in page."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from idp.oauth.authorize import (
+    ErrorPage,
+    deny_authorization,
+    handle_authorization_request,
+)
+from idp.sessions import find_interaction, interaction_parameters
+from idp.sign_in import SignInFailed, sign_in_with_password
+from idp.clients import find_client
+from idp.web.http import BodyTooLarge, NotAForm, protocol_request, read_form
+from idp.web.outcomes import SESSION_COOKIE, browser_state, expired_page, render_outcome, set_cookie
+from idp.web.state import operation, web_state
+
+router = APIRouter()
+
+
+async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
+    state = web_state(request)
+    proto = protocol_request(request, url=state.provider.settings.endpoint("/authorize"), form=form)
+    browser = browser_state(request)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            outcome = handle_authorization_request(ctx, proto, browser)
+        return render_outcome(request, outcome, browser)
+
+    return await run_in_threadpool(work)
+
+
+def _bad_form_page(request: Request, status: int) -> Response:
+    return render_outcome(
+        request,
+        ErrorPage(status=status, title="This request could not be read",
+                  message="Go back to the service you were using and start again."),
+        browser_state(request),
+    )
+
+
+@router.get("/authorize", include_in_schema=False)
+async def authorize_get(request: Request) -> Response:
+    return await _authorize(request, None)
+
+
+@router.post("/authorize", include_in_schema=False)
+async def authorize_post(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except NotAForm:
+        return _bad_form_page(request, 400)
+    except BodyTooLarge:
+        return _bad_form_page(request, 413)
+    return await _authorize(request, form)
+
+
+@router.get("/sign-in", include_in_schema=False)
+def sign_in_page(request: Request) -> Response:
+    state = web_state(request)
+    browser = browser_state(request)
+    with operation(request) as ctx:
+        interaction = find_interaction(
+            ctx.session, request.query_params.get("interaction"), browser_binding=browser.binding,
+            now=ctx.now)
+        if interaction is None:
+            return expired_page(request)
+        client = find_client(ctx.session, interaction.client_id)
+        login_hint = dict(interaction_parameters(interaction)).get("login_hint", "")
+        return state.pages.render(
+            "idp/sign_in.html", interaction=interaction.handle, csrf_token=interaction.csrf_token,
+            client_name=client.name if client else "", username=login_hint[:128], error=None,
+        )
+
+
+@router.post("/sign-in", include_in_schema=False)
+async def sign_in_submit(request: Request) -> Response:
+    try:
+        form = dict(await read_form(request))
+    except (NotAForm, BodyTooLarge):
+        return _bad_form_page(request, 400)
+    state = web_state(request)
+    browser = browser_state(request)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            interaction = find_interaction(
+                ctx.session, form.get("interaction"), browser_binding=browser.binding,
+                now=ctx.now)
+            if interaction is None or not hmac.compare_digest(
+                    form.get("csrf_token", ""), interaction.csrf_token):
+                return expired_page(request)
+            if "cancel" in form:
+                return render_outcome(request, deny_authorization(ctx, interaction), browser,
+                                      redirect_status=303)
+            result = sign_in_with_password(
+                ctx, interaction, browser, username=form.get("username", ""),
+                password=form.get("password", ""), slots=state.password_slots)
+            if isinstance(result, SignInFailed):
+                client = find_client(ctx.session, interaction.client_id)
+                return state.pages.render(
+                    "idp/sign_in.html", status=200, interaction=interaction.handle,
+                    csrf_token=interaction.csrf_token, client_name=client.name if client else "",
+                    username=form.get("username", "")[:128],
+                    error="The username or password is not right. Check them and try again.",
+                )
+        # The transaction has committed: only now may the browser carry the new session.
+        response = render_outcome(request, result.outcome, browser, redirect_status=303)
+        set_cookie(state, response, SESSION_COOKIE, result.session_secret)
+        return response
+
+    return await run_in_threadpool(work)

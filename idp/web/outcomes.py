@@ -1,0 +1,73 @@
+"""Turning an authorization outcome into a browser response, and the browser's cookies."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from idp.oauth.authorize import (
+    BrowserState,
+    ErrorPage,
+    Outcome,
+    PostToClient,
+    RedirectToClient,
+    ShowConsent,
+    ShowSignIn,
+)
+from idp.web.state import WebState, web_state
+
+SESSION_COOKIE = "idp-session"
+BINDING_COOKIE = "idp-browser"
+
+
+def browser_state(request: Request) -> BrowserState:
+    state = web_state(request)
+    return BrowserState(
+        session_secret=request.cookies.get(state.cookie_name(SESSION_COOKIE)),
+        binding=request.cookies.get(state.cookie_name(BINDING_COOKIE)),
+    )
+
+
+def set_cookie(state: WebState, response: Response, base: str, value: str,
+               *, max_age: int | None = None) -> None:
+    response.set_cookie(
+        state.cookie_name(base), value, max_age=max_age, path="/", secure=state.secure_cookies,
+        httponly=True, samesite="lax",
+    )
+
+
+def render_outcome(
+    request: Request, outcome: Outcome, browser: BrowserState, *, redirect_status: int = 302
+) -> Response:
+    state = web_state(request)
+    response: Response
+    if isinstance(outcome, RedirectToClient):
+        response = RedirectResponse(outcome.location, status_code=redirect_status)
+    elif isinstance(outcome, PostToClient):
+        target = urlsplit(outcome.action)
+        response = state.pages.render(
+            "idp/form_post.html", action=outcome.action, params=outcome.params,
+            form_action=f"{target.scheme}://{target.netloc}",
+        )
+    elif isinstance(outcome, ErrorPage):
+        response = state.pages.render("idp/error.html", status=outcome.status,
+                                      title=outcome.title, message=outcome.message)
+    elif isinstance(outcome, ShowSignIn):
+        response = RedirectResponse(f"/sign-in?interaction={quote(outcome.interaction_handle)}",
+                                    status_code=303)
+    elif isinstance(outcome, ShowConsent):
+        response = RedirectResponse(f"/consent?interaction={quote(outcome.interaction_handle)}",
+                                    status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    if browser.new_binding:
+        set_cookie(state, response, BINDING_COOKIE, browser.new_binding)
+    return response
+
+
+def expired_page(request: Request) -> Response:
+    return web_state(request).pages.render(
+        "idp/error.html", status=400, title="This page has expired",
+        message="Go back to the service you were using and start again.",
+    )

@@ -1,0 +1,147 @@
+"""Back-channel endpoints: discovery, JWKS, token, introspection, revocation, userinfo."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from idp.oauth.server import handle_introspection, handle_revocation, handle_token_request
+from idp.oauth.userinfo import answer_userinfo
+from idp.web.http import (
+    BodyTooLarge,
+    NotAForm,
+    from_protocol,
+    json_response,
+    oauth_error,
+    protocol_request,
+    read_form,
+)
+from idp.web.state import operation, web_state
+
+router = APIRouter()
+
+
+@router.get("/.well-known/openid-configuration", include_in_schema=False)
+@router.get("/.well-known/oauth-authorization-server", include_in_schema=False)
+def discovery(request: Request) -> Response:
+    state = web_state(request)
+    max_age = int(state.provider.settings.jwks_max_age.total_seconds())
+    return Response(state.discovery_document, media_type="application/json",
+                    headers={"Cache-Control": f"public, max-age={max_age}"})
+
+
+@router.get("/jwks.json", include_in_schema=False)
+def jwks(request: Request) -> Response:
+    state = web_state(request)
+    max_age = int(state.provider.settings.jwks_max_age.total_seconds())
+    return Response(state.provider.keyring.jwks_document(), media_type="application/jwk-set+json",
+                    headers={"Cache-Control": f"public, max-age={max_age}"})
+
+
+async def _form_or_error(request: Request) -> list[tuple[str, str]] | Response:
+    try:
+        return await read_form(request)
+    except NotAForm:
+        return oauth_error(400, "invalid_request",
+                           "The body must be application/x-www-form-urlencoded.")
+    except BodyTooLarge:
+        return oauth_error(413, "invalid_request", "The request body is too large.")
+
+
+def _refuse_query_parameters(request: Request) -> Response | None:
+    # Credentials and tokens belong in the body, never in a URL that logs keep (RFC 6749 3.2).
+    if request.query_params:
+        return oauth_error(400, "invalid_request", "Parameters must be sent in the body.")
+    return None
+
+
+def _duplicate(form: list[tuple[str, str]]) -> str | None:
+    seen: set[str] = set()
+    for name, _ in form:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+async def _back_channel(request: Request, path: str, handler: object) -> Response:
+    refused = _refuse_query_parameters(request)
+    if refused:
+        return refused
+    form = await _form_or_error(request)
+    if isinstance(form, Response):
+        return form
+    repeated = _duplicate(form)
+    if repeated:
+        return oauth_error(400, "invalid_request", f"The parameter '{repeated}' is repeated.")
+    url = web_state(request).provider.settings.endpoint(path)
+    proto = protocol_request(request, url=url, form=form)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            response = handler(ctx, proto)  # type: ignore[operator]
+        return from_protocol(response)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/token", include_in_schema=False)
+async def token(request: Request) -> Response:
+    return await _back_channel(request, "/token", handle_token_request)
+
+
+@router.post("/introspect", include_in_schema=False)
+async def introspect(request: Request) -> Response:
+    return await _back_channel(request, "/introspect", handle_introspection)
+
+
+@router.post("/revoke", include_in_schema=False)
+async def revoke(request: Request) -> Response:
+    return await _back_channel(request, "/revoke", handle_revocation)
+
+
+def _bearer_token(request: Request) -> tuple[str | None, str | None]:
+    """The token from the Authorization header (scheme case-insensitive), else None."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None, None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None, "malformed"
+    return value.strip(), None
+
+
+async def _userinfo(request: Request) -> Response:
+    if "access_token" in request.query_params:
+        return oauth_error(400, "invalid_request", "Send the access token in a header or body.")
+    access_token, problem = _bearer_token(request)
+    if request.method == "POST":
+        form = await _form_or_error(request) if request.headers.get("content-type") else []
+        if isinstance(form, Response):
+            return form
+        body_tokens = [v for k, v in form if k == "access_token"]
+        if body_tokens and access_token:
+            return oauth_error(400, "invalid_request", "Send the access token only once.")
+        if len(body_tokens) == 1:
+            access_token = body_tokens[0]
+    if problem:
+        access_token = None
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            answer = answer_userinfo(ctx, access_token)
+        headers = {"WWW-Authenticate": answer.www_authenticate} if answer.www_authenticate else {}
+        return json_response(answer.status, answer.body, headers)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/userinfo", include_in_schema=False)
+async def userinfo_get(request: Request) -> Response:
+    return await _userinfo(request)
+
+
+@router.post("/userinfo", include_in_schema=False)
+async def userinfo_post(request: Request) -> Response:
+    return await _userinfo(request)

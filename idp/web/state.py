@@ -1,0 +1,60 @@
+"""What every route needs, kept on the FastAPI app, and the per-request operation context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from idp.database import Database
+from idp.oauth.context import OperationContext, Provider
+from idp.sign_in import PasswordCheckSlots
+from idp.web.pages import PageRenderer
+
+
+@dataclass(frozen=True)
+class WebState:
+    database: Database
+    provider: Provider
+    pages: PageRenderer
+    password_slots: PasswordCheckSlots
+    discovery_document: bytes
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.provider.settings.is_https
+
+    def cookie_name(self, base: str) -> str:
+        # __Host-: Secure, Path=/, no Domain; the browser enforces all three (RFC 6265bis 4.1.3.2).
+        return f"__Host-{base}" if self.secure_cookies else base
+
+
+def web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+def request_id(request: Request) -> str:
+    existing: str | None = getattr(request.state, "request_id", None)
+    if existing is None:
+        existing = uuid.uuid4().hex
+        request.state.request_id = existing
+    return existing
+
+
+@contextmanager
+def operation(request: Request) -> Iterator[OperationContext]:
+    """One unit of work for one request; it commits before the response is sent."""
+    state = web_state(request)
+    with state.database.unit_of_work() as session:
+        yield OperationContext(
+            provider=state.provider,
+            session=session,
+            request_id=request_id(request),
+            # The direct peer only: forwarded-for headers are not trusted (checklist PW-07).
+            source_address=request.client.host if request.client else None,
+            now=state.provider.clock(),
+        )
