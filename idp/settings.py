@@ -7,10 +7,22 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
+
+
+def _seconds_or_iso(value: Any) -> Any:
+    """Environment variables arrive as strings: a bare number means seconds."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds_or_iso)]
 
 
 def is_loopback_host(host: str) -> bool:
@@ -41,42 +53,42 @@ class IdpSettings(BaseSettings):
     keys_dir: Path = Field(
         default=Path("keys"), description="Folder holding the signing keys and keyring.json."
     )
-    authorization_code_lifetime: timedelta = Field(
+    authorization_code_lifetime: Duration = Field(
         default=timedelta(seconds=60),
         description="How long an authorization code can be redeemed (RFC 9700: short-lived).",
     )
-    access_token_lifetime: timedelta = Field(
+    access_token_lifetime: Duration = Field(
         default=timedelta(minutes=10), description="Lifetime of JWT access tokens."
     )
-    id_token_lifetime: timedelta = Field(
+    id_token_lifetime: Duration = Field(
         default=timedelta(minutes=5), description="Lifetime of ID tokens."
     )
-    refresh_token_lifetime: timedelta = Field(
+    refresh_token_lifetime: Duration = Field(
         default=timedelta(hours=12),
         description="Absolute lifetime of a refresh token family, counted from the sign-in; "
         "rotation never extends it.",
     )
-    refresh_token_idle_lifetime: timedelta = Field(
+    refresh_token_idle_lifetime: Duration = Field(
         default=timedelta(hours=2),
         description="A refresh token not used for this long stops working.",
     )
-    session_lifetime: timedelta = Field(
+    session_lifetime: Duration = Field(
         default=timedelta(hours=8), description="Absolute lifetime of a citizen's browser session."
     )
-    session_idle_lifetime: timedelta = Field(
+    session_idle_lifetime: Duration = Field(
         default=timedelta(minutes=30),
         description="A browser session unused for this long needs a new sign-in.",
     )
-    interaction_lifetime: timedelta = Field(
+    interaction_lifetime: Duration = Field(
         default=timedelta(minutes=15),
         description="How long a citizen has to finish the sign-in and consent pages.",
     )
-    key_publish_lead: timedelta = Field(
+    key_publish_lead: Duration = Field(
         default=timedelta(minutes=10),
         description="A new signing key is published in the JWKS this long before it signs "
         "anything, so relying parties that cache the JWKS already know it.",
     )
-    jwks_max_age: timedelta = Field(
+    jwks_max_age: Duration = Field(
         default=timedelta(minutes=5),
         description="Cache-Control max-age on the JWKS and discovery documents. "
         "Keep it below key_publish_lead.",

@@ -1,0 +1,164 @@
+"""Fixtures: a real gateway per storage backend (SQLite and PostgreSQL), its clients and
+citizens, and browsers that talk to it over HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.citizen import AppClient, Browser, authorization_params, callback_params
+from tests.citizen import split_verifier
+from tests.gateway_process import (
+    Gateway,
+    create_postgres_database,
+    drop_postgres_database,
+    start_gateway,
+)
+
+BACKENDS = ["sqlite", "postgresql"]
+# Short enough to test expiry in seconds, long enough for any flow in the suite.
+TEST_ENV = {"IDP_AUTHORIZATION_CODE_LIFETIME": "10", "IDP_KEY_PUBLISH_LEAD": "2",
+            "IDP_JWKS_MAX_AGE": "1"}
+
+
+@dataclass
+class CitizenAccount:
+    username: str
+    password: str
+    subject: str
+
+
+def _database_for(backend: str, workdir: Path) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'idp.db'}", None
+    name, url = create_postgres_database()
+    return url, name
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[Gateway]:
+    backend = request.param
+    workdir = tmp_path_factory.mktemp(f"gateway-{backend}")
+    url, pg_name = _database_for(backend, workdir)
+    running = start_gateway(workdir, backend=backend, database_url=url, extra_env=TEST_ENV)
+    try:
+        yield running
+    finally:
+        running.stop()
+        if pg_name:
+            drop_postgres_database(pg_name)
+
+
+def register_app(gateway: Gateway, *extra: str, name: str = "Agency app",
+                 redirect_uris: list[str] | None = None) -> AppClient:
+    uris = redirect_uris or [f"https://agency-{secrets.token_hex(3)}.example/callback",
+                             "https://agency.example/cb?tenant=7"]
+    args = ["clients", "add", "--name", name]
+    for uri in uris:
+        args += ["--redirect-uri", uri]
+    data = gateway.idp_json(*args, *extra)
+    return AppClient(data["client_id"], data.get("client_secret"), uris)
+
+
+def add_citizen(gateway: Gateway, username: str | None = None, **claims: str) -> CitizenAccount:
+    username = username or f"citizen-{secrets.token_hex(4)}"
+    password = f"pw-{secrets.token_urlsafe(18)}"
+    args = ["users", "add", "--username", username, "--password-stdin"]
+    for key, value in claims.items():
+        args += [f"--{key.replace('_', '-')}", value]
+    data = gateway.idp_json(*args, stdin=password + "\n")
+    return CitizenAccount(username, password, data["subject"])
+
+
+@pytest.fixture(scope="session")
+def app_a(gateway: Gateway) -> AppClient:
+    return register_app(gateway, "--scope", "openid", "--scope", "profile", "--scope", "email",
+                        "--scope", "national_id", name="Tax office")
+
+
+@pytest.fixture(scope="session")
+def app_b(gateway: Gateway) -> AppClient:
+    return register_app(gateway, name="Health service")
+
+
+@pytest.fixture(scope="session")
+def public_app(gateway: Gateway) -> AppClient:
+    return register_app(gateway, "--public", name="Mobile app",
+                        redirect_uris=["http://127.0.0.1:9/callback"])
+
+
+@pytest.fixture(scope="session")
+def citizen(gateway: Gateway) -> CitizenAccount:
+    return add_citizen(gateway, given_name="Mari", family_name="Maasikas",
+                       email="mari@example.org", birthdate="1985-03-14",
+                       national_id="48503140001")
+
+
+@pytest.fixture(scope="session")
+def other_citizen(gateway: Gateway) -> CitizenAccount:
+    return add_citizen(gateway, given_name="Jaan", family_name="Tamm")
+
+
+@pytest.fixture
+def browser(gateway: Gateway) -> Iterator[Browser]:
+    opened = Browser(gateway.issuer)
+    yield opened
+    opened.close()
+
+
+@dataclass
+class CodeResult:
+    params: dict[str, str]  # what arrived at the redirect URI
+    request: dict[str, str]  # the authorization request sent
+    verifier: str
+
+
+def obtain_code(browser: Browser, app: AppClient, citizen: CitizenAccount | None,
+                **overrides: Any) -> CodeResult:
+    request, verifier = split_verifier(authorization_params(app, **overrides))
+    response = browser.follow_to_client(
+        browser.authorize(request), username=citizen.username if citizen else None,
+        password=citizen.password if citizen else None)
+    assert response.status_code in (302, 303), response.text[:500]
+    return CodeResult(callback_params(response), request, verifier)
+
+
+def exchange_code(gateway: Gateway, app: AppClient, result: CodeResult,
+                  **overrides: str | None) -> httpx.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "code": result.params.get("code", ""),
+        "redirect_uri": result.request["redirect_uri"],
+        "code_verifier": result.verifier,
+    }
+    for key, value in overrides.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    auth = (app.client_id, app.client_secret) if app.client_secret else None
+    if auth is None:
+        data["client_id"] = app.client_id
+    return httpx.post(f"{gateway.issuer}/token", data=data, auth=auth)
+
+
+def userinfo(gateway: Gateway, access_token: str) -> httpx.Response:
+    return httpx.get(f"{gateway.issuer}/userinfo",
+                     headers={"Authorization": f"Bearer {access_token}"})
+
+
+def signed_in_tokens(gateway: Gateway, browser: Browser, app: AppClient,
+                     citizen: CitizenAccount, **overrides: Any) -> dict[str, Any]:
+    result = obtain_code(browser, app, citizen, **overrides)
+    response = exchange_code(gateway, app, result)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    body["_request"] = result.request
+    return body

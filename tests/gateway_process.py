@@ -1,0 +1,116 @@
+"""Starting a real gateway (`idp serve`) on a free loopback port against a fresh database."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IDP_COMMAND = [sys.executable, "-m", "gateway.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def create_postgres_database() -> tuple[str, str]:
+    """A fresh, empty PostgreSQL database; returns (name, SQLAlchemy URL)."""
+    name = f"idp_test_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Gateway:
+    """A running gateway and the operator's command line pointed at the same database."""
+
+    issuer: str
+    env: dict[str, str]
+    workdir: Path
+    backend: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def idp(self, *args: str, stdin: str | None = None, check: bool = True
+            ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*IDP_COMMAND, *args], env=self.env, cwd=self.workdir, input=stdin,
+            capture_output=True, text=True, timeout=120, check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(f"idp {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def idp_json(self, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self.idp(*args, "--json", stdin=stdin).stdout)
+
+    def metadata(self) -> dict[str, Any]:
+        data: dict[str, Any] = httpx.get(f"{self.issuer}/.well-known/openid-configuration").json()
+        return data
+
+    def jwks(self) -> dict[str, Any]:
+        data: dict[str, Any] = httpx.get(f"{self.issuer}/jwks.json").json()
+        return data
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_gateway(
+    workdir: Path, *, backend: str, database_url: str, extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+) -> Gateway:
+    port = free_port()
+    issuer = f"http://localhost:{port}"
+    env = {
+        **os.environ,
+        "IDP_ISSUER": issuer,
+        "IDP_DATABASE_URL": database_url,
+        "IDP_KEYS_DIR": str(workdir / "keys"),
+        **(extra_env or {}),
+    }
+    gateway = Gateway(issuer=issuer, env=env, workdir=workdir, backend=backend)
+    gateway.idp("db", "upgrade")
+    gateway.idp("keys", "list")
+    gateway.log_path = workdir / "gateway.log"
+    with open(gateway.log_path, "wb") as log:
+        gateway.process = subprocess.Popen(
+            [*IDP_COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if gateway.process.poll() is not None:
+            raise RuntimeError(f"gateway exited: {gateway.log_path.read_text()}")
+        try:
+            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                return gateway
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    gateway.stop()
+    raise RuntimeError("gateway did not start in 30 s")
