@@ -54,6 +54,9 @@ def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         running.stop()
         if pg_name:
             drop_postgres_database(pg_name)
+    # Every bad input in the suite must have had a spec-shaped answer, never a server error.
+    log = running.log_path.read_text() if running.log_path else ""
+    assert "Traceback" not in log and "unexpected error" not in log, log[-4000:]
 
 
 def register_app(gateway: Gateway, *extra: str, name: str = "Agency app",

@@ -18,11 +18,15 @@ from sqlalchemy import select, update
 
 from idp.accounts import get_active_account
 from idp.models import AuthorizationCode, BrowserSession, IssuedToken
-from idp.oauth.adapters import OAuthClient
-from idp.oauth.adapters import CodeView
+from idp.oauth.adapters import CodeView, OAuthClient, TokenView
 from idp.oauth.context import OperationContext
-from idp.oauth.tokens import GrantFacts, encode_id_token, find_refresh_token, issue_token_response
-from idp.oauth.tokens import revoke_grant
+from idp.oauth.tokens import (
+    GrantFacts,
+    encode_id_token,
+    find_refresh_token,
+    issue_token_response,
+    revoke_grant,
+)
 from idp.opaque_values import digest, new_opaque_value
 from idp.protocol.claims import ClaimsRequest
 
@@ -164,8 +168,6 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Any:
-        from idp.oauth.adapters import TokenView
-
         ctx = _ctx(self)
         row = find_refresh_token(ctx, refresh_token)
         client = self.request.client
@@ -176,6 +178,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         expiry = row.refresh_token_expires_at
         if expiry is None or expiry <= ctx.now:
             return None
+        return TokenView(row, kind="refresh_token", now=ctx.now)
+
+    def validate_token_request(self) -> None:
+        """Authlib's checks (client, token, scope), then the atomic rotation: only a request that
+        passed every check uses the token up, and of two racing requests exactly one wins."""
+        super().validate_token_request()
+        ctx = _ctx(self)
+        row: IssuedToken = self.request.refresh_token.row
         rotated = ctx.session.execute(
             update(IssuedToken)
             .where(IssuedToken.id == row.id)
@@ -185,7 +195,6 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         )
         if rotated.rowcount != 1:  # type: ignore[attr-defined]
             self._refuse_replayed_refresh_token(row)
-        return TokenView(row, kind="refresh_token", now=ctx.now)
 
     def _refuse_replayed_refresh_token(self, row: IssuedToken) -> None:
         ctx = _ctx(self)

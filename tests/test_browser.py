@@ -1,0 +1,220 @@
+"""The sign-in and consent pages in a real Chromium (Playwright), ending at a real callback.
+
+The HTTP citizen browser in tests/citizen.py only proves what the server sends; a real browser
+also enforces what the pages ask of it (CSP, form-action, cookies, redirects after a POST), so a
+page that works over httpx but breaks in a browser fails here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser as ChromiumBrowser
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+from agency.verify import verify_id_token
+from tests.citizen import AppClient, authorization_params, split_verifier
+from tests.conftest import CitizenAccount, CodeResult, add_citizen, exchange_code, register_app
+from tests.gateway_process import Gateway
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# Generous for a 2-core CI machine, yet a hung page fails in seconds, not minutes.
+TIMEOUT_MS = 15_000
+GENERIC_ERROR = "The username or password is not right. Check them and try again."
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"Debian's chromium is not installed at {CHROMIUM} "
+                              "(apt-get install -y chromium; see .ci/install-e2e.sh)"),
+]
+
+
+class CallbackServer:
+    """The agency's redirect URI: a loopback HTTP server that records every query it gets."""
+
+    def __init__(self) -> None:
+        self.queries: list[dict[str, str]] = []
+        received = self.queries
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                received.append(dict(parse_qsl(urlsplit(self.path).query,
+                                               keep_blank_values=True)))
+                body = b"<!doctype html><title>Agency</title><h1>Back at the agency</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                """Quiet: pytest shows the assertions, not an access log."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def __enter__(self) -> CallbackServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Playwright) -> Iterator[ChromiumBrowser]:
+    """Debian's chromium, never a Playwright download (`playwright install` fails offline)."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                         args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 2)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(chromium: ChromiumBrowser) -> Iterator[Page]:
+    """A fresh context per test: no cookies, so no session or binding leaks between tests."""
+    context: BrowserContext = chromium.new_context(locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def callback() -> Iterator[CallbackServer]:
+    with CallbackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def web_app(gateway: Gateway, callback: CallbackServer) -> AppClient:
+    return register_app(gateway, "--scope", "openid", "--scope", "profile", "--scope", "email",
+                        name="Browser test agency", redirect_uris=[callback.url])
+
+
+@pytest.fixture
+def web_citizen(gateway: Gateway) -> CitizenAccount:
+    """A citizen of this test alone: consent is remembered, so sharing one would skip pages."""
+    return add_citizen(gateway, given_name="Liis", family_name="Kask",
+                       email="liis@example.org")
+
+
+def screenshot(page: Page, gateway: Gateway, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{gateway.backend}.png"), full_page=True)
+
+
+def open_sign_in(page: Page, gateway: Gateway, app: AppClient
+                 ) -> tuple[dict[str, str], str, dict[str, str]]:
+    """Start at /authorize (PKCE S256, state, nonce); returns (request, verifier, headers of the
+    sign-in page the redirects end on)."""
+    request, verifier = split_verifier(authorization_params(app))
+    response = page.goto(f"{gateway.issuer}/authorize?{urlencode(request)}")
+    assert response is not None
+    assert response.status == 200
+    assert page.url.startswith(f"{gateway.issuer}/sign-in?interaction="), page.url
+    return request, verifier, response.headers
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    # Wait for the POST's navigation, so no later check reads the page it replaces.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def arrived(page: Page, callback: CallbackServer) -> dict[str, str]:
+    """Wait for the browser to reach the callback; what it carried must be what the server got."""
+    page.wait_for_url(f"{callback.url}?*")
+    params = dict(parse_qsl(urlsplit(page.url).query, keep_blank_values=True))
+    assert callback.queries == [params]
+    return params
+
+
+def test_sign_in_and_consent_in_chromium_issue_a_verifiable_code(
+        gateway: Gateway, page: Page, callback: CallbackServer, web_app: AppClient,
+        web_citizen: CitizenAccount) -> None:
+    request, verifier, headers = open_sign_in(page, gateway, web_app)
+    csp = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in [d.strip() for d in csp.split(";")], csp
+    screenshot(page, gateway, "sign-in")
+
+    sign_in(page, web_citizen.username, web_citizen.password)
+    page.wait_for_url(f"{gateway.issuer}/consent?*")
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Share your information with Browser test agency")
+    screenshot(page, gateway, "consent")
+
+    page.get_by_role("button", name="Allow").click()
+    params = arrived(page, callback)
+    assert params["code"]
+    assert params["state"] == request["state"]
+    assert params["iss"] == gateway.issuer
+    assert "error" not in params
+
+    response = exchange_code(gateway, web_app, CodeResult(params, request, verifier))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    claims = verify_id_token(body["id_token"], jwks=gateway.jwks(), issuer=gateway.issuer,
+                             client_id=web_app.client_id, nonce=request["nonce"],
+                             access_token=body["access_token"])
+    assert claims["sub"] == web_citizen.subject
+
+
+def test_wrong_password_shows_a_generic_error_and_stays_on_sign_in(
+        gateway: Gateway, page: Page, callback: CallbackServer, web_app: AppClient,
+        web_citizen: CitizenAccount) -> None:
+    open_sign_in(page, gateway, web_app)
+
+    sign_in(page, web_citizen.username, web_citizen.password + "-wrong")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text().strip() == GENERIC_ERROR
+    assert page.url.startswith(f"{gateway.issuer}/sign-in"), page.url
+    assert page.get_by_label("Password").input_value() == ""
+
+    # The same words for an unknown username: the page must not tell which one was wrong.
+    sign_in(page, f"nobody-{web_citizen.username}", web_citizen.password)
+    assert page.get_by_role("alert").inner_text().strip() == GENERIC_ERROR
+    assert page.url.startswith(f"{gateway.issuer}/sign-in"), page.url
+    assert page.get_by_role("button", name="Sign in").is_visible()
+    assert callback.queries == []
+
+
+def test_deny_on_consent_returns_access_denied(
+        gateway: Gateway, page: Page, callback: CallbackServer, web_app: AppClient,
+        web_citizen: CitizenAccount) -> None:
+    request, _, _ = open_sign_in(page, gateway, web_app)
+    sign_in(page, web_citizen.username, web_citizen.password)
+    page.wait_for_url(f"{gateway.issuer}/consent?*")
+
+    page.get_by_role("button", name="Deny").click()
+    params = arrived(page, callback)
+    assert params["error"] == "access_denied"
+    assert params["state"] == request["state"]
+    assert params["iss"] == gateway.issuer
+    assert "code" not in params

@@ -1,0 +1,59 @@
+"""Discovery metadata and the JWKS (checklist DISC-01..15)."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from tests.gateway_process import Gateway
+
+
+def test_metadata_is_exact_and_strict(gateway: Gateway) -> None:
+    response = httpx.get(f"{gateway.issuer}/.well-known/openid-configuration")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    meta = response.json()
+    assert meta["issuer"] == gateway.issuer
+    assert meta["response_types_supported"] == ["code"]
+    assert "implicit" not in meta["grant_types_supported"]
+    assert "password" not in meta["grant_types_supported"]
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
+    assert "RS256" in meta["id_token_signing_alg_values_supported"]
+    assert "none" not in meta["id_token_signing_alg_values_supported"]
+    assert not any(a.startswith("HS") for a in meta["id_token_signing_alg_values_supported"])
+    assert "openid" in meta["scopes_supported"]
+    for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
+                 "introspection_endpoint", "revocation_endpoint"):
+        assert meta[name].startswith(gateway.issuer + "/")
+
+
+def test_forged_host_headers_do_not_change_metadata(gateway: Gateway) -> None:
+    forged = httpx.get(f"{gateway.issuer}/.well-known/openid-configuration",
+                       headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert forged.json()["issuer"] == gateway.issuer
+    assert "evil" not in forged.text
+
+
+def test_jwks_publishes_public_keys_only(gateway: Gateway) -> None:
+    keys = gateway.jwks()["keys"]
+    kids = [key["kid"] for key in keys]
+    assert len(kids) == len(set(kids)) >= 2
+    assert {key["alg"] for key in keys} >= {"RS256", "ES256"}
+    for key in keys:
+        assert key["use"] == "sig"
+        assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & key.keys()
+        if key["kty"] == "RSA":
+            modulus = base64.urlsafe_b64decode(key["n"] + "==")
+            assert len(modulus) * 8 >= 2048
+
+
+def test_unknown_paths_and_methods_are_refused(gateway: Gateway) -> None:
+    for path in ("/docs", "/openapi.json", "/redoc", "/.git/config", "/.env"):
+        assert httpx.get(f"{gateway.issuer}{path}").status_code == 404
+    assert httpx.request("TRACE", f"{gateway.issuer}/token").status_code == 405
+    assert httpx.delete(f"{gateway.issuer}/userinfo").status_code == 405
+    response = httpx.get(f"{gateway.issuer}/jwks.json")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "server" not in response.headers

@@ -1,0 +1,97 @@
+"""Userinfo (checklist UI-*): bearer in header or body, never the query; spec-shaped refusals."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from tests.citizen import AppClient, Browser
+from tests.conftest import CitizenAccount, signed_in_tokens
+from tests.gateway_process import Gateway
+
+
+@pytest.fixture
+def tokens(gateway: Gateway, browser: Browser, app_a: AppClient,
+           citizen: CitizenAccount) -> dict[str, str]:
+    return signed_in_tokens(gateway, browser, app_a, citizen,
+                            scope="openid profile email national_id")
+
+
+def test_userinfo_get_post_header_and_body(gateway: Gateway, tokens: dict[str, str],
+                                           citizen: CitizenAccount) -> None:
+    url = f"{gateway.issuer}/userinfo"
+    token = tokens["access_token"]
+    for response in (
+        httpx.get(url, headers={"Authorization": f"Bearer {token}"}),
+        httpx.get(url, headers={"Authorization": f"bearer {token}"}),
+        httpx.post(url, headers={"Authorization": f"BEARER {token}"}),
+        httpx.post(url, data={"access_token": token}),
+    ):
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"] == "no-store"
+        body = response.json()
+        assert body["sub"] == citizen.subject
+        assert body["name"] == "Mari Maasikas" and body["birthdate"] == "1985-03-14"
+        assert body["national_id"] == "48503140001"
+
+
+def test_userinfo_releases_only_granted_scopes(gateway: Gateway, browser: Browser,
+                                               app_a: AppClient,
+                                               citizen: CitizenAccount) -> None:
+    tokens = signed_in_tokens(gateway, browser, app_a, citizen, scope="openid email")
+    body = httpx.get(f"{gateway.issuer}/userinfo", params={"sub": "other", "user_id": "1"},
+                     headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert set(body) == {"sub", "email", "email_verified"}
+
+
+def _forge(token: str, *, header: dict[str, str] | None = None,
+           claims: dict[str, object] | None = None, signature: str | None = None) -> str:
+    head, payload, sig = token.split(".")
+
+    def enc(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    def dec(part: str) -> dict[str, object]:
+        result: dict[str, object] = json.loads(base64.urlsafe_b64decode(part + "=="))
+        return result
+
+    new_head = enc({**dec(head), **header}) if header else head
+    new_payload = enc({**dec(payload), **claims}) if claims else payload
+    return f"{new_head}.{new_payload}.{sig if signature is None else signature}"
+
+
+def test_userinfo_refuses_bad_tokens(gateway: Gateway, tokens: dict[str, str]) -> None:
+    url = f"{gateway.issuer}/userinfo"
+    token = tokens["access_token"]
+    no_token = httpx.get(url)
+    assert no_token.status_code == 401 and no_token.headers["www-authenticate"].startswith("Bearer")
+    bad = [
+        "random-value",
+        _forge(token, claims={"sub": "someone-else"}),
+        _forge(token, header={"alg": "none"}, signature=""),
+        _forge(token, header={"alg": "HS256"}),
+        _forge(token, header={"jku": "http://169.254.169.254/jwks"}),
+        _forge(token, header={"kid": "' OR '1'='1"}),
+        tokens["id_token"],
+        "a.b.c.d",
+    ]
+    for candidate in bad:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {candidate}"})
+        assert response.status_code == 401, candidate
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    query = httpx.get(url, params={"access_token": token})
+    assert query.status_code == 400
+
+
+def test_token_without_openid_scope_is_insufficient(gateway: Gateway, browser: Browser,
+                                                    app_a: AppClient,
+                                                    citizen: CitizenAccount) -> None:
+    tokens = signed_in_tokens(gateway, browser, app_a, citizen, scope="email", nonce=None)
+    assert "id_token" not in tokens
+    response = httpx.get(f"{gateway.issuer}/userinfo",
+                         headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
