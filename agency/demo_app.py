@@ -34,23 +34,35 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
 
     @router.get("/", include_in_schema=False)
     def home() -> Response:
-        return page('<h1>Demo agency service</h1><p><a href="login">Sign in with the citizen '
-                    "gateway</a></p>")
+        return page(
+            '<h1>Demo agency service</h1><p><a href="login">Sign in with the citizen '
+            "gateway</a></p>"
+        )
 
     @router.get("/login", include_in_schema=False)
     def login() -> Response:
         state, nonce, verifier = (secrets.token_urlsafe(24) for _ in range(3))
-        challenge = base64.urlsafe_b64encode(
-            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         with lock:
             if len(pending) > 1000:
                 pending.clear()
             pending[state] = (nonce, verifier)
-        query = urlencode({
-            "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-            "scope": "openid profile email", "state": state, "nonce": nonce,
-            "code_challenge": challenge, "code_challenge_method": "S256",
-        })
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "openid profile email",
+                "state": state,
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
         return RedirectResponse(f"{issuer}/authorize?{query}", status_code=302)
 
     @router.get("/callback", include_in_schema=False)
@@ -64,28 +76,43 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
             return page(f"<h1>Not signed in</h1><p>{html.escape(params['error'])}</p>", 400)
         nonce, verifier = saved
         with httpx.Client(timeout=10) as http:
-            token = http.post(f"{issuer}/token", data={
-                "grant_type": "authorization_code", "code": params.get("code", ""),
-                "redirect_uri": redirect_uri, "client_id": client_id,
-                "code_verifier": verifier}).json()
+            token = http.post(
+                f"{issuer}/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": params.get("code", ""),
+                    "redirect_uri": redirect_uri,
+                    "client_id": client_id,
+                    "code_verifier": verifier,
+                },
+            ).json()
             if "id_token" not in token:
                 return page("<h1>Sign-in failed</h1>", 400)
             jwks = http.get(f"{issuer}/jwks.json").json()
-            userinfo = http.get(f"{issuer}/userinfo", headers={
-                "Authorization": f"Bearer {token['access_token']}"}).json()
+            userinfo = http.get(
+                f"{issuer}/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}
+            ).json()
         try:
-            claims = verify_id_token(token["id_token"], jwks=jwks, issuer=issuer,
-                                     client_id=client_id, nonce=nonce,
-                                     access_token=token["access_token"])
+            claims = verify_id_token(
+                token["id_token"],
+                jwks=jwks,
+                issuer=issuer,
+                client_id=client_id,
+                nonce=nonce,
+                access_token=token["access_token"],
+            )
         except TokenRejected as error:
             return page(f"<h1>Sign-in failed</h1><p>{html.escape(str(error))}</p>", 400)
-        return page("<h1>You are signed in</h1>" + _table("ID token", claims)
-                    + _table("Userinfo", userinfo))
+        return page(
+            "<h1>You are signed in</h1>" + _table("ID token", claims) + _table("Userinfo", userinfo)
+        )
 
     return router
 
 
 def _table(title: str, claims: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in sorted(claims.items()))
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in sorted(claims.items())
+    )
     return f"<h2>{html.escape(title)}</h2><table>{rows}</table>"

@@ -46,19 +46,30 @@ def verify_id_token(
     key = _key_for(token, jwks)
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[key.algorithm_name], audience=client_id, issuer=issuer,
-            leeway=leeway, options={"require": ["iss", "sub", "aud", "exp", "iat"]},
+            token,
+            key,
+            algorithms=[key.algorithm_name],
+            audience=client_id,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": ["iss", "sub", "aud", "exp", "iat"]},
         )
     except jwt.PyJWTError as error:
         raise TokenRejected(str(error)) from error
-    if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != (
-            client_id):
+    if (
+        isinstance(claims["aud"], list)
+        and len(claims["aud"]) > 1
+        and claims.get("azp") != (client_id)
+    ):
         raise TokenRejected("azp does not name this client")
     if nonce is not None and claims.get("nonce") != nonce:
         raise TokenRejected("nonce does not match")
-    if access_token is not None and "at_hash" in claims:
-        if claims["at_hash"] != left_half_hash(access_token, key.algorithm_name):
-            raise TokenRejected("at_hash does not match the access token")
+    if (
+        access_token is not None
+        and "at_hash" in claims
+        and claims["at_hash"] != left_half_hash(access_token, key.algorithm_name)
+    ):
+        raise TokenRejected("at_hash does not match the access token")
     return claims
 
 
@@ -75,7 +86,11 @@ def verify_access_token(
     key = _key_for(token, jwks)
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[key.algorithm_name], audience=audience, issuer=issuer,
+            token,
+            key,
+            algorithms=[key.algorithm_name],
+            audience=audience,
+            issuer=issuer,
             leeway=leeway,
             options={"require": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]},
         )

@@ -12,10 +12,11 @@ from consent.models import Consent
 
 
 class DatabaseConsentRecords:
-    def granted_scopes(self, session: Session, *, account_id: int, client_id: str) -> frozenset[str]:
+    def granted_scopes(
+        self, session: Session, *, account_id: int, client_id: str
+    ) -> frozenset[str]:
         record = session.scalar(
-            select(Consent).where(Consent.account_id == account_id,
-                                  Consent.client_id == client_id)
+            select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
         )
         if record is None or record.withdrawn_at is not None:
             return frozenset()
@@ -31,12 +32,18 @@ class DatabaseConsentRecords:
         now: datetime,
     ) -> None:
         record = session.scalar(
-            select(Consent).where(Consent.account_id == account_id,
-                                  Consent.client_id == client_id)
+            select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
         )
         if record is None:
-            session.add(Consent(account_id=account_id, client_id=client_id,
-                                scopes=sorted(set(scopes)), granted_at=now, updated_at=now))
+            session.add(
+                Consent(
+                    account_id=account_id,
+                    client_id=client_id,
+                    scopes=sorted(set(scopes)),
+                    granted_at=now,
+                    updated_at=now,
+                )
+            )
             return
         previous = set() if record.withdrawn_at is not None else set(record.scopes)
         record.scopes = sorted(previous | set(scopes))

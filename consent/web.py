@@ -30,15 +30,20 @@ def consent_page(request: Request) -> Response:
     browser = browser_state(request)
     with operation(request) as ctx:
         interaction = find_interaction(
-            ctx.session, request.query_params.get("interaction"), browser_binding=browser.binding,
-            now=ctx.now)
+            ctx.session,
+            request.query_params.get("interaction"),
+            browser_binding=browser.binding,
+            now=ctx.now,
+        )
         client = client_of_interaction(ctx, interaction) if interaction else None
         if interaction is None or client is None:
             return expired_page(request)
         scopes = requested_scopes_of_interaction(interaction, client)
         return state.pages.render(
-            "consent/consent.html", interaction=interaction.handle,
-            csrf_token=interaction.csrf_token, client_name=client.name,
+            "consent/consent.html",
+            interaction=interaction.handle,
+            csrf_token=interaction.csrf_token,
+            client_name=client.name,
             data_items=[SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS],
         )
 
@@ -54,32 +59,51 @@ async def consent_decision(request: Request) -> Response:
     def work() -> Response:
         with operation(request) as ctx:
             interaction = find_interaction(
-                ctx.session, form.get("interaction"), browser_binding=browser.binding,
-                now=ctx.now)
+                ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
+            )
             if interaction is None or not hmac.compare_digest(
-                    form.get("csrf_token", ""), interaction.csrf_token):
+                form.get("csrf_token", ""), interaction.csrf_token
+            ):
                 return expired_page(request)
             client = client_of_interaction(ctx, interaction)
             session = find_browser_session(
-                ctx.session, browser.session_secret, now=ctx.now,
-                idle_lifetime=ctx.settings.session_idle_lifetime)
+                ctx.session,
+                browser.session_secret,
+                now=ctx.now,
+                idle_lifetime=ctx.settings.session_idle_lifetime,
+            )
             account = get_active_account(ctx.session, session.account_id) if session else None
             if client is None or account is None:
                 return expired_page(request)
             if form.get("decision") != "allow":
                 outcome = deny_authorization(ctx, interaction)
-                ctx.record("consent.denied", actor_type="account", actor_id=account.subject,
-                           subject=account.subject, client_id=client.client_id,
-                           outcome="success")
+                ctx.record(
+                    "consent.denied",
+                    actor_type="account",
+                    actor_id=account.subject,
+                    subject=account.subject,
+                    client_id=client.client_id,
+                    outcome="success",
+                )
             else:
                 # The scopes come from the stored request, never from the form (CON-04).
                 scopes = requested_scopes_of_interaction(interaction, client)
                 ctx.provider.consent.record_consent(
-                    ctx.session, account_id=account.id, client_id=client.client_id,
-                    scopes=scopes, now=ctx.now)
-                ctx.record("consent.given", actor_type="account", actor_id=account.subject,
-                           subject=account.subject, client_id=client.client_id,
-                           outcome="success", detail={"scopes": scopes})
+                    ctx.session,
+                    account_id=account.id,
+                    client_id=client.client_id,
+                    scopes=scopes,
+                    now=ctx.now,
+                )
+                ctx.record(
+                    "consent.given",
+                    actor_type="account",
+                    actor_id=account.subject,
+                    subject=account.subject,
+                    client_id=client.client_id,
+                    outcome="success",
+                    detail={"scopes": scopes},
+                )
                 outcome = resume_authorization(ctx, interaction, browser, consented_here=True)
         return render_outcome(request, outcome, browser, redirect_status=303)
 

@@ -74,10 +74,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         headers = dict(error.headers or {})
         if error.status_code == 405:
-            return JSONResponse({"error": "invalid_request",
-                                 "error_description": "Method not allowed."}, 405, headers)
-        return JSONResponse({"error": "not_found"} if error.status_code == 404 else
-                            {"error": "invalid_request"}, error.status_code, headers)
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "Method not allowed."},
+                405,
+                headers,
+            )
+        return JSONResponse(
+            {"error": "not_found"} if error.status_code == 404 else {"error": "invalid_request"},
+            error.status_code,
+            headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -88,6 +94,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         correlation = request_id(request)
         log.exception("unexpected error, request %s", correlation)
         return JSONResponse(
-            {"error": "server_error",
-             "error_description": f"Something went wrong. Reference {correlation}."},
-            500, {"Cache-Control": "no-store"})
+            {
+                "error": "server_error",
+                "error_description": f"Something went wrong. Reference {correlation}.",
+            },
+            500,
+            {"Cache-Control": "no-store"},
+        )

@@ -151,9 +151,16 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
     try:
         with _database(settings).unit_of_work() as session:
             account = create_account(
-                session, username=args.username, password=password, given_name=args.given_name,
-                family_name=args.family_name, email=args.email, birthdate=birthdate,
-                national_id=args.national_id, now=_now())
+                session,
+                username=args.username,
+                password=password,
+                given_name=args.given_name,
+                family_name=args.family_name,
+                email=args.email,
+                birthdate=birthdate,
+                national_id=args.national_id,
+                now=_now(),
+            )
             summary = {"username": account.username, "subject": account.subject}
     except InvalidAccountData as error:
         print(f"error: {error}", file=sys.stderr)
@@ -165,8 +172,10 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
 def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     with _database(settings).unit_of_work() as session:
-        rows = [{"username": a.username, "subject": a.subject,
-                 "disabled": a.disabled_at is not None} for a in list_accounts(session)]
+        rows = [
+            {"username": a.username, "subject": a.subject, "disabled": a.disabled_at is not None}
+            for a in list_accounts(session)
+        ]
     _print(rows, args.json)
     return 0
 
@@ -175,9 +184,13 @@ def _key_rows(settings: IdpSettings) -> list[dict[str, Any]]:
     from gateway.app import build_keyring
 
     return [
-        {"kid": s.record.kid, "alg": s.record.alg, "state": s.state,
-         "activates_at": s.record.activates_at.isoformat(),
-         "unpublish_at": s.unpublish_at.isoformat() if s.unpublish_at else None}
+        {
+            "kid": s.record.kid,
+            "alg": s.record.alg,
+            "state": s.state,
+            "activates_at": s.record.activates_at.isoformat(),
+            "unpublish_at": s.unpublish_at.isoformat() if s.unpublish_at else None,
+        }
         for s in build_keyring(settings).statuses()
     ]
 
@@ -212,15 +225,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--demo", action="store_true",
-                       help="also register the demo agency app and demo citizen")
+    serve.add_argument(
+        "--demo", action="store_true", help="also register the demo agency app and demo citizen"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=cmd_db_upgrade)
 
     clients = sub.add_parser("clients", help="agency applications").add_subparsers(
-        dest="clients", required=True)
+        dest="clients", required=True
+    )
     add = clients.add_parser("add", help="register an agency application")
     add.add_argument("--name", required=True)
     add.add_argument("--redirect-uri", action="append")
@@ -228,8 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--grant-type", action="append", choices=GRANT_TYPES)
     add.add_argument("--scope", action="append")
     add.add_argument("--post-logout-redirect-uri", action="append")
-    add.add_argument("--require-pkce", action="store_true",
-                     help="require PKCE from this confidential client too")
+    add.add_argument(
+        "--require-pkce", action="store_true", help="require PKCE from this confidential client too"
+    )
     add.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_clients_add)
@@ -238,11 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_clients_list)
 
     users = sub.add_parser("users", help="citizen accounts").add_subparsers(
-        dest="users", required=True)
+        dest="users", required=True
+    )
     uadd = users.add_parser("add", help="create a citizen account")
     uadd.add_argument("--username", required=True)
-    uadd.add_argument("--password-stdin", action="store_true",
-                      help="read the password from standard input (never from arguments)")
+    uadd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (never from arguments)",
+    )
     uadd.add_argument("--given-name")
     uadd.add_argument("--family-name")
     uadd.add_argument("--email")
@@ -259,8 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     klist.add_argument("--json", action="store_true")
     klist.set_defaults(handler=cmd_keys_list)
     rotate = keys.add_parser("rotate", help="add new keys, published before they sign")
-    rotate.add_argument("--immediately", action="store_true",
-                        help="emergency rollover: sign with the new keys at once")
+    rotate.add_argument(
+        "--immediately",
+        action="store_true",
+        help="emergency rollover: sign with the new keys at once",
+    )
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=cmd_keys_rotate)
     return parser

@@ -25,13 +25,21 @@ def seed_demo(settings: IdpSettings) -> str:
     with database.unit_of_work() as session:
         client = session.scalar(select(Client).where(Client.name == DEMO_CLIENT_NAME))
         if client is None or redirect_uri not in client.redirect_uris:
-            client = register_client(session, name=DEMO_CLIENT_NAME, redirect_uris=[redirect_uri],
-                                     public=True, now=now).client
+            client = register_client(
+                session, name=DEMO_CLIENT_NAME, redirect_uris=[redirect_uri], public=True, now=now
+            ).client
         if find_account_by_username(session, DEMO_USERNAME) is None:
-            create_account(session, username=DEMO_USERNAME, password=DEMO_PASSWORD,
-                           given_name="Mari", family_name="Maasikas",
-                           email="mari.maasikas@example.org", birthdate=date(1985, 3, 14),
-                           national_id="48503140001", now=now)
+            create_account(
+                session,
+                username=DEMO_USERNAME,
+                password=DEMO_PASSWORD,
+                given_name="Mari",
+                family_name="Maasikas",
+                email="mari.maasikas@example.org",
+                birthdate=date(1985, 3, 14),
+                national_id="48503140001",
+                now=now,
+            )
         client_id = client.client_id
     database.engine.dispose()
     return client_id

@@ -1,1 +1,1 @@
-"""The core OpenID Provider: accounts, clients, authentication, browser sessions, keys, OAuth/OIDC."""
+"""The core OpenID Provider: accounts, clients, sign-in, browser sessions, keys, OAuth and OIDC."""

@@ -102,7 +102,8 @@ def authenticate_with_password(session: Session, username: str, password: str) -
     stored_hash = account.password_hash if account else None
     if not passwords.check_password(password, stored_hash):
         return None
-    assert account is not None and stored_hash is not None
+    assert account is not None
+    assert stored_hash is not None
     if account.disabled_at is not None:
         return None
     if passwords.needs_rehash(stored_hash):

@@ -52,7 +52,7 @@ def register_client(
     scopes: list[str] | None = None,
     post_logout_redirect_uris: list[str] | None = None,
     require_pkce: bool = False,
-    id_token_signed_response_alg: str = "RS256",
+    id_token_signed_response_alg: str = "RS256",  # noqa: S107  (an algorithm name)
     now: datetime,
 ) -> RegisteredClient:
     name = name.strip()

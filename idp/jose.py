@@ -48,7 +48,9 @@ def generate_signing_key(*, alg: str, kid: str) -> SigningKey:
     if alg == "RS256":
         return SigningKey(kid, alg, jwk.RSAKey.generate_key(3072, parameters=params, private=True))
     if alg == "ES256":
-        return SigningKey(kid, alg, jwk.ECKey.generate_key("P-256", parameters=params, private=True))
+        return SigningKey(
+            kid, alg, jwk.ECKey.generate_key("P-256", parameters=params, private=True)
+        )
     raise ValueError(f"unsupported signing algorithm {alg!r}")
 
 

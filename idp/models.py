@@ -1,4 +1,4 @@
-"""Tables of the core provider: accounts, clients, browser sessions, interactions, codes and tokens."""
+"""Tables of the core provider: accounts, clients, sessions, interactions, codes and tokens."""
 
 from __future__ import annotations
 

@@ -42,7 +42,9 @@ class AccessLog(Protocol):
 class ConsentRecords(Protocol):
     """The citizen's decisions about which agency may receive which data."""
 
-    def granted_scopes(self, session: Session, *, account_id: int, client_id: str) -> frozenset[str]:
+    def granted_scopes(
+        self, session: Session, *, account_id: int, client_id: str
+    ) -> frozenset[str]:
         """Scopes the account currently allows the client (empty if none or withdrawn)."""
 
     def record_consent(

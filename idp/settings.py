@@ -1,13 +1,12 @@
-"""Configuration of the core provider, read from `IDP_*` environment variables and validated at start."""
+"""Configuration of the core provider: `IDP_*` environment variables, validated at start."""
 
 from __future__ import annotations
 
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
-
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict

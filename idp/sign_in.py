@@ -88,5 +88,6 @@ def sign_in_with_password(
         detail={"method": "pwd", "acr": PASSWORD_ACR},
     )
     browser.session_secret = new.cookie_secret
-    return SignedIn(outcome=resume_authorization(ctx, interaction, browser),
-                    session_secret=new.cookie_secret)
+    return SignedIn(
+        outcome=resume_authorization(ctx, interaction, browser), session_secret=new.cookie_secret
+    )

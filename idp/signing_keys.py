@@ -67,7 +67,8 @@ def key_statuses(
             (
                 r.activates_at
                 for r in records
-                if r.alg == record.alg and r.activates_at > record.activates_at
+                if r.alg == record.alg
+                and r.activates_at > record.activates_at
                 and r.activates_at <= now
             ),
         )
@@ -128,8 +129,9 @@ class Keyring:
                 self._write_manifest(records + created)
             return created
 
-    def rotate(self, *, publish_lead: timedelta, algorithms: tuple[str, ...] = SUPPORTED_ALGORITHMS
-               ) -> list[KeyRecord]:
+    def rotate(
+        self, *, publish_lead: timedelta, algorithms: tuple[str, ...] = SUPPORTED_ALGORITHMS
+    ) -> list[KeyRecord]:
         """Add a new key per algorithm that starts signing after `publish_lead`."""
         with self._manifest_lock():
             records = self._read_manifest()
@@ -167,8 +169,7 @@ class Keyring:
         statuses = self.statuses()
         published = [s for s in statuses if s.state != "expired"]
         keys = [self._keys[s.record.kid].public_jwk() for s in published]
-        body = json.dumps({"keys": keys}, separators=(",", ":")).encode()
-        return body
+        return json.dumps({"keys": keys}, separators=(",", ":")).encode()
 
     # -- storage --
 

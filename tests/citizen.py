@@ -18,8 +18,9 @@ HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(
-        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     return verifier, challenge
 
 
@@ -54,9 +55,15 @@ class Browser:
             return self.http.post(f"{self.issuer}/authorize", data=params)
         return self.http.get(f"{self.issuer}/authorize?{urlencode(params)}")
 
-    def follow_to_client(self, response: httpx.Response, *, username: str | None = None,
-                         password: str | None = None, consent: str = "allow",
-                         max_hops: int = 8) -> httpx.Response:
+    def follow_to_client(
+        self,
+        response: httpx.Response,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        consent: str = "allow",
+        max_hops: int = 8,
+    ) -> httpx.Response:
         """Follow redirects within the gateway, signing in and consenting as asked, and stop at
         the first response that leaves the gateway (the redirect to the client) or any page
         that is neither sign-in nor consent."""
@@ -72,14 +79,17 @@ class Browser:
             self.last_page = page
             fields = hidden_fields(page)
             if 'action="/sign-in"' in page and username is not None:
-                response = self.http.post(f"{self.issuer}/sign-in", data={
-                    **fields, "username": username, "password": password or ""})
+                response = self.http.post(
+                    f"{self.issuer}/sign-in",
+                    data={**fields, "username": username, "password": password or ""},
+                )
                 if response.status_code == 200 and 'action="/sign-in"' in response.text:
                     return response  # sign-in failed: stay on the page
                 continue
             if 'action="/consent"' in page and consent:
-                response = self.http.post(f"{self.issuer}/consent",
-                                          data={**fields, "decision": consent})
+                response = self.http.post(
+                    f"{self.issuer}/consent", data={**fields, "decision": consent}
+                )
                 continue
             return response
         raise AssertionError("too many hops")

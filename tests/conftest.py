@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.citizen import AppClient, Browser, authorization_params, callback_params
-from tests.citizen import split_verifier
+from tests.citizen import AppClient, Browser, authorization_params, callback_params, split_verifier
 from tests.gateway_process import (
     Gateway,
     create_postgres_database,
@@ -23,8 +22,11 @@ from tests.gateway_process import (
 
 BACKENDS = ["sqlite", "postgresql"]
 # Short enough to test expiry in seconds, long enough for any flow in the suite.
-TEST_ENV = {"IDP_AUTHORIZATION_CODE_LIFETIME": "10", "IDP_KEY_PUBLISH_LEAD": "2",
-            "IDP_JWKS_MAX_AGE": "1"}
+TEST_ENV = {
+    "IDP_AUTHORIZATION_CODE_LIFETIME": "10",
+    "IDP_KEY_PUBLISH_LEAD": "6",
+    "IDP_JWKS_MAX_AGE": "1",
+}
 
 
 @dataclass
@@ -42,8 +44,9 @@ def _database_for(backend: str, workdir: Path) -> tuple[str, str | None]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Gateway]:
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
     backend = request.param
     workdir = tmp_path_factory.mktemp(f"gateway-{backend}")
     url, pg_name = _database_for(backend, workdir)
@@ -59,10 +62,13 @@ def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     assert "Traceback" not in log and "unexpected error" not in log, log[-4000:]
 
 
-def register_app(gateway: Gateway, *extra: str, name: str = "Agency app",
-                 redirect_uris: list[str] | None = None) -> AppClient:
-    uris = redirect_uris or [f"https://agency-{secrets.token_hex(3)}.example/callback",
-                             "https://agency.example/cb?tenant=7"]
+def register_app(
+    gateway: Gateway, *extra: str, name: str = "Agency app", redirect_uris: list[str] | None = None
+) -> AppClient:
+    uris = redirect_uris or [
+        f"https://agency-{secrets.token_hex(3)}.example/callback",
+        "https://agency.example/cb?tenant=7",
+    ]
     args = ["clients", "add", "--name", name]
     for uri in uris:
         args += ["--redirect-uri", uri]
@@ -82,8 +88,18 @@ def add_citizen(gateway: Gateway, username: str | None = None, **claims: str) ->
 
 @pytest.fixture(scope="session")
 def app_a(gateway: Gateway) -> AppClient:
-    return register_app(gateway, "--scope", "openid", "--scope", "profile", "--scope", "email",
-                        "--scope", "national_id", name="Tax office")
+    return register_app(
+        gateway,
+        "--scope",
+        "openid",
+        "--scope",
+        "profile",
+        "--scope",
+        "email",
+        "--scope",
+        "national_id",
+        name="Tax office",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -93,15 +109,21 @@ def app_b(gateway: Gateway) -> AppClient:
 
 @pytest.fixture(scope="session")
 def public_app(gateway: Gateway) -> AppClient:
-    return register_app(gateway, "--public", name="Mobile app",
-                        redirect_uris=["http://127.0.0.1:9/callback"])
+    return register_app(
+        gateway, "--public", name="Mobile app", redirect_uris=["http://127.0.0.1:9/callback"]
+    )
 
 
 @pytest.fixture(scope="session")
 def citizen(gateway: Gateway) -> CitizenAccount:
-    return add_citizen(gateway, given_name="Mari", family_name="Maasikas",
-                       email="mari@example.org", birthdate="1985-03-14",
-                       national_id="48503140001")
+    return add_citizen(
+        gateway,
+        given_name="Mari",
+        family_name="Maasikas",
+        email="mari@example.org",
+        birthdate="1985-03-14",
+        national_id="48503140001",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -123,18 +145,22 @@ class CodeResult:
     verifier: str
 
 
-def obtain_code(browser: Browser, app: AppClient, citizen: CitizenAccount | None,
-                **overrides: Any) -> CodeResult:
+def obtain_code(
+    browser: Browser, app: AppClient, citizen: CitizenAccount | None, **overrides: Any
+) -> CodeResult:
     request, verifier = split_verifier(authorization_params(app, **overrides))
     response = browser.follow_to_client(
-        browser.authorize(request), username=citizen.username if citizen else None,
-        password=citizen.password if citizen else None)
+        browser.authorize(request),
+        username=citizen.username if citizen else None,
+        password=citizen.password if citizen else None,
+    )
     assert response.status_code in (302, 303), response.text[:500]
     return CodeResult(callback_params(response), request, verifier)
 
 
-def exchange_code(gateway: Gateway, app: AppClient, result: CodeResult,
-                  **overrides: str | None) -> httpx.Response:
+def exchange_code(
+    gateway: Gateway, app: AppClient, result: CodeResult, **overrides: str | None
+) -> httpx.Response:
     data = {
         "grant_type": "authorization_code",
         "code": result.params.get("code", ""),
@@ -153,12 +179,14 @@ def exchange_code(gateway: Gateway, app: AppClient, result: CodeResult,
 
 
 def userinfo(gateway: Gateway, access_token: str) -> httpx.Response:
-    return httpx.get(f"{gateway.issuer}/userinfo",
-                     headers={"Authorization": f"Bearer {access_token}"})
+    return httpx.get(
+        f"{gateway.issuer}/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+    )
 
 
-def signed_in_tokens(gateway: Gateway, browser: Browser, app: AppClient,
-                     citizen: CitizenAccount, **overrides: Any) -> dict[str, Any]:
+def signed_in_tokens(
+    gateway: Gateway, browser: Browser, app: AppClient, citizen: CitizenAccount, **overrides: Any
+) -> dict[str, Any]:
     result = obtain_code(browser, app, citizen, **overrides)
     response = exchange_code(gateway, app, result)
     assert response.status_code == 200, response.text

@@ -17,7 +17,8 @@ import httpx
 import psycopg
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 IDP_COMMAND = [sys.executable, "-m", "gateway.cli"]
 
 
@@ -53,11 +54,19 @@ class Gateway:
     log_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def idp(self, *args: str, stdin: str | None = None, check: bool = True
-            ) -> subprocess.CompletedProcess[str]:
+    def idp(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [*IDP_COMMAND, *args], env=self.env, cwd=self.workdir, input=stdin,
-            capture_output=True, text=True, timeout=120, check=False)
+            [*IDP_COMMAND, *args],
+            env=self.env,
+            cwd=self.workdir,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"idp {' '.join(args)} failed: {result.stderr}")
         return result
@@ -83,7 +92,11 @@ class Gateway:
 
 
 def start_gateway(
-    workdir: Path, *, backend: str, database_url: str, extra_env: dict[str, str] | None = None,
+    workdir: Path,
+    *,
+    backend: str,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
     workers: int = 1,
 ) -> Gateway:
     port = free_port()
@@ -102,13 +115,20 @@ def start_gateway(
     with open(gateway.log_path, "wb") as log:
         gateway.process = subprocess.Popen(
             [*IDP_COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
-            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             raise RuntimeError(f"gateway exited: {gateway.log_path.read_text()}")
         try:
-            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+            if (
+                httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code
+                == 200
+            ):
                 return gateway
         except httpx.HTTPError:
             time.sleep(0.1)

@@ -24,14 +24,22 @@ def test_metadata_is_exact_and_strict(gateway: Gateway) -> None:
     assert "none" not in meta["id_token_signing_alg_values_supported"]
     assert not any(a.startswith("HS") for a in meta["id_token_signing_alg_values_supported"])
     assert "openid" in meta["scopes_supported"]
-    for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
-                 "introspection_endpoint", "revocation_endpoint"):
+    for name in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "introspection_endpoint",
+        "revocation_endpoint",
+    ):
         assert meta[name].startswith(gateway.issuer + "/")
 
 
 def test_forged_host_headers_do_not_change_metadata(gateway: Gateway) -> None:
-    forged = httpx.get(f"{gateway.issuer}/.well-known/openid-configuration",
-                       headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    forged = httpx.get(
+        f"{gateway.issuer}/.well-known/openid-configuration",
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    )
     assert forged.json()["issuer"] == gateway.issuer
     assert "evil" not in forged.text
 

@@ -10,20 +10,25 @@ from tests.gateway_process import Gateway
 
 
 def _introspect(gateway: Gateway, app: AppClient, token: str, **extra: str) -> httpx.Response:
-    return httpx.post(f"{gateway.issuer}/introspect", auth=(app.client_id, app.client_secret),
-                      data={"token": token, **extra})
+    return httpx.post(
+        f"{gateway.issuer}/introspect",
+        auth=(app.client_id, app.client_secret),
+        data={"token": token, **extra},
+    )
 
 
-def test_introspection(gateway: Gateway, browser: Browser, app_a: AppClient, app_b: AppClient,
-                       citizen: CitizenAccount) -> None:
+def test_introspection(
+    gateway: Gateway, browser: Browser, app_a: AppClient, app_b: AppClient, citizen: CitizenAccount
+) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen)
     active = _introspect(gateway, app_a, tokens["access_token"])
     assert active.status_code == 200 and active.headers["cache-control"] == "no-store"
     body = active.json()
     assert body["active"] is True and body["sub"] == citizen.subject
     assert body["client_id"] == app_a.client_id and body["iss"] == gateway.issuer
-    refresh = _introspect(gateway, app_a, tokens["refresh_token"],
-                          token_type_hint="access_token").json()
+    refresh = _introspect(
+        gateway, app_a, tokens["refresh_token"], token_type_hint="access_token"
+    ).json()
     assert refresh["active"] is True and refresh["token_type"] == "refresh_token"
     assert _introspect(gateway, app_b, tokens["access_token"]).json() == {"active": False}
     assert _introspect(gateway, app_a, "random").json() == {"active": False}
@@ -31,32 +36,46 @@ def test_introspection(gateway: Gateway, browser: Browser, app_a: AppClient, app
     assert anonymous.status_code in (400, 401) and anonymous.json()["error"] == "invalid_client"
 
 
-def test_revocation(gateway: Gateway, browser: Browser, app_a: AppClient, app_b: AppClient,
-                    citizen: CitizenAccount) -> None:
+def test_revocation(
+    gateway: Gateway, browser: Browser, app_a: AppClient, app_b: AppClient, citizen: CitizenAccount
+) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen)
     url = f"{gateway.issuer}/revoke"
-    foreign = httpx.post(url, auth=(app_b.client_id, app_b.client_secret),
-                         data={"token": tokens["access_token"]})
+    foreign = httpx.post(
+        url, auth=(app_b.client_id, app_b.client_secret), data={"token": tokens["access_token"]}
+    )
     assert foreign.status_code == 200
     assert userinfo(gateway, tokens["access_token"]).status_code == 200
     assert httpx.post(url, data={"token": tokens["access_token"]}).status_code in (400, 401)
-    assert httpx.post(url, auth=(app_a.client_id, app_a.client_secret),
-                      data={"token": "random"}).status_code == 200
-    revoked = httpx.post(url, auth=(app_a.client_id, app_a.client_secret),
-                         data={"token": tokens["access_token"], "token_type_hint": "refresh_token"})
+    assert (
+        httpx.post(
+            url, auth=(app_a.client_id, app_a.client_secret), data={"token": "random"}
+        ).status_code
+        == 200
+    )
+    revoked = httpx.post(
+        url,
+        auth=(app_a.client_id, app_a.client_secret),
+        data={"token": tokens["access_token"], "token_type_hint": "refresh_token"},
+    )
     assert revoked.status_code == 200
     assert userinfo(gateway, tokens["access_token"]).status_code == 401
     assert _introspect(gateway, app_a, tokens["access_token"]).json() == {"active": False}
 
 
-def test_revoking_a_refresh_token_ends_the_grant(gateway: Gateway, browser: Browser,
-                                                 app_a: AppClient,
-                                                 citizen: CitizenAccount) -> None:
+def test_revoking_a_refresh_token_ends_the_grant(
+    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
+) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen)
-    httpx.post(f"{gateway.issuer}/revoke", auth=(app_a.client_id, app_a.client_secret),
-               data={"token": tokens["refresh_token"]}).raise_for_status()
+    httpx.post(
+        f"{gateway.issuer}/revoke",
+        auth=(app_a.client_id, app_a.client_secret),
+        data={"token": tokens["refresh_token"]},
+    ).raise_for_status()
     assert userinfo(gateway, tokens["access_token"]).status_code == 401
-    refresh = httpx.post(f"{gateway.issuer}/token", auth=(app_a.client_id, app_a.client_secret),
-                         data={"grant_type": "refresh_token",
-                               "refresh_token": tokens["refresh_token"]})
+    refresh = httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(app_a.client_id, app_a.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     assert refresh.json()["error"] == "invalid_grant"

@@ -14,14 +14,17 @@ from tests.gateway_process import Gateway
 
 
 @pytest.fixture
-def tokens(gateway: Gateway, browser: Browser, app_a: AppClient,
-           citizen: CitizenAccount) -> dict[str, str]:
-    return signed_in_tokens(gateway, browser, app_a, citizen,
-                            scope="openid profile email national_id")
+def tokens(
+    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
+) -> dict[str, str]:
+    return signed_in_tokens(
+        gateway, browser, app_a, citizen, scope="openid profile email national_id"
+    )
 
 
-def test_userinfo_get_post_header_and_body(gateway: Gateway, tokens: dict[str, str],
-                                           citizen: CitizenAccount) -> None:
+def test_userinfo_get_post_header_and_body(
+    gateway: Gateway, tokens: dict[str, str], citizen: CitizenAccount
+) -> None:
     url = f"{gateway.issuer}/userinfo"
     token = tokens["access_token"]
     for response in (
@@ -38,17 +41,25 @@ def test_userinfo_get_post_header_and_body(gateway: Gateway, tokens: dict[str, s
         assert body["national_id"] == "48503140001"
 
 
-def test_userinfo_releases_only_granted_scopes(gateway: Gateway, browser: Browser,
-                                               app_a: AppClient,
-                                               citizen: CitizenAccount) -> None:
+def test_userinfo_releases_only_granted_scopes(
+    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
+) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen, scope="openid email")
-    body = httpx.get(f"{gateway.issuer}/userinfo", params={"sub": "other", "user_id": "1"},
-                     headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    body = httpx.get(
+        f"{gateway.issuer}/userinfo",
+        params={"sub": "other", "user_id": "1"},
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    ).json()
     assert set(body) == {"sub", "email", "email_verified"}
 
 
-def _forge(token: str, *, header: dict[str, str] | None = None,
-           claims: dict[str, object] | None = None, signature: str | None = None) -> str:
+def _forge(
+    token: str,
+    *,
+    header: dict[str, str] | None = None,
+    claims: dict[str, object] | None = None,
+    signature: str | None = None,
+) -> str:
     head, payload, sig = token.split(".")
 
     def enc(data: dict[str, object]) -> str:
@@ -86,12 +97,13 @@ def test_userinfo_refuses_bad_tokens(gateway: Gateway, tokens: dict[str, str]) -
     assert query.status_code == 400
 
 
-def test_token_without_openid_scope_is_insufficient(gateway: Gateway, browser: Browser,
-                                                    app_a: AppClient,
-                                                    citizen: CitizenAccount) -> None:
+def test_token_without_openid_scope_is_insufficient(
+    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
+) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen, scope="email", nonce=None)
     assert "id_token" not in tokens
-    response = httpx.get(f"{gateway.issuer}/userinfo",
-                         headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    response = httpx.get(
+        f"{gateway.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]

@@ -7,7 +7,9 @@ never a redirect to an unvalidated URI (RFC 6749 4.1.2.1, RFC 9700 4.1.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.common.urls import add_params_to_uri
@@ -19,7 +21,7 @@ from idp.jose import InvalidJwt, verify_jwt
 from idp.models import Account, BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
-from idp.oauth.server import build_server
+from idp.oauth.server import GatewayAuthorizationServer, build_server
 from idp.opaque_values import new_opaque_value
 from idp.protocol.authorization import (
     InteractionFacts,
@@ -34,11 +36,15 @@ from idp.protocol.authorization import (
     parse_prompt,
     parse_response_mode,
 )
-from idp.protocol.claims import InvalidClaimsRequest, parse_claims_request
-from idp.protocol.claims import scopes_needed_for_claims
+from idp.protocol.claims import (
+    ClaimsRequest,
+    InvalidClaimsRequest,
+    parse_claims_request,
+    scopes_needed_for_claims,
+)
 from idp.sessions import find_browser_session, interaction_parameters, start_interaction
 
-PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"
+PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
 PASSWORD_AMR = ("pwd",)
 
 
@@ -99,8 +105,9 @@ class _Reply:
     issuer: str
 
     def send(self, params: list[tuple[str, str]]) -> RedirectToClient | PostToClient:
-        params = [*params, ("iss", self.issuer)] if not any(n == "iss" for n, _ in params) else (
-            params)
+        params = (
+            [*params, ("iss", self.issuer)] if not any(n == "iss" for n, _ in params) else (params)
+        )
         if self.response_mode == "form_post":
             return PostToClient(action=self.redirect_uri, params=params)
         return RedirectToClient(location=add_params_to_uri(self.redirect_uri, params))
@@ -118,6 +125,29 @@ def _unknown_client_page(message: str) -> ErrorPage:
     return ErrorPage(status=400, title="This sign-in link is not valid", message=message)
 
 
+class _Refusal(Exception):
+    """Ends the checks early with the outcome to send (an error page or an error redirect)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__("authorization request refused")
+        self.outcome = outcome
+
+
+@dataclass
+class _CheckedRequest:
+    client: Client
+    reply: _Reply
+    params: dict[str, str]
+    pairs: list[tuple[str, str]]
+    prompt: frozenset[str] = frozenset()
+    max_age: timedelta | None = None
+    claims_request: ClaimsRequest | None = None
+    oauth_request: GatewayOAuth2Request | None = None
+    server: GatewayAuthorizationServer | None = None
+    grant: Any = None
+    scopes: list[str] = field(default_factory=list)
+
+
 def handle_authorization_request(
     ctx: OperationContext,
     request: ProtocolRequest,
@@ -126,133 +156,182 @@ def handle_authorization_request(
     interaction: Interaction | None = None,
     consented_here: bool = False,
 ) -> Outcome:
+    """OIDC Core 3.1.2: run the checks in order, then sign in, consent or issue a code."""
+    try:
+        checked = _check_client_and_redirect_uri(ctx, request)
+        _check_parameters(checked)
+        _check_with_authlib(ctx, checked, request)
+        return _continue(ctx, checked, browser, interaction, consented_here)
+    except _Refusal as refusal:
+        _finish(ctx, interaction)
+        return refusal.outcome
+
+
+def _check_client_and_redirect_uri(
+    ctx: OperationContext, request: ProtocolRequest
+) -> _CheckedRequest:
+    """Until these pass, every failure is an error page, never a redirect."""
     pairs = request.query if request.method == "GET" else request.form
     params: dict[str, str] = {}
     for name, value in pairs:
         params.setdefault(name, value)
     repeated = find_repeated_parameter(pairs)
     if repeated in ("client_id", "redirect_uri"):
-        return _unknown_client_page(f"The request repeats '{repeated}'.")
+        raise _Refusal(_unknown_client_page(f"The request repeats '{repeated}'."))
     client = find_client(ctx.session, params.get("client_id", ""))
     if client is None:
-        return _unknown_client_page("The application that sent you here is not registered.")
+        raise _Refusal(
+            _unknown_client_page("The application that sent you here is not registered.")
+        )
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
-        return _unknown_client_page("The request does not say where to send you back.")
+        raise _Refusal(_unknown_client_page("The request does not say where to send you back."))
     if not redirect_uri_is_registered(client, redirect_uri):
-        return _unknown_client_page("The return address is not registered for this application.")
-
+        raise _Refusal(
+            _unknown_client_page("The return address is not registered for this application.")
+        )
     state = params.get("state")
     try:
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter as error:
-        return _Reply(redirect_uri, "query", state, ctx.settings.issuer).error(
-            "invalid_request", str(error))
+        reply = _Reply(redirect_uri, "query", state, ctx.settings.issuer)
+        raise _Refusal(reply.error("invalid_request", str(error))) from error
     reply = _Reply(redirect_uri, mode, state, ctx.settings.issuer)
-    if repeated:
-        return reply.error("invalid_request", f"The parameter '{repeated}' is repeated.")
-    if "request" in params:
-        return reply.error("request_not_supported", "Request objects are not supported.")
-    if "request_uri" in params:
-        return reply.error("request_uri_not_supported", "request_uri is not supported.")
-    try:
-        check_parameter_lengths(pairs)
-        prompt = parse_prompt(params.get("prompt"))
-        max_age = parse_max_age(params.get("max_age"))
-        claims_request = parse_claims_request(params.get("claims"))
-    except (InvalidAuthorizationParameter, InvalidClaimsRequest) as error:
-        return reply.error("invalid_request", str(error))
+    return _CheckedRequest(client=client, reply=reply, params=params, pairs=list(pairs))
 
+
+def _check_parameters(checked: _CheckedRequest) -> None:
+    params, reply = checked.params, checked.reply
+    repeated = find_repeated_parameter(checked.pairs)
+    if repeated:
+        raise _Refusal(reply.error("invalid_request", f"The parameter '{repeated}' is repeated."))
+    if "request" in params:
+        raise _Refusal(reply.error("request_not_supported", "Request objects are not supported."))
+    if "request_uri" in params:
+        raise _Refusal(reply.error("request_uri_not_supported", "request_uri is not supported."))
+    try:
+        check_parameter_lengths(checked.pairs)
+        checked.prompt = parse_prompt(params.get("prompt"))
+        checked.max_age = parse_max_age(params.get("max_age"))
+        checked.claims_request = parse_claims_request(params.get("claims"))
+    except (InvalidAuthorizationParameter, InvalidClaimsRequest) as error:
+        raise _Refusal(reply.error("invalid_request", str(error))) from error
+
+
+def _check_with_authlib(
+    ctx: OperationContext, checked: _CheckedRequest, request: ProtocolRequest
+) -> None:
+    """Authlib's grant checks: response_type, scope, PKCE (S256 only), nonce."""
+    assert checked.claims_request is not None
     oauth_request = GatewayOAuth2Request(request)
     oauth_request.operation_context = ctx
-    oauth_request.claims_request = claims_request
+    oauth_request.claims_request = checked.claims_request
     server = build_server(ctx)
     try:
-        grant = server.get_consent_grant(oauth_request, end_user=None)
+        checked.grant = server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:
         if error.redirect_uri:
-            return reply.error(error.error, error.description)
-        return _unknown_client_page("The request is not valid.")
+            raise _Refusal(checked.reply.error(error.error, error.description)) from error
+        raise _Refusal(_unknown_client_page("The request is not valid.")) from error
+    # Claims asked for one by one need their scope's consent too (only allowed scopes count).
+    extra = scopes_needed_for_claims(checked.claims_request) & set(checked.client.scopes)
+    checked.scopes = list(dict.fromkeys([*oauth_request.scope.split(), *sorted(extra)]))
+    oauth_request.scope = " ".join(checked.scopes)
+    checked.oauth_request, checked.server = oauth_request, server
 
-    # Claims asked for one by one need their scope's consent too (and only allowed scopes count).
-    extra = scopes_needed_for_claims(claims_request) & set(client.scopes)
-    scopes = list(dict.fromkeys([*oauth_request.scope.split(), *sorted(extra)]))
-    oauth_request.scope = " ".join(scopes)
 
+def _continue(
+    ctx: OperationContext,
+    checked: _CheckedRequest,
+    browser: BrowserState,
+    interaction: Interaction | None,
+    consented_here: bool,
+) -> Outcome:
     hinted_subject = None
-    if params.get("id_token_hint"):
-        hinted_subject = _subject_from_id_token_hint(ctx, params["id_token_hint"])
+    if checked.params.get("id_token_hint"):
+        hinted_subject = _subject_from_id_token_hint(ctx, checked.params["id_token_hint"])
         if hinted_subject is None:
-            return reply.error("invalid_request", "The id_token_hint is not valid.")
-
+            raise _Refusal(
+                checked.reply.error("invalid_request", "The id_token_hint is not valid.")
+            )
     browser_session = find_browser_session(
-        ctx.session, browser.session_secret, now=ctx.now,
+        ctx.session,
+        browser.session_secret,
+        now=ctx.now,
         idle_lifetime=ctx.settings.session_idle_lifetime,
     )
-    account = get_active_account(ctx.session, browser_session.account_id) if (
-        browser_session) else None
+    account = (
+        get_active_account(ctx.session, browser_session.account_id) if (browser_session) else None
+    )
     granted = (
         ctx.provider.consent.granted_scopes(
-            ctx.session, account_id=account.id, client_id=client.client_id)
-        if account else frozenset()
+            ctx.session,
+            account_id=account.id,
+            client_id=checked.client.client_id,
+        )
+        if account
+        else frozenset()
     )
     step = decide_next_step(
         request=RequestFacts(
-            prompt=prompt,
-            max_age=max_age,
+            prompt=checked.prompt,
+            max_age=checked.max_age,
             hinted_subject=hinted_subject,
-            requested_scopes=frozenset(scopes),
+            requested_scopes=frozenset(checked.scopes),
             consent_needed_by_client=True,
         ),
         session=SessionFacts(account.subject, browser_session.auth_time)
-        if account and browser_session else None,
+        if account and browser_session
+        else None,
         granted_scopes=granted,
         interaction=InteractionFacts(
             signed_in_here=bool(
-                interaction and browser_session
-                and interaction.authenticated_session_id == browser_session.id),
+                interaction
+                and browser_session
+                and interaction.authenticated_session_id == browser_session.id
+            ),
             consented_here=consented_here,
         ),
         now=ctx.now,
     )
-    if step in (NextStep.LOGIN_REQUIRED, NextStep.CONSENT_REQUIRED):
-        _finish(ctx, interaction)
-        return reply.error(step.value, "The citizen must sign in." if (
-            step is NextStep.LOGIN_REQUIRED) else "The citizen must consent.")
+    if step is NextStep.LOGIN_REQUIRED:
+        raise _Refusal(checked.reply.error(step.value, "The citizen must sign in."))
+    if step is NextStep.CONSENT_REQUIRED:
+        raise _Refusal(checked.reply.error(step.value, "The citizen must consent."))
     if step in (NextStep.SIGN_IN, NextStep.CONSENT):
         interaction = interaction or start_interaction(
             ctx.session,
-            client_id=client.client_id,
-            parameters=list(pairs),
+            client_id=checked.client.client_id,
+            parameters=checked.pairs,
             browser_binding=browser.ensure_binding(),
             now=ctx.now,
             lifetime=ctx.settings.interaction_lifetime,
         )
-        if step is NextStep.SIGN_IN:
-            return ShowSignIn(interaction.handle)
-        return ShowConsent(interaction.handle)
-
-    assert account is not None and browser_session is not None
-    if not _acr_satisfied(claims_request.essential("acr"), browser_session):
-        _finish(ctx, interaction)
-        return reply.error("access_denied", "The requested level of assurance is not available.")
+        return (ShowSignIn if step is NextStep.SIGN_IN else ShowConsent)(interaction.handle)
+    assert account is not None
+    assert browser_session is not None
+    assert checked.claims_request is not None
+    if not _acr_satisfied(checked.claims_request.essential("acr"), browser_session):
+        raise _Refusal(
+            checked.reply.error(
+                "access_denied", "The requested level of assurance is not available."
+            )
+        )
     _finish(ctx, interaction)
-    return _issue_code(ctx, server, grant, oauth_request, account, browser_session, reply)
+    return _issue_code(checked, account, browser_session)
 
 
 def _issue_code(
-    ctx: OperationContext,
-    server: object,
-    grant: object,
-    oauth_request: GatewayOAuth2Request,
-    account: Account,
-    browser_session: BrowserSession,
-    reply: _Reply,
+    checked: _CheckedRequest, account: Account, browser_session: BrowserSession
 ) -> RedirectToClient | PostToClient:
-    oauth_request.browser_session = browser_session
-    response = server.create_authorization_response(  # type: ignore[attr-defined]
-        oauth_request, grant_user=account, grant=grant)
+    assert checked.server is not None
+    assert checked.oauth_request is not None
+    checked.oauth_request.browser_session = browser_session
+    response = checked.server.create_authorization_response(
+        checked.oauth_request, grant_user=account, grant=checked.grant
+    )
     location = response.location or ""
+    reply = checked.reply
     if reply.response_mode == "form_post":
         # The code and state were appended after the redirect URI's own query; send only those.
         own = len(parse_qsl(urlsplit(reply.redirect_uri).query, keep_blank_values=True))
@@ -277,7 +356,9 @@ def _subject_from_id_token_hint(ctx: OperationContext, hint: str) -> str | None:
     """The `sub` of an ID token we issued (it may have expired: OIDC Core 3.1.2.1)."""
     try:
         verified = verify_jwt(
-            hint, keys=ctx.provider.keyring.verification_keys(), algorithms=["RS256", "ES256"],
+            hint,
+            keys=ctx.provider.keyring.verification_keys(),
+            algorithms=["RS256", "ES256"],
             typ="JWT",
         )
     except InvalidJwt:
@@ -314,10 +395,16 @@ def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outco
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter:
         mode = "query"
-    ctx.record("authorization.denied", actor_type="account", actor_id=None,
-               client_id=client.client_id, outcome="failure")
+    ctx.record(
+        "authorization.denied",
+        actor_type="account",
+        actor_id=None,
+        client_id=client.client_id,
+        outcome="failure",
+    )
     return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(
-        "access_denied", "The citizen declined.")
+        "access_denied", "The citizen declined."
+    )
 
 
 def _stored_request(ctx: OperationContext, interaction: Interaction) -> ProtocolRequest:
@@ -343,7 +430,3 @@ def requested_scopes_of_interaction(interaction: Interaction, client: Client) ->
         claims_request = parse_claims_request(None)
     extra = scopes_needed_for_claims(claims_request) & set(client.scopes)
     return list(dict.fromkeys([*requested, *sorted(extra)]))
-
-
-def start_signed_in_session_facts() -> tuple[str, list[str]]:
-    return PASSWORD_ACR, list(PASSWORD_AMR)

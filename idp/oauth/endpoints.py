@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -21,18 +21,24 @@ def _query_token(ctx: OperationContext, token: str, hint: str | None) -> TokenVi
     """Find either kind; the hint only decides which is tried first (RFC 7009 2.1)."""
     if not token or len(token) > 16_384:
         return None
-    order = ["refresh_token", "access_token"] if hint == "refresh_token" else [
-        "access_token", "refresh_token"]
+    order = (
+        ["refresh_token", "access_token"]
+        if hint == "refresh_token"
+        else ["access_token", "refresh_token"]
+    )
     for kind in order:
-        row = (find_access_token(ctx, token) if kind == "access_token"
-               else find_refresh_token(ctx, token))
+        row = (
+            find_access_token(ctx, token)
+            if kind == "access_token"
+            else find_refresh_token(ctx, token)
+        )
         if row is not None:
             return TokenView(row, kind=kind, now=ctx.now)
     return None
 
 
 class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenView | None:
         return _query_token(_ctx(self), token_string, token_type_hint)
@@ -76,7 +82,11 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
 
 
 class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenView | None:
         return _query_token(_ctx(self), token_string, token_type_hint)

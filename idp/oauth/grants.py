@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
@@ -41,7 +41,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
     """PKCE with S256 only (`plain` refused, RFC 9700 2.1.1); required for public clients and for
     clients registered with require_pkce, honoured whenever a client sends it."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
@@ -138,8 +138,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def authenticate_user(self, authorization_code: CodeView) -> Any:
         return get_active_account(_ctx(self).session, authorization_code.row.account_id)
 
-    def generate_token(self, user: Any = None, scope: Any = None, grant_type: Any = None,
-                       expires_in: Any = None, include_refresh_token: bool = True) -> Any:
+    def generate_token(
+        self,
+        user: Any = None,
+        scope: Any = None,
+        grant_type: Any = None,
+        expires_in: Any = None,
+        include_refresh_token: bool = True,
+    ) -> Any:
         row = self.request.authorization_code.row
         facts = GrantFacts(
             grant_id=row.grant_id,
@@ -216,8 +222,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     def revoke_old_credential(self, refresh_token: Any) -> None:
         """Nothing to do: the old token was marked rotated atomically when it was looked up."""
 
-    def generate_token(self, user: Any = None, scope: Any = None, grant_type: Any = None,
-                       expires_in: Any = None, include_refresh_token: bool = True) -> Any:
+    def generate_token(
+        self,
+        user: Any = None,
+        scope: Any = None,
+        grant_type: Any = None,
+        expires_in: Any = None,
+        include_refresh_token: bool = True,
+    ) -> Any:
         row: IssuedToken = self.request.refresh_token.row
         facts = GrantFacts(
             grant_id=row.grant_id,
@@ -242,10 +254,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
-    def generate_token(self, user: Any = None, scope: Any = None, grant_type: Any = None,
-                       expires_in: Any = None, include_refresh_token: bool = True) -> Any:
+    def generate_token(
+        self,
+        user: Any = None,
+        scope: Any = None,
+        grant_type: Any = None,
+        expires_in: Any = None,
+        include_refresh_token: bool = True,
+    ) -> Any:
         client_id = self.request.client.get_client_id()
         facts = GrantFacts(grant_id=new_opaque_value(16), account=None)
         token = issue_token_response(
@@ -271,8 +289,11 @@ def _record_tokens_issued(
         client_id=client_id,
         subject=facts.account.subject if facts.account else None,
         outcome="success",
-        detail={"grant_type": grant_type, "scope": scope,
-                "refresh_token": "refresh_token" in token},
+        detail={
+            "grant_type": grant_type,
+            "scope": scope,
+            "refresh_token": "refresh_token" in token,
+        },
     )
 
 

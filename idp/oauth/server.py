@@ -10,6 +10,10 @@ import os
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749.authenticate_client import (
+    authenticate_client_secret_basic,
+    authenticate_client_secret_post,
+)
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc9207 import IssuerParameter
 
@@ -49,13 +53,15 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, ctx: OperationContext) -> None:
         super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
         self.ctx = ctx
-        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True),
-                                                     OpenIDConnectCode(require_nonce=False)])
+        self.register_grant(
+            AuthorizationCodeGrant,
+            [S256CodeChallenge(required=True), OpenIDConnectCode(require_nonce=False)],
+        )
         self.register_grant(RefreshTokenGrant, [OpenIDConnectRefresh()])
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(TokenIntrospection)
         self.register_endpoint(TokenRevocation)
-        self.register_extension(lambda server: _Issuer(ctx.settings.issuer)(server))
+        self.register_extension(_Issuer(ctx.settings.issuer))
         for method in ("client_secret_basic", "client_secret_post"):
             self.register_client_auth_method(method, _strict_client_auth(method))
 
@@ -89,13 +95,11 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 def _strict_client_auth(method: str) -> Any:
     """Authlib's secret methods plus two rules it leaves out: one authentication method per
     request (RFC 6749 2.3) and a body `client_id` that must name the authenticated client."""
-    from authlib.oauth2.rfc6749.authenticate_client import (
-        authenticate_client_secret_basic,
-        authenticate_client_secret_post,
+    base = (
+        authenticate_client_secret_basic
+        if method == "client_secret_basic"
+        else authenticate_client_secret_post
     )
-
-    base = (authenticate_client_secret_basic if method == "client_secret_basic"
-            else authenticate_client_secret_post)
 
     def authenticate(query_client: Any, request: Any) -> Any:
         has_basic = str(request.headers.get("Authorization", "")).lower().startswith("basic ")

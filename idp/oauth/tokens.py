@@ -17,8 +17,10 @@ from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, new_opaque_value
 from idp.protocol.claims import ClaimsRequest, release_claims
 
-ACCESS_TOKEN_ALG = "ES256"  # ten times faster to sign than RS256; agencies verify with the JWKS
-ACCESS_TOKEN_TYP = "at+jwt"  # RFC 9068 2.1: cannot be mistaken for an ID token (RFC 8725 3.11)
+# ES256 signs ten times faster than RS256; agencies verify either with the JWKS.
+ACCESS_TOKEN_ALG = "ES256"  # noqa: S105  (an algorithm name)
+# RFC 9068 2.1: an access token cannot be mistaken for an ID token (RFC 8725 3.11).
+ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105  (a media type)
 
 
 @dataclass(frozen=True)

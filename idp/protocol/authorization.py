@@ -12,9 +12,25 @@ PROMPT_VALUES = frozenset({"none", "login", "consent", "select_account"})
 RESPONSE_MODES = frozenset({"query", "form_post"})
 # Parameters that must appear at most once (RFC 6749 3.1; OIDC Core 3.1.2.1).
 SINGLE_VALUED = (
-    "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt", "max_age",
-    "code_challenge", "code_challenge_method", "response_mode", "id_token_hint", "login_hint",
-    "acr_values", "claims", "ui_locales", "request", "request_uri", "display",
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "prompt",
+    "max_age",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "id_token_hint",
+    "login_hint",
+    "acr_values",
+    "claims",
+    "ui_locales",
+    "request",
+    "request_uri",
+    "display",
 )
 MAX_PARAMETER_LENGTH = 4096
 

@@ -145,9 +145,7 @@ def userinfo_claims(
 ) -> dict[str, Any]:
     """Userinfo returns every claim of the granted scopes and those asked for in `claims`."""
     base = release_claims(person, granted_scopes=granted_scopes)
-    extra = release_claims(
-        person, granted_scopes=granted_scopes, requested=claims_request.userinfo
-    )
+    extra = release_claims(person, granted_scopes=granted_scopes, requested=claims_request.userinfo)
     return {**base, **extra}
 
 

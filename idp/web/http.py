@@ -68,12 +68,16 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 def from_protocol(response: ProtocolResponse) -> Response:
-    headers = {name: value for name, value in response.headers
-               if name.lower() not in ("content-type", "cache-control", "pragma")}
+    headers = {
+        name: value
+        for name, value in response.headers
+        if name.lower() not in ("content-type", "cache-control", "pragma")
+    }
     if isinstance(response.body, dict | list):
         return json_response(response.status, response.body, headers)
-    return Response(content=response.body or b"", status_code=response.status,
-                    headers={**NO_STORE, **headers})
+    return Response(
+        content=response.body or b"", status_code=response.status, headers={**NO_STORE, **headers}
+    )
 
 
 def oauth_error(status: int, error: str, description: str) -> Response:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from idp.clients import find_client
 from idp.oauth.authorize import (
     ErrorPage,
     deny_authorization,
@@ -15,7 +16,6 @@ from idp.oauth.authorize import (
 )
 from idp.sessions import find_interaction, interaction_parameters
 from idp.sign_in import SignInFailed, sign_in_with_password
-from idp.clients import find_client
 from idp.web.http import BodyTooLarge, NotAForm, protocol_request, read_form
 from idp.web.outcomes import SESSION_COOKIE, browser_state, expired_page, render_outcome, set_cookie
 from idp.web.state import operation, web_state
@@ -39,8 +39,11 @@ async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Re
 def _bad_form_page(request: Request, status: int) -> Response:
     return render_outcome(
         request,
-        ErrorPage(status=status, title="This request could not be read",
-                  message="Go back to the service you were using and start again."),
+        ErrorPage(
+            status=status,
+            title="This request could not be read",
+            message="Go back to the service you were using and start again.",
+        ),
         browser_state(request),
     )
 
@@ -67,15 +70,22 @@ def sign_in_page(request: Request) -> Response:
     browser = browser_state(request)
     with operation(request) as ctx:
         interaction = find_interaction(
-            ctx.session, request.query_params.get("interaction"), browser_binding=browser.binding,
-            now=ctx.now)
+            ctx.session,
+            request.query_params.get("interaction"),
+            browser_binding=browser.binding,
+            now=ctx.now,
+        )
         if interaction is None:
             return expired_page(request)
         client = find_client(ctx.session, interaction.client_id)
         login_hint = dict(interaction_parameters(interaction)).get("login_hint", "")
         return state.pages.render(
-            "idp/sign_in.html", interaction=interaction.handle, csrf_token=interaction.csrf_token,
-            client_name=client.name if client else "", username=login_hint[:128], error=None,
+            "idp/sign_in.html",
+            interaction=interaction.handle,
+            csrf_token=interaction.csrf_token,
+            client_name=client.name if client else "",
+            username=login_hint[:128],
+            error=None,
         )
 
 
@@ -91,22 +101,32 @@ async def sign_in_submit(request: Request) -> Response:
     def work() -> Response:
         with operation(request) as ctx:
             interaction = find_interaction(
-                ctx.session, form.get("interaction"), browser_binding=browser.binding,
-                now=ctx.now)
+                ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
+            )
             if interaction is None or not hmac.compare_digest(
-                    form.get("csrf_token", ""), interaction.csrf_token):
+                form.get("csrf_token", ""), interaction.csrf_token
+            ):
                 return expired_page(request)
             if "cancel" in form:
-                return render_outcome(request, deny_authorization(ctx, interaction), browser,
-                                      redirect_status=303)
+                return render_outcome(
+                    request, deny_authorization(ctx, interaction), browser, redirect_status=303
+                )
             result = sign_in_with_password(
-                ctx, interaction, browser, username=form.get("username", ""),
-                password=form.get("password", ""), slots=state.password_slots)
+                ctx,
+                interaction,
+                browser,
+                username=form.get("username", ""),
+                password=form.get("password", ""),
+                slots=state.password_slots,
+            )
             if isinstance(result, SignInFailed):
                 client = find_client(ctx.session, interaction.client_id)
                 return state.pages.render(
-                    "idp/sign_in.html", status=200, interaction=interaction.handle,
-                    csrf_token=interaction.csrf_token, client_name=client.name if client else "",
+                    "idp/sign_in.html",
+                    status=200,
+                    interaction=interaction.handle,
+                    csrf_token=interaction.csrf_token,
+                    client_name=client.name if client else "",
                     username=form.get("username", "")[:128],
                     error="The username or password is not right. Check them and try again.",
                 )

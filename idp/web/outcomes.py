@@ -30,11 +30,17 @@ def browser_state(request: Request) -> BrowserState:
     )
 
 
-def set_cookie(state: WebState, response: Response, base: str, value: str,
-               *, max_age: int | None = None) -> None:
+def set_cookie(
+    state: WebState, response: Response, base: str, value: str, *, max_age: int | None = None
+) -> None:
     response.set_cookie(
-        state.cookie_name(base), value, max_age=max_age, path="/", secure=state.secure_cookies,
-        httponly=True, samesite="lax",
+        state.cookie_name(base),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=state.secure_cookies,
+        httponly=True,
+        samesite="lax",
     )
 
 
@@ -48,18 +54,23 @@ def render_outcome(
     elif isinstance(outcome, PostToClient):
         target = urlsplit(outcome.action)
         response = state.pages.render(
-            "idp/form_post.html", action=outcome.action, params=outcome.params,
+            "idp/form_post.html",
+            action=outcome.action,
+            params=outcome.params,
             form_action=f"{target.scheme}://{target.netloc}",
         )
     elif isinstance(outcome, ErrorPage):
-        response = state.pages.render("idp/error.html", status=outcome.status,
-                                      title=outcome.title, message=outcome.message)
+        response = state.pages.render(
+            "idp/error.html", status=outcome.status, title=outcome.title, message=outcome.message
+        )
     elif isinstance(outcome, ShowSignIn):
-        response = RedirectResponse(f"/sign-in?interaction={quote(outcome.interaction_handle)}",
-                                    status_code=303)
+        response = RedirectResponse(
+            f"/sign-in?interaction={quote(outcome.interaction_handle)}", status_code=303
+        )
     elif isinstance(outcome, ShowConsent):
-        response = RedirectResponse(f"/consent?interaction={quote(outcome.interaction_handle)}",
-                                    status_code=303)
+        response = RedirectResponse(
+            f"/consent?interaction={quote(outcome.interaction_handle)}", status_code=303
+        )
     response.headers["Cache-Control"] = "no-store"
     if browser.new_binding:
         set_cookie(state, response, BINDING_COOKIE, browser.new_binding)
@@ -68,6 +79,8 @@ def render_outcome(
 
 def expired_page(request: Request) -> Response:
     return web_state(request).pages.render(
-        "idp/error.html", status=400, title="This page has expired",
+        "idp/error.html",
+        status=400,
+        title="This page has expired",
         message="Go back to the service you were using and start again.",
     )

@@ -27,24 +27,31 @@ router = APIRouter()
 def discovery(request: Request) -> Response:
     state = web_state(request)
     max_age = int(state.provider.settings.jwks_max_age.total_seconds())
-    return Response(state.discovery_document, media_type="application/json",
-                    headers={"Cache-Control": f"public, max-age={max_age}"})
+    return Response(
+        state.discovery_document,
+        media_type="application/json",
+        headers={"Cache-Control": f"public, max-age={max_age}"},
+    )
 
 
 @router.get("/jwks.json", include_in_schema=False)
 def jwks(request: Request) -> Response:
     state = web_state(request)
     max_age = int(state.provider.settings.jwks_max_age.total_seconds())
-    return Response(state.provider.keyring.jwks_document(), media_type="application/jwk-set+json",
-                    headers={"Cache-Control": f"public, max-age={max_age}"})
+    return Response(
+        state.provider.keyring.jwks_document(),
+        media_type="application/jwk-set+json",
+        headers={"Cache-Control": f"public, max-age={max_age}"},
+    )
 
 
 async def _form_or_error(request: Request) -> list[tuple[str, str]] | Response:
     try:
         return await read_form(request)
     except NotAForm:
-        return oauth_error(400, "invalid_request",
-                           "The body must be application/x-www-form-urlencoded.")
+        return oauth_error(
+            400, "invalid_request", "The body must be application/x-www-form-urlencoded."
+        )
     except BodyTooLarge:
         return oauth_error(413, "invalid_request", "The request body is too large.")
 

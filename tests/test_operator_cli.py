@@ -1,0 +1,121 @@
+"""The operator's command line, and key rotation seen from an agency (checklist DISC-13)."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jwt
+import pytest
+
+from agency.verify import verify_id_token
+from tests.citizen import AppClient, Browser
+from tests.conftest import CitizenAccount, signed_in_tokens
+from tests.gateway_process import Gateway
+
+
+def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> None:
+    created = gateway.idp_json(
+        "clients",
+        "add",
+        "--name",
+        "Pension office",
+        "--redirect-uri",
+        "https://pension.example/cb",
+        "--post-logout-redirect-uri",
+        "https://pension.example/bye",
+    )
+    assert created["client_secret"] and created["grant_types"] == [
+        "authorization_code",
+        "refresh_token",
+    ]
+    assert created["scopes"] == ["openid", "profile", "email"]
+    listed = gateway.idp_json("clients", "list")
+    mine = next(c for c in listed if c["client_id"] == created["client_id"])
+    assert "client_secret" not in mine
+    assert created["client_secret"] not in json.dumps(listed)
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://agency.example/cb", "https://agency.example/cb#x", "not-a-uri"]
+)
+def test_clients_add_refuses_unsafe_redirect_uris(gateway: Gateway, uri: str) -> None:
+    result = gateway.idp(
+        "clients", "add", "--name", "Bad", "--redirect-uri", uri, "--json", check=False
+    )
+    assert result.returncode == 2 and "redirect URI" in result.stderr
+
+
+def test_users_add_reads_the_password_from_stdin(gateway: Gateway) -> None:
+    short = gateway.idp(
+        "users",
+        "add",
+        "--username",
+        "shorty",
+        "--password-stdin",
+        "--json",
+        stdin="short\n",
+        check=False,
+    )
+    assert short.returncode == 2 and "at least 15" in short.stderr
+    made = gateway.idp_json(
+        "users",
+        "add",
+        "--username",
+        "Kati.Karu",
+        "--password-stdin",
+        "--birthdate",
+        "1990-01-02",
+        stdin="a long enough passphrase\n",
+    )
+    assert made["username"] == "kati.karu"
+    duplicate = gateway.idp(
+        "users",
+        "add",
+        "--username",
+        "KATI.KARU",
+        "--password-stdin",
+        stdin="a long enough passphrase\n",
+        check=False,
+    )
+    assert duplicate.returncode == 2
+    assert any(u["username"] == "kati.karu" for u in gateway.idp_json("users", "list"))
+
+
+def test_private_keys_are_private_files(gateway: Gateway) -> None:
+    keys_dir = Path(gateway.env["IDP_KEYS_DIR"])
+    pems = list(keys_dir.glob("*.pem"))
+    assert pems
+    for pem in pems:
+        assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+
+
+def test_rotation_publishes_before_signing_and_keeps_old_keys(
+    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
+) -> None:
+    before = signed_in_tokens(gateway, browser, app_a, citizen)
+    old_kid = jwt.get_unverified_header(before["id_token"])["kid"]
+    rows = gateway.idp_json("keys", "rotate")
+    upcoming = {r["kid"] for r in rows if r["state"] == "next"}
+    assert len(upcoming) == 2
+    time.sleep(1.2)  # nodes re-read the keyring at most once a second
+    published = {k["kid"] for k in gateway.jwks()["keys"]}
+    assert upcoming <= published and old_kid in published
+    during = signed_in_tokens(gateway, browser, app_a, citizen)
+    assert jwt.get_unverified_header(during["id_token"])["kid"] == old_kid
+    activates_at = max(datetime.fromisoformat(r["activates_at"]) for r in rows)
+    time.sleep(max(0.0, (activates_at - datetime.now(UTC)).total_seconds()) + 1.2)
+    after = signed_in_tokens(gateway, browser, app_a, citizen)
+    new_kid = jwt.get_unverified_header(after["id_token"])["kid"]
+    assert new_kid in upcoming
+    jwks = gateway.jwks()
+    assert old_kid in {k["kid"] for k in jwks["keys"]}
+    for tokens in (before, after):
+        verify_id_token(
+            tokens["id_token"], jwks=jwks, issuer=gateway.issuer, client_id=app_a.client_id
+        )
+    states = {r["kid"]: r["state"] for r in gateway.idp_json("keys", "list")}
+    assert states[old_kid] == "retiring" and states[new_kid] == "active"
