@@ -18,7 +18,7 @@ from idp.oauth.authorize import (
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
 from idp.sessions import find_browser_session, find_interaction
 from idp.web.http import BodyTooLarge, NotAForm, read_form
-from idp.web.outcomes import browser_state, expired_page, render_outcome
+from idp.web.outcomes import browser_state, expired_page, form_action_for, render_outcome
 from idp.web.state import operation, web_state
 
 router = APIRouter()
@@ -41,6 +41,7 @@ def consent_page(request: Request) -> Response:
         scopes = requested_scopes_of_interaction(interaction, client)
         return state.pages.render(
             "consent/consent.html",
+            form_action=form_action_for(interaction),
             interaction=interaction.handle,
             csrf_token=interaction.csrf_token,
             client_name=client.name,

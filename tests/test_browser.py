@@ -15,7 +15,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Browser as ChromiumBrowser
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    sync_playwright,
+)
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agency.verify import verify_id_token
 from tests.citizen import AppClient, authorization_params, split_verifier
@@ -24,8 +31,13 @@ from tests.gateway_process import Gateway
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 # Generous for a 2-core CI machine, yet a hung page fails in seconds, not minutes.
@@ -34,9 +46,11 @@ GENERIC_ERROR = "The username or password is not right. Check them and try again
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"Debian's chromium is not installed at {CHROMIUM} "
-                              "(apt-get install -y chromium; see .ci/install-e2e.sh)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Debian's chromium is not installed at {CHROMIUM} "
+        "(apt-get install -y chromium; see .ci/install-e2e.sh)",
+    ),
 ]
 
 
@@ -49,8 +63,7 @@ class CallbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                received.append(dict(parse_qsl(urlsplit(self.path).query,
-                                               keep_blank_values=True)))
+                received.append(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
                 body = b"<!doctype html><title>Agency</title><h1>Back at the agency</h1>"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -58,13 +71,14 @@ class CallbackServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 """Quiet: pytest shows the assertions, not an access log."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
 
     def __enter__(self) -> CallbackServer:
         self.thread.start()
@@ -85,8 +99,9 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="module")
 def chromium(playwright: Playwright) -> Iterator[ChromiumBrowser]:
     """Debian's chromium, never a Playwright download (`playwright install` fails offline)."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                         args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 2)
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 2
+    )
     yield browser
     browser.close()
 
@@ -104,6 +119,18 @@ def page(chromium: ChromiumBrowser) -> Iterator[Page]:
 
 
 @pytest.fixture
+def console(page: Page) -> list[str]:
+    """What Chromium logs (a CSP violation shows up only here), for failure messages."""
+    messages: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        messages.append(f"{message.type}: {message.text}")
+
+    page.on("console", record)
+    return messages
+
+
+@pytest.fixture
 def callback() -> Iterator[CallbackServer]:
     with CallbackServer() as server:
         yield server
@@ -111,15 +138,23 @@ def callback() -> Iterator[CallbackServer]:
 
 @pytest.fixture
 def web_app(gateway: Gateway, callback: CallbackServer) -> AppClient:
-    return register_app(gateway, "--scope", "openid", "--scope", "profile", "--scope", "email",
-                        name="Browser test agency", redirect_uris=[callback.url])
+    return register_app(
+        gateway,
+        "--scope",
+        "openid",
+        "--scope",
+        "profile",
+        "--scope",
+        "email",
+        name="Browser test agency",
+        redirect_uris=[callback.url],
+    )
 
 
 @pytest.fixture
 def web_citizen(gateway: Gateway) -> CitizenAccount:
     """A citizen of this test alone: consent is remembered, so sharing one would skip pages."""
-    return add_citizen(gateway, given_name="Liis", family_name="Kask",
-                       email="liis@example.org")
+    return add_citizen(gateway, given_name="Liis", family_name="Kask", email="liis@example.org")
 
 
 def screenshot(page: Page, gateway: Gateway, name: str) -> None:
@@ -127,8 +162,9 @@ def screenshot(page: Page, gateway: Gateway, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}-{gateway.backend}.png"), full_page=True)
 
 
-def open_sign_in(page: Page, gateway: Gateway, app: AppClient
-                 ) -> tuple[dict[str, str], str, dict[str, str]]:
+def open_sign_in(
+    page: Page, gateway: Gateway, app: AppClient
+) -> tuple[dict[str, str], str, dict[str, str]]:
     """Start at /authorize (PKCE S256, state, nonce); returns (request, verifier, headers of the
     sign-in page the redirects end on)."""
     request, verifier = split_verifier(authorization_params(app))
@@ -147,17 +183,27 @@ def sign_in(page: Page, username: str, password: str) -> None:
         page.get_by_role("button", name="Sign in").click()
 
 
-def arrived(page: Page, callback: CallbackServer) -> dict[str, str]:
+def arrived(page: Page, callback: CallbackServer, console: list[str]) -> dict[str, str]:
     """Wait for the browser to reach the callback; what it carried must be what the server got."""
-    page.wait_for_url(f"{callback.url}?*")
+    try:
+        page.wait_for_url(f"{callback.url}?*")
+    except PlaywrightTimeout:
+        pytest.fail(
+            f"the browser never reached {callback.url}; it is at {page.url}; console: {console}"
+        )
     params = dict(parse_qsl(urlsplit(page.url).query, keep_blank_values=True))
     assert callback.queries == [params]
     return params
 
 
 def test_sign_in_and_consent_in_chromium_issue_a_verifiable_code(
-        gateway: Gateway, page: Page, callback: CallbackServer, web_app: AppClient,
-        web_citizen: CitizenAccount) -> None:
+    gateway: Gateway,
+    page: Page,
+    console: list[str],
+    callback: CallbackServer,
+    web_app: AppClient,
+    web_citizen: CitizenAccount,
+) -> None:
     request, verifier, headers = open_sign_in(page, gateway, web_app)
     csp = headers["content-security-policy"]
     assert "frame-ancestors 'none'" in [d.strip() for d in csp.split(";")], csp
@@ -166,11 +212,12 @@ def test_sign_in_and_consent_in_chromium_issue_a_verifiable_code(
     sign_in(page, web_citizen.username, web_citizen.password)
     page.wait_for_url(f"{gateway.issuer}/consent?*")
     assert page.get_by_role("heading", level=1).inner_text() == (
-        "Share your information with Browser test agency")
+        "Share your information with Browser test agency"
+    )
     screenshot(page, gateway, "consent")
 
     page.get_by_role("button", name="Allow").click()
-    params = arrived(page, callback)
+    params = arrived(page, callback, console)
     assert params["code"]
     assert params["state"] == request["state"]
     assert params["iss"] == gateway.issuer
@@ -179,15 +226,24 @@ def test_sign_in_and_consent_in_chromium_issue_a_verifiable_code(
     response = exchange_code(gateway, web_app, CodeResult(params, request, verifier))
     assert response.status_code == 200, response.text
     body = response.json()
-    claims = verify_id_token(body["id_token"], jwks=gateway.jwks(), issuer=gateway.issuer,
-                             client_id=web_app.client_id, nonce=request["nonce"],
-                             access_token=body["access_token"])
+    claims = verify_id_token(
+        body["id_token"],
+        jwks=gateway.jwks(),
+        issuer=gateway.issuer,
+        client_id=web_app.client_id,
+        nonce=request["nonce"],
+        access_token=body["access_token"],
+    )
     assert claims["sub"] == web_citizen.subject
 
 
 def test_wrong_password_shows_a_generic_error_and_stays_on_sign_in(
-        gateway: Gateway, page: Page, callback: CallbackServer, web_app: AppClient,
-        web_citizen: CitizenAccount) -> None:
+    gateway: Gateway,
+    page: Page,
+    callback: CallbackServer,
+    web_app: AppClient,
+    web_citizen: CitizenAccount,
+) -> None:
     open_sign_in(page, gateway, web_app)
 
     sign_in(page, web_citizen.username, web_citizen.password + "-wrong")
@@ -206,14 +262,19 @@ def test_wrong_password_shows_a_generic_error_and_stays_on_sign_in(
 
 
 def test_deny_on_consent_returns_access_denied(
-        gateway: Gateway, page: Page, callback: CallbackServer, web_app: AppClient,
-        web_citizen: CitizenAccount) -> None:
+    gateway: Gateway,
+    page: Page,
+    console: list[str],
+    callback: CallbackServer,
+    web_app: AppClient,
+    web_citizen: CitizenAccount,
+) -> None:
     request, _, _ = open_sign_in(page, gateway, web_app)
     sign_in(page, web_citizen.username, web_citizen.password)
     page.wait_for_url(f"{gateway.issuer}/consent?*")
 
     page.get_by_role("button", name="Deny").click()
-    params = arrived(page, callback)
+    params = arrived(page, callback, console)
     assert params["error"] == "access_denied"
     assert params["state"] == request["state"]
     assert params["iss"] == gateway.issuer

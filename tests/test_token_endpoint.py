@@ -131,6 +131,7 @@ def test_client_authentication_failures(
         url, auth=("nobody", "secret"), data={"grant_type": "refresh_token", "refresh_token": "x"}
     )
     _assert_oauth_error(unknown, "invalid_client", 401)
+    assert unknown.json() == wrong.json()  # nothing tells whether the client_id exists
     none = httpx.post(
         url, data={"grant_type": "authorization_code", "code": "x", "client_id": app_a.client_id}
     )

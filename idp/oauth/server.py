@@ -88,6 +88,21 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def handle_response(self, status: int, body: Any, headers: Any) -> ProtocolResponse:
         return ProtocolResponse(status=status, body=body, headers=list(headers))
 
+    def handle_error_response(self, request: Any, error: Any) -> ProtocolResponse:
+        if isinstance(error, InvalidClientError):
+            # One answer for every client authentication failure, so it never tells whether a
+            # client_id exists (checklist CA-02), and always 401 with a challenge (RFC 6749 5.2).
+            return ProtocolResponse(
+                status=401,
+                body={
+                    "error": "invalid_client",
+                    "error_description": "Client authentication failed.",
+                },
+                headers=[("WWW-Authenticate", 'Basic realm="token", charset="UTF-8"')],
+            )
+        response: ProtocolResponse = super().handle_error_response(request, error)
+        return response
+
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Events are recorded by the grants themselves, in the request's transaction."""
 

@@ -9,16 +9,25 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from idp.clients import find_client
+from idp.models import Interaction
 from idp.oauth.authorize import (
     ErrorPage,
     deny_authorization,
     handle_authorization_request,
 )
+from idp.oauth.context import OperationContext
 from idp.sessions import find_interaction, interaction_parameters
 from idp.sign_in import SignInFailed, sign_in_with_password
 from idp.web.http import BodyTooLarge, NotAForm, protocol_request, read_form
-from idp.web.outcomes import SESSION_COOKIE, browser_state, expired_page, render_outcome, set_cookie
-from idp.web.state import operation, web_state
+from idp.web.outcomes import (
+    SESSION_COOKIE,
+    browser_state,
+    expired_page,
+    form_action_for,
+    render_outcome,
+    set_cookie,
+)
+from idp.web.state import WebState, operation, web_state
 
 router = APIRouter()
 
@@ -77,16 +86,28 @@ def sign_in_page(request: Request) -> Response:
         )
         if interaction is None:
             return expired_page(request)
-        client = find_client(ctx.session, interaction.client_id)
         login_hint = dict(interaction_parameters(interaction)).get("login_hint", "")
-        return state.pages.render(
-            "idp/sign_in.html",
-            interaction=interaction.handle,
-            csrf_token=interaction.csrf_token,
-            client_name=client.name if client else "",
-            username=login_hint[:128],
-            error=None,
-        )
+        return _sign_in_form(state, ctx, interaction, username=login_hint, error=None)
+
+
+def _sign_in_form(
+    state: WebState,
+    ctx: OperationContext,
+    interaction: Interaction,
+    *,
+    username: str,
+    error: str | None,
+) -> Response:
+    client = find_client(ctx.session, interaction.client_id)
+    return state.pages.render(
+        "idp/sign_in.html",
+        form_action=form_action_for(interaction),
+        interaction=interaction.handle,
+        csrf_token=interaction.csrf_token,
+        client_name=client.name if client else "",
+        username=username[:128],
+        error=error,
+    )
 
 
 @router.post("/sign-in", include_in_schema=False)
@@ -120,14 +141,11 @@ async def sign_in_submit(request: Request) -> Response:
                 slots=state.password_slots,
             )
             if isinstance(result, SignInFailed):
-                client = find_client(ctx.session, interaction.client_id)
-                return state.pages.render(
-                    "idp/sign_in.html",
-                    status=200,
-                    interaction=interaction.handle,
-                    csrf_token=interaction.csrf_token,
-                    client_name=client.name if client else "",
-                    username=form.get("username", "")[:128],
+                return _sign_in_form(
+                    state,
+                    ctx,
+                    interaction,
+                    username=form.get("username", ""),
                     error="The username or password is not right. Check them and try again.",
                 )
         # The transaction has committed: only now may the browser carry the new session.
@@ -136,3 +154,9 @@ async def sign_in_submit(request: Request) -> Response:
         return response
 
     return await run_in_threadpool(work)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for it on every page; an empty answer keeps their consoles quiet."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from idp.models import Interaction
 from idp.oauth.authorize import (
     BrowserState,
     ErrorPage,
@@ -16,6 +17,7 @@ from idp.oauth.authorize import (
     ShowConsent,
     ShowSignIn,
 )
+from idp.sessions import interaction_parameters
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
@@ -75,6 +77,16 @@ def render_outcome(
     if browser.new_binding:
         set_cookie(state, response, BINDING_COOKIE, browser.new_binding)
     return response
+
+
+def form_action_for(interaction: Interaction) -> str:
+    """CSP form-action for a page whose form ends in a redirect to the client: browsers apply
+    form-action to the redirect target too, so the client's registered origin must be allowed."""
+    redirect_uri = dict(interaction_parameters(interaction)).get("redirect_uri", "")
+    target = urlsplit(redirect_uri)
+    if target.scheme in ("http", "https") and target.netloc:
+        return f"'self' {target.scheme}://{target.netloc}"
+    return "'self'"
 
 
 def expired_page(request: Request) -> Response:

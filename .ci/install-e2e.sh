@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What the end-to-end tests need on a fresh Debian machine, run as root from any directory:
+# Debian's chromium for tests/test_browser.py (never `playwright install`, which downloads a
+# browser) and the pinned npm openid-client for tests/test_openid_client.py.
+# Idempotent: chromium is installed only when missing; `npm ci` restores tests/rp/node_modules
+# exactly from package-lock.json.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "${EUID}" -ne 0 ]]; then
+    echo "install-e2e: /usr/bin/chromium is missing and installing it needs root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -qq update
+  apt-get -qq install -y chromium >/dev/null
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-e2e: npm (Node 20+) is required for tests/rp" >&2
+  exit 1
+fi
+npm ci --prefix "${repo_root}/tests/rp" --no-audit --no-fund --loglevel=error >/dev/null
