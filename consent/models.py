@@ -12,7 +12,8 @@ from idp.database import Base, UtcDateTime
 
 
 class Consent(Base):
-    """Which scopes one account allows one client; grants only grow until withdrawn."""
+    """Which scopes one account allows one client. Grants only grow; `withdrawn_at` is set when
+    the citizen withdraws consent (then the next grant starts afresh)."""
 
     __tablename__ = "consents"
     __table_args__ = (UniqueConstraint("account_id", "client_id"),)

@@ -32,7 +32,8 @@ def _is_embedded(settings: IdpSettings) -> bool:
 
 
 def prepare_embedded(settings: IdpSettings) -> None:
-    """On the embedded default every command works in a fresh folder: migrate and make keys."""
+    """On the embedded default every command works in a fresh folder: apply the migrations.
+    (Commands that sign or list keys create the keyring themselves.)"""
     if _is_embedded(settings):
         upgrade_database(settings.database_url)
 

@@ -84,8 +84,8 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """Commit when the block ends normally, roll back when it raises.
 
-        Repository functions never commit; the caller commits once, before the response is
-        built, so nobody receives a code or token that was not stored.
+        Repository functions never commit; the caller commits once, before anything is sent,
+        so nobody receives a code, token or session cookie that was not stored.
         """
         session = self._sessions()
         try:

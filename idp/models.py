@@ -46,7 +46,7 @@ class Client(Base):
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     grant_types: Mapped[list[str]] = mapped_column(JSON)
     scopes: Mapped[list[str]] = mapped_column(JSON)
-    require_pkce: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_pkce: Mapped[bool] = mapped_column(Boolean, default=False)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

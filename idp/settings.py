@@ -64,8 +64,8 @@ class IdpSettings(BaseSettings):
     )
     refresh_token_lifetime: Duration = Field(
         default=timedelta(hours=12),
-        description="Absolute lifetime of a refresh token family, counted from the sign-in; "
-        "rotation never extends it.",
+        description="Absolute lifetime of a refresh token family, counted from the code "
+        "exchange that started it; rotation never extends it.",
     )
     refresh_token_idle_lifetime: Duration = Field(
         default=timedelta(hours=2),
@@ -96,7 +96,8 @@ class IdpSettings(BaseSettings):
         default=4,
         ge=1,
         le=64,
-        description="Threads that may run argon2id at once; bounds CPU spent on sign-in.",
+        description="Threads per process that may run argon2id at once; bounds the CPU spent "
+        "on sign-in (each of `idp serve --workers N` has its own).",
     )
     enable_api_docs: bool = Field(
         default=False, description="Serve /docs and /openapi.json (development only)."
@@ -124,6 +125,11 @@ class IdpSettings(BaseSettings):
             raise ValueError("refresh_token_idle_lifetime cannot exceed refresh_token_lifetime")
         if self.session_idle_lifetime > self.session_lifetime:
             raise ValueError("session_idle_lifetime cannot exceed session_lifetime")
+        if self.jwks_max_age >= self.key_publish_lead:
+            raise ValueError(
+                "jwks_max_age must be shorter than key_publish_lead, or relying "
+                "parties may not know a new key when it starts signing"
+            )
         for name in ("access_token_lifetime", "id_token_lifetime", "interaction_lifetime"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")

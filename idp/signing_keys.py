@@ -112,7 +112,7 @@ class Keyring:
         self._checked_at = 0.0
         self._records: list[KeyRecord] = []
         self._keys: dict[str, SigningKey] = {}
-        self._jwks_cache: tuple[datetime, bytes] | None = None
+        self._jwks_cache: tuple[tuple[str, ...], bytes] | None = None
 
     # -- creation and rotation (operator commands and first start) --
 
@@ -165,11 +165,15 @@ class Keyring:
         ]
 
     def jwks_document(self) -> bytes:
-        """The JWKS, serialized once per keyring change and per state change."""
-        statuses = self.statuses()
-        published = [s for s in statuses if s.state != "expired"]
-        keys = [self._keys[s.record.kid].public_jwk() for s in published]
-        return json.dumps({"keys": keys}, separators=(",", ":")).encode()
+        """The JWKS, serialized again only when the set of published keys changes."""
+        published = tuple(s.record.kid for s in self.statuses() if s.state != "expired")
+        cached = self._jwks_cache
+        if cached is not None and cached[0] == published:
+            return cached[1]
+        keys = [self._keys[kid].public_jwk() for kid in published]
+        body = json.dumps({"keys": keys}, separators=(",", ":")).encode()
+        self._jwks_cache = (published, body)
+        return body
 
     # -- storage --
 

@@ -55,7 +55,8 @@ pytestmark = [
 
 
 class CallbackServer:
-    """The agency's redirect URI: a loopback HTTP server that records every query it gets."""
+    """The agency's redirect URI: a loopback HTTP server that records the queries /callback gets
+    (the browser's own requests, such as /favicon.ico, are answered but not recorded)."""
 
     def __init__(self) -> None:
         self.queries: list[dict[str, str]] = []
@@ -63,7 +64,9 @@ class CallbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                received.append(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
+                url = urlsplit(self.path)
+                if url.path == "/callback":
+                    received.append(dict(parse_qsl(url.query, keep_blank_values=True)))
                 body = b"<!doctype html><title>Agency</title><h1>Back at the agency</h1>"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

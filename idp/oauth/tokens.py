@@ -150,7 +150,8 @@ def encode_id_token(
 
 
 def revoke_grant(ctx: OperationContext, grant_id: str) -> int:
-    """Revoke every token of one authorization (code replay, refresh token replay)."""
+    """Revoke every token of one authorization (a replayed code or refresh token, or a refresh
+    token revoked at the revocation endpoint)."""
     result = ctx.session.execute(
         update(IssuedToken)
         .where(IssuedToken.grant_id == grant_id)

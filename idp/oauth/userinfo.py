@@ -20,7 +20,7 @@ class UserinfoAnswer:
 
 def _refuse(error: str | None, description: str, status: int = 401) -> UserinfoAnswer:
     if error is None:  # no token at all: no error code (RFC 6750 3.1)
-        return UserinfoAnswer(status, {"error": "invalid_token"}, 'Bearer realm="userinfo"')
+        return UserinfoAnswer(status, {}, 'Bearer realm="userinfo"')
     header = f'Bearer error="{error}", error_description="{description}"'
     return UserinfoAnswer(status, {"error": error, "error_description": description}, header)
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-PROMPT_VALUES = frozenset({"none", "login", "consent", "select_account"})
+# select_account is not offered: a browser has one citizen session at a time.
+PROMPT_VALUES = frozenset({"none", "login", "consent"})
 RESPONSE_MODES = frozenset({"query", "form_post"})
 # Parameters that must appear at most once (RFC 6749 3.1; OIDC Core 3.1.2.1).
 SINGLE_VALUED = (
