@@ -89,7 +89,7 @@ def test_consent() -> None:
     assert decide(_request(), granted=frozenset()) is NextStep.CONSENT
 
 
-@pytest.mark.parametrize("raw", ["none login", "bogus", "none consent"])
+@pytest.mark.parametrize("raw", ["none login", "bogus", "none consent", "select_account"])
 def test_bad_prompts(raw: str) -> None:
     with pytest.raises(InvalidAuthorizationParameter):
         parse_prompt(raw)

@@ -50,3 +50,8 @@ def test_durations_read_seconds_from_environment(monkeypatch: pytest.MonkeyPatch
 def test_code_lifetime_is_capped() -> None:
     with pytest.raises(ValidationError):
         IdpSettings(authorization_code_lifetime=timedelta(hours=1))
+
+
+def test_jwks_cache_must_expire_before_a_new_key_signs() -> None:
+    with pytest.raises(ValidationError):
+        IdpSettings(jwks_max_age=timedelta(minutes=20), key_publish_lead=timedelta(minutes=10))
