@@ -23,6 +23,7 @@ from idp.protocol.discovery import provider_metadata
 from idp.settings import IdpSettings
 from idp.sign_in import PasswordCheckSlots
 from idp.signing_keys import Keyring
+from idp.web.health_routes import router as health_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.pages import PageRenderer
 from idp.web.protocol_routes import router as protocol_router
@@ -60,6 +61,7 @@ def build_app(settings: IdpSettings | None = None) -> FastAPI:
         password_slots=PasswordCheckSlots(settings.password_hash_workers),
         discovery_document=json.dumps(provider_metadata(settings.issuer)).encode(),
     )
+    app.include_router(health_router)
     app.include_router(protocol_router)
     app.include_router(interaction_router)
     app.include_router(consent_router)

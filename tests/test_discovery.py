@@ -65,3 +65,9 @@ def test_unknown_paths_and_methods_are_refused(gateway: Gateway) -> None:
     response = httpx.get(f"{gateway.issuer}/jwks.json")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "server" not in response.headers
+
+
+def test_health_probes(gateway: Gateway) -> None:
+    assert httpx.get(f"{gateway.issuer}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{gateway.issuer}/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
