@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -19,9 +22,9 @@ from consent.web import router as consent_router
 from idp.database import Database, create_database_engine
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
+from idp.passwords import PasswordChecker
 from idp.protocol.discovery import provider_metadata
 from idp.settings import IdpSettings
-from idp.sign_in import PasswordCheckSlots
 from idp.signing_keys import Keyring
 from idp.web.health_routes import router as health_router
 from idp.web.interaction_routes import router as interaction_router
@@ -40,7 +43,9 @@ def build_keyring(settings: IdpSettings) -> Keyring:
 def build_app(settings: IdpSettings | None = None) -> FastAPI:
     settings = settings or IdpSettings()
     allow_loopback_http(settings)
-    database = Database(create_database_engine(settings.database_url))
+    database = Database(
+        create_database_engine(settings.database_url, pool_size=settings.request_threads)
+    )
     provider = Provider(
         settings=settings,
         keyring=build_keyring(settings),
@@ -48,8 +53,19 @@ def build_app(settings: IdpSettings | None = None) -> FastAPI:
         consent=DatabaseConsentRecords(),
         clock=lambda: datetime.now(UTC),
     )
+    password_checker = PasswordChecker(settings.password_hash_workers)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Request work runs in this many threads, each with its own pooled connection.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        yield
+        password_checker.shutdown()
+        database.engine.dispose()
+
     app = FastAPI(
         title="Citizen identity gateway",
+        lifespan=lifespan,
         docs_url="/docs" if settings.enable_api_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.enable_api_docs else None,
@@ -58,7 +74,7 @@ def build_app(settings: IdpSettings | None = None) -> FastAPI:
         database=database,
         provider=provider,
         pages=PageRenderer(["idp.web", "consent"]),
-        password_slots=PasswordCheckSlots(settings.password_hash_workers),
+        password_checker=password_checker,
         discovery_document=json.dumps(provider_metadata(settings.issuer)).encode(),
     )
     app.include_router(health_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from idp import passwords
 from idp.models import Account
 from idp.opaque_values import new_opaque_value
+from idp.passwords import PasswordVerdict
 from idp.protocol.claims import Person
 
 MIN_PASSWORD_LENGTH = 15  # single-factor use (NIST 800-63B, ASVS 6.2.1 project minimum)
@@ -93,21 +95,33 @@ def list_accounts(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).order_by(Account.id)))
 
 
-def authenticate_with_password(session: Session, username: str, password: str) -> Account | None:
-    """The account when the password matches and the account is active, else None.
+@dataclass(frozen=True)
+class StoredPassword:
+    """What a password check needs, read before the (slow) check so no transaction waits on it."""
 
-    The same work happens whether or not the username exists, so timing reveals nothing.
-    """
+    account_id: int | None
+    password_hash: str | None
+
+
+def stored_password_for(session: Session, username: str) -> StoredPassword:
     account = find_account_by_username(session, username) if len(username) <= 256 else None
-    stored_hash = account.password_hash if account else None
-    if not passwords.check_password(password, stored_hash):
+    if account is None or account.disabled_at is not None:
+        return StoredPassword(account_id=None, password_hash=None)
+    return StoredPassword(account_id=account.id, password_hash=account.password_hash)
+
+
+def accept_password_verdict(
+    session: Session, stored: StoredPassword, verdict: PasswordVerdict, *, now: datetime
+) -> Account | None:
+    """The account when the password matched and it is still active; stores an upgraded hash."""
+    if not verdict.matches or stored.account_id is None:
         return None
-    assert account is not None
-    assert stored_hash is not None
-    if account.disabled_at is not None:
-        return None
-    if passwords.needs_rehash(stored_hash):
-        account.password_hash = passwords.hash_password(password)
+    account = get_active_account(session, stored.account_id)
+    if account is None or account.password_hash != stored.password_hash:
+        return None  # disabled or password changed while the check ran
+    if verdict.upgraded_hash is not None:
+        account.password_hash = verdict.upgraded_hash
+        account.updated_at = now
     return account
 
 

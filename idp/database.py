@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,16 +62,26 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine for `url`; for SQLite files the parent folder is created on first use."""
-    if url.startswith("sqlite"):
+def create_database_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine for `url`; for SQLite files the parent folder is created on first use.
+
+    `pool_size` should match the number of threads doing database work: a pool smaller than
+    that opens and closes connections under load, which costs PostgreSQL more than the queries.
+    """
+    if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, pool_size=20, max_overflow=20)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=4)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=4, pool_timeout=10, pool_pre_ping=True
+    )
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
 
 
 class Database:
@@ -79,6 +90,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer at a time and makes the others sleep and retry. Queuing units of
+        # work in the process instead hands the lock straight to the next one.
+        self._one_at_a_time = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -87,12 +101,13 @@ class Database:
         Repository functions never commit; the caller commits once, before anything is sent,
         so nobody receives a code, token or session cookie that was not stored.
         """
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._one_at_a_time or nullcontext():
+            session = self._sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()

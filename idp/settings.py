@@ -92,6 +92,13 @@ class IdpSettings(BaseSettings):
         description="Cache-Control max-age on the JWKS and discovery documents. "
         "Keep it below key_publish_lead.",
     )
+    request_threads: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Threads per process that run request work against the database; the "
+        "connection pool holds as many connections, so connections are reused, never churned.",
+    )
     password_hash_workers: int = Field(
         default=4,
         ge=1,

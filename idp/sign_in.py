@@ -1,11 +1,14 @@
-"""Password sign-in on the interaction page: check, start a fresh browser session, continue."""
+"""Password sign-in on the interaction page: check, start a fresh browser session, continue.
+
+The slow part (argon2) runs between two short transactions, so waiting for it holds no database
+connection and no request thread.
+"""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-from idp.accounts import authenticate_with_password
+from idp.accounts import StoredPassword, accept_password_verdict, stored_password_for
 from idp.models import Interaction
 from idp.oauth.authorize import (
     PASSWORD_ACR,
@@ -15,21 +18,8 @@ from idp.oauth.authorize import (
     resume_authorization,
 )
 from idp.oauth.context import OperationContext
-from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.passwords import MAX_PASSWORD_LENGTH, PasswordVerdict
 from idp.sessions import end_sessions_of_cookie, start_browser_session
-
-
-class PasswordCheckSlots:
-    """Bounds how many argon2 checks run at once, so sign-in floods cannot take every core."""
-
-    def __init__(self, slots: int) -> None:
-        self._semaphore = threading.BoundedSemaphore(slots)
-
-    def __enter__(self) -> None:
-        self._semaphore.acquire()
-
-    def __exit__(self, *_: object) -> None:
-        self._semaphore.release()
 
 
 @dataclass(frozen=True)
@@ -43,20 +33,23 @@ class SignedIn:
     session_secret: str
 
 
-def sign_in_with_password(
+def password_to_check(ctx: OperationContext, *, username: str, password: str) -> StoredPassword:
+    """Step 1: what the password must be checked against (nothing for impossible input)."""
+    if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
+        return StoredPassword(account_id=None, password_hash=None)
+    return stored_password_for(ctx.session, username)
+
+
+def complete_password_sign_in(
     ctx: OperationContext,
     interaction: Interaction,
     browser: BrowserState,
     *,
-    username: str,
-    password: str,
-    slots: PasswordCheckSlots,
+    stored: StoredPassword,
+    verdict: PasswordVerdict,
 ) -> SignInFailed | SignedIn:
-    if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
-        account = None
-    else:
-        with slots:
-            account = authenticate_with_password(ctx.session, username, password)
+    """Step 3, after the check: start a new browser session and continue the request."""
+    account = accept_password_verdict(ctx.session, stored, verdict, now=ctx.now)
     if account is None:
         ctx.record(
             "sign_in.failed",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from idp.accounts import StoredPassword
 from idp.clients import find_client
 from idp.models import Interaction
 from idp.oauth.authorize import (
@@ -17,7 +19,7 @@ from idp.oauth.authorize import (
 )
 from idp.oauth.context import OperationContext
 from idp.sessions import find_interaction, interaction_parameters
-from idp.sign_in import SignInFailed, sign_in_with_password
+from idp.sign_in import SignInFailed, complete_password_sign_in, password_to_check
 from idp.web.http import BodyTooLarge, NotAForm, protocol_request, read_form
 from idp.web.outcomes import (
     SESSION_COOKIE,
@@ -118,34 +120,49 @@ async def sign_in_submit(request: Request) -> Response:
         return _bad_form_page(request, 400)
     state = web_state(request)
     browser = browser_state(request)
+    username, password = form.get("username", ""), form.get("password", "")
 
-    def work() -> Response:
+    def open_interaction(ctx: OperationContext) -> Interaction | None:
+        interaction = find_interaction(
+            ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
+        )
+        if interaction is None or not hmac.compare_digest(
+            form.get("csrf_token", ""), interaction.csrf_token
+        ):
+            return None
+        return interaction
+
+    def prepare() -> Response | StoredPassword:
         with operation(request) as ctx:
-            interaction = find_interaction(
-                ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
-            )
-            if interaction is None or not hmac.compare_digest(
-                form.get("csrf_token", ""), interaction.csrf_token
-            ):
+            interaction = open_interaction(ctx)
+            if interaction is None:
                 return expired_page(request)
             if "cancel" in form:
-                return render_outcome(
-                    request, deny_authorization(ctx, interaction), browser, redirect_status=303
-                )
-            result = sign_in_with_password(
-                ctx,
-                interaction,
-                browser,
-                username=form.get("username", ""),
-                password=form.get("password", ""),
-                slots=state.password_slots,
+                outcome = deny_authorization(ctx, interaction)
+                return render_outcome(request, outcome, browser, redirect_status=303)
+            return password_to_check(ctx, username=username, password=password)
+
+    prepared = await run_in_threadpool(prepare)
+    if isinstance(prepared, Response):
+        return prepared
+    verdict = await asyncio.wrap_future(
+        state.password_checker.submit(password, prepared.password_hash)
+    )
+
+    def complete() -> Response:
+        with operation(request) as ctx:
+            interaction = open_interaction(ctx)
+            if interaction is None:
+                return expired_page(request)
+            result = complete_password_sign_in(
+                ctx, interaction, browser, stored=prepared, verdict=verdict
             )
             if isinstance(result, SignInFailed):
                 return _sign_in_form(
                     state,
                     ctx,
                     interaction,
-                    username=form.get("username", ""),
+                    username=username,
                     error="The username or password is not right. Check them and try again.",
                 )
         # The transaction has committed: only now may the browser carry the new session.
@@ -153,7 +170,7 @@ async def sign_in_submit(request: Request) -> Response:
         set_cookie(state, response, SESSION_COOKIE, result.session_secret)
         return response
 
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(complete)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

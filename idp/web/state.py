@@ -11,7 +11,7 @@ from fastapi import Request
 
 from idp.database import Database
 from idp.oauth.context import OperationContext, Provider
-from idp.sign_in import PasswordCheckSlots
+from idp.passwords import PasswordChecker
 from idp.web.pages import PageRenderer
 
 
@@ -20,7 +20,7 @@ class WebState:
     database: Database
     provider: Provider
     pages: PageRenderer
-    password_slots: PasswordCheckSlots
+    password_checker: PasswordChecker
     discovery_document: bytes
 
     @property
