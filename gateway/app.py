@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from consent.access_log import DatabaseAccessLog
 from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
+from idp.clients import ClientCache
 from idp.database import Database, create_database_engine
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
@@ -52,6 +53,7 @@ def build_app(settings: IdpSettings | None = None) -> FastAPI:
         access_log=DatabaseAccessLog(),
         consent=DatabaseConsentRecords(),
         clock=lambda: datetime.now(UTC),
+        clients=ClientCache(settings.client_cache_lifetime),
     )
     password_checker = PasswordChecker(settings.password_hash_workers)
 

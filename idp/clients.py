@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -101,6 +101,29 @@ def find_client(session: Session, client_id: str) -> Client | None:
     if client is None or client.disabled_at is not None:
         return None
     return client
+
+
+class ClientCache:
+    """Recently read client registrations, so the token endpoint does not query the client on
+    every request. Entries are detached rows, read only, and expire after `lifetime`."""
+
+    def __init__(self, lifetime: timedelta) -> None:
+        self.lifetime = lifetime
+        self._entries: dict[str, tuple[datetime, Client]] = {}
+
+    def find(self, session: Session, client_id: str, *, now: datetime) -> Client | None:
+        cached = self._entries.get(client_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        client = find_client(session, client_id)
+        if client is None:
+            self._entries.pop(client_id, None)
+            return None
+        session.expunge(client)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[client_id] = (now + self.lifetime, client)
+        return client
 
 
 def list_clients(session: Session) -> list[Client]:

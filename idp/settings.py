@@ -92,6 +92,11 @@ class IdpSettings(BaseSettings):
         description="Cache-Control max-age on the JWKS and discovery documents. "
         "Keep it below key_publish_lead.",
     )
+    client_cache_lifetime: Duration = Field(
+        default=timedelta(seconds=5),
+        description="How long a node reuses a client's registration at the back-channel "
+        "endpoints before reading it again; a changed or disabled client takes effect within it.",
+    )
     request_threads: int = Field(
         default=16,
         ge=1,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from idp.clients import ClientCache
 from idp.ports import AccessEvent, AccessLog, ConsentRecords
 from idp.settings import IdpSettings
 from idp.signing_keys import Keyring
@@ -22,6 +23,7 @@ class Provider:
     access_log: AccessLog
     consent: ConsentRecords
     clock: Callable[[], datetime]
+    clients: ClientCache
 
 
 @dataclass

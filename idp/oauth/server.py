@@ -17,7 +17,6 @@ from authlib.oauth2.rfc6749.authenticate_client import (
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc9207 import IssuerParameter
 
-from idp.clients import find_client
 from idp.oauth.adapters import OAuthClient
 from idp.oauth.context import OperationContext
 from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
@@ -66,7 +65,7 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             self.register_client_auth_method(method, _strict_client_auth(method))
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = find_client(self.ctx.session, client_id)
+        row = self.ctx.provider.clients.find(self.ctx.session, client_id, now=self.ctx.now)
         return OAuthClient(row) if row else None
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
