@@ -41,7 +41,8 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
 
     @router.get("/login", include_in_schema=False)
     def login() -> Response:
-        state, nonce, verifier = (secrets.token_urlsafe(24) for _ in range(3))
+        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(48)  # RFC 7636 4.1: 43 to 128 characters
         challenge = (
             base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
             .rstrip(b"=")
@@ -87,7 +88,8 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
                 },
             ).json()
             if "id_token" not in token:
-                return page("<h1>Sign-in failed</h1>", 400)
+                reason = html.escape(str(token.get("error_description", token.get("error", ""))))
+                return page(f"<h1>Sign-in failed</h1><p>{reason}</p>", 400)
             jwks = http.get(f"{issuer}/jwks.json").json()
             userinfo = http.get(
                 f"{issuer}/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}

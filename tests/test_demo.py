@@ -1,0 +1,58 @@
+"""The newcomer's path from the README: `idp serve --demo` in an empty folder, then sign in to the
+demo agency app as the demo citizen. The demo is defined on the embedded default (SQLite)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.citizen import Browser
+from tests.gateway_process import IDP_COMMAND, free_port
+
+
+def test_demo_agency_app_signs_the_demo_citizen_in(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "GATEWAY_"))}
+    log_path = tmp_path / "demo.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*IDP_COMMAND, "serve", "--demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    issuer = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{issuer}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        printed = log_path.read_text()
+        assert f"Demo agency app: {issuer}/demo-agency/" in printed
+        assert "username demo, password demo-citizen-password" in printed
+        assert (tmp_path / "data" / "idp.db").exists()
+        assert list((tmp_path / "keys").glob("*.pem"))
+
+        browser = Browser(issuer)
+        try:
+            start = browser.http.get(f"{issuer}/demo-agency/login")
+            # The demo app lives on the gateway's origin: the walk ends on its callback page.
+            page = browser.follow_to_client(
+                start, username="demo", password="demo-citizen-password"
+            )
+        finally:
+            browser.close()
+        assert page.status_code == 200, page.text
+        assert "You are signed in" in page.text and "Maasikas" in page.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert "Traceback" not in log_path.read_text()
