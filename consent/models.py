@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.database import Base, UtcDateTime
@@ -28,10 +37,18 @@ class Consent(Base):
 
 
 class AccessEventRecord(Base):
-    """One access log entry. No password, code, token, secret or assertion is ever stored."""
+    """One access log entry. No password, code, token, secret or assertion is ever stored.
+
+    `content_hash` is computed when the entry is written; the sequencer later gives the entry its
+    `log_index` and `leaf_hash` in the Merkle tree. Personal fields (actor_id, subject,
+    source_address) are covered only by `personal_commitment`, so they can be erased.
+    """
 
     __tablename__ = "access_events"
-    __table_args__ = (Index("ix_access_events_subject", "subject"),)
+    __table_args__ = (
+        Index("ix_access_events_subject", "subject"),
+        Index("ix_access_events_log_index", "log_index", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -46,3 +63,43 @@ class AccessEventRecord(Base):
     claims_released: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    personal_salt: Mapped[str | None] = mapped_column(String(32))
+    personal_commitment: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
+    leaf_hash: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LogState(Base):
+    """The one row describing the tree so far: its size and its frontier (compact range)."""
+
+    __tablename__ = "log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[list[str]] = mapped_column(JSON)
+    sequenced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LogNode(Base):
+    """The hash of a perfect subtree: level 0 holds leaves, level k covers 2**k leaves starting at
+    index * 2**k. Proofs read O(log n) of these."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LogCheckpoint(Base):
+    """A signed statement of the tree's size and root at one moment (a compact JWS)."""
+
+    __tablename__ = "log_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    signed: Mapped[str] = mapped_column(Text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -17,8 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consent.access_log import DatabaseAccessLog
+from consent.checkpoints import CHECKPOINT_ALG
 from consent.records import DatabaseConsentRecords
+from consent.sequencer import sequence_periodically
+from consent.settings import AccessLogSettings
+from consent.transparency_web import router as transparency_router
 from consent.web import router as consent_router
+from gateway.common import build_keyring
 from idp.clients import ClientCache
 from idp.database import Database, create_database_engine
 from idp.oauth.context import Provider
@@ -26,7 +32,6 @@ from idp.oauth.server import allow_loopback_http
 from idp.passwords import PasswordChecker
 from idp.protocol.discovery import provider_metadata
 from idp.settings import IdpSettings
-from idp.signing_keys import Keyring
 from idp.web.health_routes import router as health_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.pages import PageRenderer
@@ -37,12 +42,11 @@ from idp.web.state import WebState, request_id
 log = logging.getLogger("gateway")
 
 
-def build_keyring(settings: IdpSettings) -> Keyring:
-    return Keyring(settings.keys_dir, retention=settings.longest_token_lifetime)
-
-
-def build_app(settings: IdpSettings | None = None) -> FastAPI:
+def build_app(
+    settings: IdpSettings | None = None, log_settings: AccessLogSettings | None = None
+) -> FastAPI:
     settings = settings or IdpSettings()
+    log_settings = log_settings or AccessLogSettings()
     allow_loopback_http(settings)
     database = Database(
         create_database_engine(settings.database_url, pool_size=settings.request_threads)
@@ -61,7 +65,18 @@ def build_app(settings: IdpSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Request work runs in this many threads, each with its own pooled connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        sequencer = asyncio.create_task(
+            sequence_periodically(
+                database,
+                key=lambda: provider.keyring.signing_key(CHECKPOINT_ALG),
+                issuer=settings.issuer,
+                clock=provider.clock,
+                interval_seconds=log_settings.sequence_interval,
+                batch_size=log_settings.batch_size,
+            )
+        )
         yield
+        sequencer.cancel()
         password_checker.shutdown()
         database.engine.dispose()
 
@@ -83,6 +98,7 @@ def build_app(settings: IdpSettings | None = None) -> FastAPI:
     app.include_router(protocol_router)
     app.include_router(interaction_router)
     app.include_router(consent_router)
+    app.include_router(transparency_router)
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders, https=settings.is_https)

@@ -3,58 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
+from gateway.audit_cli import add_audit_commands
+from gateway.common import (
+    build_keyring,
+    database_for,
+    is_embedded,
+    now_utc,
+    prepare_embedded,
+    print_result,
+)
 from gateway.schema import upgrade_database
 from idp.accounts import InvalidAccountData, create_account, list_accounts
 from idp.clients import GRANT_TYPES, InvalidClientData, list_clients, register_client
-from idp.database import Database, create_database_engine
 from idp.settings import IdpSettings
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _database(settings: IdpSettings) -> Database:
-    return Database(create_database_engine(settings.database_url))
-
-
-def _is_embedded(settings: IdpSettings) -> bool:
-    return settings.database_url.startswith("sqlite")
-
-
-def prepare_embedded(settings: IdpSettings) -> None:
-    """On the embedded default every command works in a fresh folder: apply the migrations.
-    (Commands that sign or list keys create the keyring themselves.)"""
-    if _is_embedded(settings):
-        upgrade_database(settings.database_url)
-
-
-def _print(data: Any, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(data, indent=2, default=str))
-    elif isinstance(data, list):
-        for item in data:
-            print("  ".join(f"{k}={v}" for k, v in item.items()))
-    else:
-        for key, value in data.items():
-            print(f"{key}: {value}")
 
 
 def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.app import build_keyring
-
-    if _is_embedded(settings):
+    if is_embedded(settings):
         upgrade_database(settings.database_url)
         build_keyring(settings).ensure_initial_keys()
     elif not build_keyring(settings).statuses():
@@ -107,7 +82,7 @@ def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
 def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     try:
-        with _database(settings).unit_of_work() as session:
+        with database_for(settings).unit_of_work() as session:
             registered = register_client(
                 session,
                 name=args.name,
@@ -118,21 +93,21 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
                 post_logout_redirect_uris=args.post_logout_redirect_uri,
                 require_pkce=args.require_pkce,
                 id_token_signed_response_alg=args.id_token_alg,
-                now=_now(),
+                now=now_utc(),
             )
             summary = client_summary(registered.client, registered.client_secret)
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    _print(summary, args.json)
+    print_result(summary, args.json)
     return 0
 
 
 def cmd_clients_list(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
-    with _database(settings).unit_of_work() as session:
+    with database_for(settings).unit_of_work() as session:
         rows = [client_summary(c) for c in list_clients(session)]
-    _print(rows, args.json)
+    print_result(rows, args.json)
     return 0
 
 
@@ -150,7 +125,7 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
         print("error: --birthdate must be YYYY-MM-DD", file=sys.stderr)
         return 2
     try:
-        with _database(settings).unit_of_work() as session:
+        with database_for(settings).unit_of_work() as session:
             account = create_account(
                 session,
                 username=args.username,
@@ -160,30 +135,28 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
                 email=args.email,
                 birthdate=birthdate,
                 national_id=args.national_id,
-                now=_now(),
+                now=now_utc(),
             )
             summary = {"username": account.username, "subject": account.subject}
     except InvalidAccountData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    _print(summary, args.json)
+    print_result(summary, args.json)
     return 0
 
 
 def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
-    with _database(settings).unit_of_work() as session:
+    with database_for(settings).unit_of_work() as session:
         rows = [
             {"username": a.username, "subject": a.subject, "disabled": a.disabled_at is not None}
             for a in list_accounts(session)
         ]
-    _print(rows, args.json)
+    print_result(rows, args.json)
     return 0
 
 
 def _key_rows(settings: IdpSettings) -> list[dict[str, Any]]:
-    from gateway.app import build_keyring
-
     return [
         {
             "kid": s.record.kid,
@@ -197,24 +170,20 @@ def _key_rows(settings: IdpSettings) -> list[dict[str, Any]]:
 
 
 def cmd_keys_list(settings: IdpSettings, args: argparse.Namespace) -> int:
-    from gateway.app import build_keyring
-
     build_keyring(settings).ensure_initial_keys()
-    _print(_key_rows(settings), args.json)
+    print_result(_key_rows(settings), args.json)
     return 0
 
 
 def cmd_keys_rotate(settings: IdpSettings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from gateway.app import build_keyring
-
     keyring = build_keyring(settings)
     created = keyring.ensure_initial_keys()
     if not created:
         lead = timedelta(0) if args.immediately else settings.key_publish_lead
         keyring.rotate(publish_lead=lead)
-    _print(_key_rows(settings), args.json)
+    print_result(_key_rows(settings), args.json)
     return 0
 
 
@@ -287,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=cmd_keys_rotate)
+    add_audit_commands(sub)
     return parser
 
 

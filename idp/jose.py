@@ -67,6 +67,23 @@ def load_signing_key(*, pem: bytes, alg: str, kid: str) -> SigningKey:
     return SigningKey(kid, alg, key)
 
 
+def load_public_keys(jwks: Mapping[str, Any]) -> list[SigningKey]:
+    """Verification keys from a published JWKS (an auditor checking signatures offline).
+    Entries that are not RS256/ES256 signing keys, or carry private members, are skipped."""
+    keys = []
+    for entry in jwks.get("keys", []):
+        if not isinstance(entry, dict) or entry.get("alg") not in _KEY_TYPES:
+            continue
+        if {"d", "p", "q", "k"} & entry.keys() or not isinstance(entry.get("kid"), str):
+            continue
+        try:
+            key = jwk.import_key(dict(entry), _KEY_TYPES[entry["alg"]])  # type: ignore[call-overload]
+        except (JoseError, ValueError, TypeError):
+            continue
+        keys.append(SigningKey(kid=entry["kid"], alg=entry["alg"], key=key))
+    return keys
+
+
 def sign_jwt(claims: Mapping[str, Any], *, key: SigningKey, typ: str = "JWT") -> str:
     header = {"alg": key.alg, "kid": key.kid, "typ": typ}
     return jwt.encode(header, dict(claims), key.key, algorithms=[key.alg])

@@ -164,6 +164,12 @@ class Keyring:
             if s.state in ("next", "active", "retiring")
         ]
 
+    def historical_keys(self) -> list[SigningKey]:
+        """Every key the keyring ever held, expired ones too: signed statements that must stay
+        checkable for years (access log checkpoints) are verified against these."""
+        self._refresh()
+        return list(self._keys.values())
+
     def jwks_document(self) -> bytes:
         """The JWKS, serialized again only when the set of published keys changes."""
         published = tuple(s.record.kid for s in self.statuses() if s.state != "expired")

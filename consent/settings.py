@@ -1,0 +1,26 @@
+"""Configuration of the access log: `IDP_LOG_*` environment variables, validated at start."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AccessLogSettings(BaseSettings):
+    """How often the log's tree grows and is signed."""
+
+    model_config = SettingsConfigDict(env_prefix="IDP_LOG_", extra="ignore")
+
+    sequence_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between sequencer turns: new entries get their place in the Merkle "
+        "tree and a new checkpoint is signed. Each gateway process runs one; they take turns.",
+    )
+    batch_size: int = Field(
+        default=5000,
+        ge=1,
+        le=1_000_000,
+        description="Entries placed in the tree per transaction by the sequencer.",
+    )

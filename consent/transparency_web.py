@@ -1,0 +1,84 @@
+"""The access log's public face: the latest signed checkpoint, inclusion and consistency proofs,
+and every key that ever signed a checkpoint. Nothing here reveals an entry's content."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from consent.checkpoints import b64url
+from consent.log_store import DatabaseHashSource, current_tree_size, latest_checkpoint
+from consent.merkle import consistency_proof, inclusion_proof
+from idp.web.http import json_response, oauth_error
+from idp.web.state import operation, web_state
+
+router = APIRouter(prefix="/transparency")
+
+
+def _non_negative(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+@router.get("/checkpoint", include_in_schema=False)
+def checkpoint(request: Request) -> Response:
+    with operation(request) as ctx:
+        latest = latest_checkpoint(ctx.session)
+    if latest is None:
+        return oauth_error(404, "not_found", "No checkpoint has been published yet.")
+    return Response(
+        latest.signed, media_type="application/jwt", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get("/proof/inclusion", include_in_schema=False)
+def inclusion(request: Request) -> Response:
+    index = _non_negative(request, "leaf_index")
+    size = _non_negative(request, "tree_size")
+    if index is None or size is None:
+        return oauth_error(400, "invalid_request", "leaf_index and tree_size are required.")
+    with operation(request) as ctx:
+        if not index < size <= current_tree_size(ctx.session):
+            return oauth_error(400, "invalid_request", "Need leaf_index < tree_size <= log size.")
+        source = DatabaseHashSource(ctx.session)
+        leaf = source.subtree_hash(index, index + 1)
+        path = inclusion_proof(source, index, size)
+    return json_response(
+        200,
+        {
+            "leaf_index": index,
+            "tree_size": size,
+            "leaf_hash": b64url(leaf),
+            "audit_path": [b64url(h) for h in path],
+        },
+    )
+
+
+@router.get("/proof/consistency", include_in_schema=False)
+def consistency(request: Request) -> Response:
+    first = _non_negative(request, "first")
+    second = _non_negative(request, "second")
+    if first is None or second is None:
+        return oauth_error(400, "invalid_request", "first and second are required.")
+    with operation(request) as ctx:
+        if not first <= second <= current_tree_size(ctx.session):
+            return oauth_error(400, "invalid_request", "Need first <= second <= log size.")
+        proof = consistency_proof(DatabaseHashSource(ctx.session), first, second)
+    return json_response(
+        200, {"first": first, "second": second, "consistency": [b64url(h) for h in proof]}
+    )
+
+
+@router.get("/jwks.json", include_in_schema=False)
+def checkpoint_keys(request: Request) -> Response:
+    keys = web_state(request).provider.keyring.historical_keys()
+    body = json.dumps({"keys": [k.public_jwk() for k in keys]}, separators=(",", ":"))
+    return Response(
+        body,
+        media_type="application/jwk-set+json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )

@@ -1,0 +1,182 @@
+"""The `idp audit` commands: sequence, verify (database or bundle), export, erase."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from consent.access_log import DatabaseAccessLog
+from consent.audit import AuditReport, verify_log
+from consent.audit_bundle import InvalidBundle, read_bundle, write_bundle
+from consent.checkpoints import CHECKPOINT_ALG
+from consent.log_store import (
+    current_tree_size,
+    erase_personal_fields,
+    logged_entries,
+    signed_checkpoints,
+)
+from consent.sequencer import sequence_everything
+from gateway.common import (
+    build_keyring,
+    database_for,
+    now_utc,
+    prepare_embedded,
+    print_result,
+)
+from idp.jose import load_public_keys
+from idp.ports import AccessEvent
+from idp.settings import IdpSettings
+
+
+def _progress(label: str) -> Callable[[int], None]:
+    def report(count: int) -> None:
+        print(f"{label} {count} entries ...", file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_audit_sequence(settings: IdpSettings, args: argparse.Namespace) -> int:
+
+    prepare_embedded(settings)
+    keyring = build_keyring(settings)
+    keyring.ensure_initial_keys()
+    result = sequence_everything(
+        database_for(settings),
+        key=lambda: keyring.signing_key(CHECKPOINT_ALG),
+        issuer=settings.issuer,
+        clock=now_utc,
+    )
+    print_result({"tree_size": result.tree_size, "root_hash": result.root_hash}, args.json)
+    return 0
+
+
+def _load_jwks(source: str) -> dict[str, Any]:
+    if source.startswith(("https://", "http://")):
+        data = httpx.get(source, timeout=30, follow_redirects=False).raise_for_status().json()
+    else:
+        with open(source, encoding="utf-8") as handle:
+            data = json.load(handle)
+    if not isinstance(data, dict):
+        raise ValueError("a JWKS is a JSON object")
+    return data
+
+
+def cmd_audit_verify(settings: IdpSettings, args: argparse.Namespace) -> int:
+
+    report: AuditReport
+    if args.bundle:
+        if not args.jwks:
+            print(
+                "error: --bundle needs --jwks FILE_OR_URL (the gateway's published keys)",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            keys = load_public_keys(_load_jwks(args.jwks))
+            with open(args.bundle, encoding="utf-8") as handle:
+                bundle = read_bundle(handle.read())
+        except (OSError, ValueError, InvalidBundle) as error:
+            print(f"BUNDLE INVALID: {error}", file=sys.stderr)
+            return 1
+        report = verify_log(
+            bundle.logged_entries(),
+            bundle.checkpoints,
+            keys=keys,
+            issuer=bundle.issuer,
+            start=bundle.start,
+            progress=_progress("verified"),
+        )
+    else:
+        prepare_embedded(settings)
+        keys = build_keyring(settings).historical_keys()
+        if args.jwks:
+            keys = load_public_keys(_load_jwks(args.jwks))
+        with database_for(settings).unit_of_work() as session:
+            report = verify_log(
+                logged_entries(session),
+                signed_checkpoints(session),
+                keys=keys,
+                issuer=settings.issuer,
+                progress=_progress("verified"),
+            )
+    if report.damage is not None:
+        where = (
+            f" at entry {report.damage.log_index}" if report.damage.log_index is not None else ""
+        )
+        print(f"DAMAGED ({report.damage.kind}){where}: {report.damage.message}")
+        return 1
+    print(
+        f"OK: {report.entries_checked} entries, {report.checkpoints_checked} signed "
+        f"checkpoints, tree size {report.tree_size}, root {report.root_hash}"
+    )
+    return 0
+
+
+def cmd_audit_export(settings: IdpSettings, args: argparse.Namespace) -> int:
+
+    prepare_embedded(settings)
+    with database_for(settings).unit_of_work() as session:
+        if not 0 <= args.since <= current_tree_size(session):
+            print("error: --since is beyond the end of the log", file=sys.stderr)
+            return 2
+        with open(args.output, "w", encoding="utf-8") as out:
+            written = write_bundle(
+                session,
+                out,
+                issuer=settings.issuer,
+                since=args.since,
+                progress=_progress("exported"),
+            )
+    print(f"wrote {written} entries to {args.output}")
+    return 0
+
+
+def cmd_audit_erase(settings: IdpSettings, args: argparse.Namespace) -> int:
+
+    prepare_embedded(settings)
+    now = now_utc()
+    with database_for(settings).unit_of_work() as session:
+        erased = erase_personal_fields(session, subject=args.subject, now=now)
+        # The erasure itself is an event; it names no one (the subject is what was erased).
+        DatabaseAccessLog().record(
+            session,
+            AccessEvent(
+                event_type="personal_data.erased",
+                occurred_at=now,
+                actor_type="admin",
+                actor_id=None,
+                outcome="success",
+                detail={"entries": erased},
+            ),
+        )
+    print_result({"entries_erased": erased}, args.json)
+    return 0
+
+
+def add_audit_commands(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="the tamper-evident access log").add_subparsers(
+        dest="audit", required=True
+    )
+    sequence = audit.add_parser("sequence", help="place new entries in the tree, sign a checkpoint")
+    sequence.add_argument("--json", action="store_true")
+    sequence.set_defaults(handler=cmd_audit_sequence)
+    verify = audit.add_parser("verify", help="recompute the tree and check every checkpoint")
+    verify.add_argument("--bundle", help="check an exported bundle instead of the database")
+    verify.add_argument(
+        "--jwks",
+        help="the gateway's checkpoint keys: a file or a URL (ISSUER/transparency/jwks.json)",
+    )
+    verify.set_defaults(handler=cmd_audit_verify)
+    export = audit.add_parser("export", help="write a bundle an outside auditor can check")
+    export.add_argument("--output", required=True)
+    export.add_argument("--since", type=int, default=0, help="first log index to include")
+    export.set_defaults(handler=cmd_audit_export)
+    erase = audit.add_parser("erase", help="erase a citizen's personal fields from the log")
+    erase.add_argument("--subject", required=True)
+    erase.add_argument("--json", action="store_true")
+    erase.set_defaults(handler=cmd_audit_erase)
