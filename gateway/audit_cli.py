@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 
-from consent.access_log import DatabaseAccessLog
 from consent.audit import AuditReport, verify_log
 from consent.audit_bundle import InvalidBundle, read_bundle, write_bundle
 from consent.checkpoints import CHECKPOINT_ALG
@@ -24,12 +23,13 @@ from consent.sequencer import sequence_everything
 from gateway.common import (
     build_keyring,
     database_for,
+    ensure_keys_logged,
     now_utc,
     prepare_embedded,
     print_result,
+    record_operator_event,
 )
 from idp.jose import load_public_keys
-from idp.ports import AccessEvent
 from idp.settings import IdpSettings
 
 
@@ -44,7 +44,7 @@ def cmd_audit_sequence(settings: IdpSettings, args: argparse.Namespace) -> int:
 
     prepare_embedded(settings)
     keyring = build_keyring(settings)
-    keyring.ensure_initial_keys()
+    ensure_keys_logged(settings)
     result = sequence_everything(
         database_for(settings),
         key=lambda: keyring.signing_key(CHECKPOINT_ALG),
@@ -143,17 +143,7 @@ def cmd_audit_erase(settings: IdpSettings, args: argparse.Namespace) -> int:
     with database_for(settings).unit_of_work() as session:
         erased = erase_personal_fields(session, subject=args.subject, now=now)
         # The erasure itself is an event; it names no one (the subject is what was erased).
-        DatabaseAccessLog().record(
-            session,
-            AccessEvent(
-                event_type="personal_data.erased",
-                occurred_at=now,
-                actor_type="admin",
-                actor_id=None,
-                outcome="success",
-                detail={"entries": erased},
-            ),
-        )
+        record_operator_event(session, "personal_data.erased", now=now, detail={"entries": erased})
     print_result({"entries_erased": erased}, args.json)
     return 0
 

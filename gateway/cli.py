@@ -15,10 +15,13 @@ from gateway.audit_cli import add_audit_commands
 from gateway.common import (
     build_keyring,
     database_for,
+    ensure_keys_logged,
     is_embedded,
+    log_key_changes,
     now_utc,
     prepare_embedded,
     print_result,
+    record_operator_event,
 )
 from gateway.schema import upgrade_database
 from idp.accounts import InvalidAccountData, create_account, list_accounts
@@ -31,7 +34,7 @@ def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
 
     if is_embedded(settings):
         upgrade_database(settings.database_url)
-        build_keyring(settings).ensure_initial_keys()
+        ensure_keys_logged(settings)
     elif not build_keyring(settings).statuses():
         print("no signing keys: run `idp keys rotate` first", file=sys.stderr)
         return 2
@@ -96,6 +99,13 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
                 now=now_utc(),
             )
             summary = client_summary(registered.client, registered.client_secret)
+            record_operator_event(
+                session,
+                "client.registered",
+                now=registered.client.created_at,
+                client_id=registered.client.client_id,
+                detail={k: v for k, v in summary.items() if k != "client_secret"},
+            )
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -170,7 +180,7 @@ def _key_rows(settings: IdpSettings) -> list[dict[str, Any]]:
 
 
 def cmd_keys_list(settings: IdpSettings, args: argparse.Namespace) -> int:
-    build_keyring(settings).ensure_initial_keys()
+    ensure_keys_logged(settings)
     print_result(_key_rows(settings), args.json)
     return 0
 
@@ -180,9 +190,11 @@ def cmd_keys_rotate(settings: IdpSettings, args: argparse.Namespace) -> int:
 
     keyring = build_keyring(settings)
     created = keyring.ensure_initial_keys()
-    if not created:
+    if created:
+        log_key_changes(settings, "signing_key.created", created)
+    else:
         lead = timedelta(0) if args.immediately else settings.key_publish_lead
-        keyring.rotate(publish_lead=lead)
+        log_key_changes(settings, "signing_key.rotated", keyring.rotate(publish_lead=lead))
     print_result(_key_rows(settings), args.json)
     return 0
 

@@ -7,10 +7,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from consent.access_log import DatabaseAccessLog
 from gateway.schema import upgrade_database
 from idp.database import Database, create_database_engine
+from idp.ports import AccessEvent
 from idp.settings import IdpSettings
-from idp.signing_keys import Keyring
+from idp.signing_keys import KeyRecord, Keyring
 
 
 def build_keyring(settings: IdpSettings) -> Keyring:
@@ -34,6 +38,53 @@ def prepare_embedded(settings: IdpSettings) -> None:
     (Commands that sign or list keys create the keyring themselves.)"""
     if is_embedded(settings):
         upgrade_database(settings.database_url)
+
+
+def record_operator_event(
+    session: Session,
+    event_type: str,
+    *,
+    now: datetime,
+    client_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Log what an operator did at the command line, in the same transaction as the act."""
+    DatabaseAccessLog().record(
+        session,
+        AccessEvent(
+            event_type=event_type,
+            occurred_at=now,
+            actor_type="admin",
+            actor_id="command-line",
+            outcome="success",
+            client_id=client_id,
+            detail=detail or {},
+        ),
+    )
+
+
+def ensure_keys_logged(settings: IdpSettings) -> None:
+    """Create the first keys if there are none, and log their creation."""
+    created = build_keyring(settings).ensure_initial_keys()
+    if created:
+        log_key_changes(settings, "signing_key.created", created)
+
+
+def log_key_changes(settings: IdpSettings, event_type: str, records: list[KeyRecord]) -> None:
+    prepare_embedded(settings)
+    now = now_utc()
+    with database_for(settings).unit_of_work() as session:
+        record_operator_event(
+            session,
+            event_type,
+            now=now,
+            detail={
+                "keys": [
+                    {"kid": r.kid, "alg": r.alg, "activates_at": r.activates_at.isoformat()}
+                    for r in records
+                ]
+            },
+        )
 
 
 def print_result(data: Any, as_json: bool) -> None:

@@ -1,0 +1,435 @@
+"""The tamper-evident access log, driven through the real endpoints and the operator's command
+line, on SQLite and PostgreSQL: what is recorded, that nothing secret is, signed checkpoints and
+proofs checked with independent code, tampering of every kind named by `idp audit verify`, erasure,
+and offline verification of an exported bundle."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from consent.audit import verify_log
+from consent.audit_bundle import InvalidBundle, read_bundle
+from consent.merkle import node_hash, verify_consistency, verify_inclusion
+from idp.jose import SigningKey, load_public_keys
+from tests.citizen import AppClient, Browser, hidden_fields
+from tests.conftest import CitizenAccount, add_citizen, register_app, signed_in_tokens, userinfo
+from tests.gateway_process import Gateway
+
+
+def _b64(text_value: str) -> bytes:
+    return base64.urlsafe_b64decode(text_value + "=" * (-len(text_value) % 4))
+
+
+@pytest.fixture(scope="module")
+def engine(gateway: Gateway) -> Iterator[Engine]:
+    created = create_engine(gateway.env["IDP_DATABASE_URL"])
+    yield created
+    created.dispose()
+
+
+def _sequence(gateway: Gateway) -> dict[str, Any]:
+    result: dict[str, Any] = gateway.idp_json("audit", "sequence")
+    return result
+
+
+def _verify(gateway: Gateway, *args: str) -> tuple[int, str]:
+    result = gateway.idp("audit", "verify", *args, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def activity(gateway: Gateway, app_a: AppClient) -> dict[str, Any]:
+    """Drive every kind of event through the endpoints once; remember every secret used."""
+    person = add_citizen(gateway, given_name="Liis", email="liis@example.org")
+    secrets_used: list[str] = [person.password, app_a.client_secret or ""]
+    browser = Browser(gateway.issuer)
+    try:
+        tokens = signed_in_tokens(gateway, browser, app_a, person)
+        secrets_used += [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
+        assert userinfo(gateway, tokens["access_token"]).status_code == 200
+        auth = (app_a.client_id, app_a.client_secret)
+        httpx.post(
+            f"{gateway.issuer}/introspect", auth=auth, data={"token": tokens["access_token"]}
+        ).raise_for_status()
+        refreshed = httpx.post(
+            f"{gateway.issuer}/token",
+            auth=auth,
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        ).json()
+        secrets_used.append(refreshed["refresh_token"])
+        replay = httpx.post(
+            f"{gateway.issuer}/token",
+            auth=auth,
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        )
+        assert replay.json()["error"] == "invalid_grant"
+        httpx.post(
+            f"{gateway.issuer}/revoke", auth=auth, data={"token": refreshed["access_token"]}
+        ).raise_for_status()
+        # A failed sign-in and a denied consent.
+        params = {
+            "response_type": "code",
+            "client_id": app_a.client_id,
+            "redirect_uri": app_a.redirect_uri,
+            "scope": "openid",
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+            "prompt": "login",
+        }
+        page = browser.http.get(gateway.issuer + browser.authorize(params).headers["location"])
+        wrong = "definitely the wrong password"
+        secrets_used.append(wrong)
+        browser.http.post(
+            f"{gateway.issuer}/sign-in",
+            data={**hidden_fields(page.text), "username": person.username, "password": wrong},
+        )
+    finally:
+        browser.close()
+    other_app = register_app(gateway, name="Statistics office")
+    denier = Browser(gateway.issuer)
+    try:
+        request = {
+            "response_type": "code",
+            "client_id": other_app.client_id,
+            "redirect_uri": other_app.redirect_uri,
+            "scope": "openid email",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+        denier.follow_to_client(
+            denier.authorize(request),
+            username=person.username,
+            password=person.password,
+            consent="deny",
+        )
+    finally:
+        denier.close()
+    gateway.idp_json("keys", "rotate")
+    _sequence(gateway)
+    return {"person": person, "secrets": [s for s in secrets_used if s]}
+
+
+def _export(gateway: Gateway, tmp_path: Path, *extra: str) -> dict[str, Any]:
+    path = tmp_path / "bundle.json"
+    gateway.idp("audit", "export", "--output", str(path), *extra)
+    data: dict[str, Any] = json.loads(path.read_text())
+    data["_path"] = str(path)
+    return data
+
+
+def test_every_event_is_recorded_without_secrets(
+    gateway: Gateway, activity: dict[str, Any], tmp_path: Path, engine: Engine
+) -> None:
+    bundle = _export(gateway, tmp_path)
+    kinds = {entry["event_type"] for entry in bundle["entries"]}
+    for expected in (
+        "sign_in.succeeded",
+        "sign_in.failed",
+        "consent.given",
+        "consent.denied",
+        "authorization.denied",
+        "authorization_code.issued",
+        "token.issued",
+        "token.refreshed",
+        "refresh_token.replayed",
+        "token.revoked",
+        "userinfo.answered",
+        "token.introspected",
+        "client.registered",
+        "signing_key.created",
+        "signing_key.rotated",
+    ):
+        assert expected in kinds, expected
+    released = [e for e in bundle["entries"] if e["event_type"] == "userinfo.answered"]
+    assert any("email" in e["claims_released"] for e in released)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM access_events")).mappings().all()
+    dump = json.dumps([dict(r) for r in rows], default=str) + Path(bundle["_path"]).read_text()
+    for secret in activity["secrets"]:
+        assert secret not in dump
+    assert activity["person"].subject not in Path(bundle["_path"]).read_text()
+
+
+def test_checkpoint_and_proofs_verify_independently(
+    gateway: Gateway, activity: dict[str, Any]
+) -> None:
+    signed = httpx.get(f"{gateway.issuer}/transparency/checkpoint")
+    assert signed.status_code == 200 and signed.headers["content-type"] == "application/jwt"
+    header = jwt.get_unverified_header(signed.text)
+    assert header["typ"] == "checkpoint+jwt"
+    published = {k["kid"]: k for k in gateway.jwks()["keys"]}
+    assert header["kid"] in published  # signed by a key of the OIDC JWKS
+    key = jwt.PyJWK(published[header["kid"]])
+    claims = jwt.decode(signed.text, key, algorithms=["ES256"])
+    size, root = claims["tree_size"], _b64(claims["root_hash"])
+    assert size >= 10 and isinstance(claims["timestamp"], int)
+    for index in (0, size // 2, size - 1):
+        proof = httpx.get(
+            f"{gateway.issuer}/transparency/proof/inclusion",
+            params={"leaf_index": index, "tree_size": size},
+        ).json()
+        path = [_b64(h) for h in proof["audit_path"]]
+        assert len(path) <= size.bit_length()
+        assert verify_inclusion(_b64(proof["leaf_hash"]), index, size, path, root)
+        assert not verify_inclusion(_b64(proof["leaf_hash"]), index, size, path, b"\0" * 32)
+    first = size // 3
+    consistency = httpx.get(
+        f"{gateway.issuer}/transparency/proof/consistency", params={"first": first, "second": size}
+    ).json()
+    old = httpx.get(
+        f"{gateway.issuer}/transparency/proof/inclusion",
+        params={"leaf_index": 0, "tree_size": first},
+    ).json()
+    assert old["tree_size"] == first
+    bad = httpx.get(
+        f"{gateway.issuer}/transparency/proof/inclusion",
+        params={"leaf_index": size, "tree_size": size},
+    )
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
+    assert verify_consistency(
+        first, size, _root_of(gateway, first), root, [_b64(h) for h in consistency["consistency"]]
+    )
+
+
+def _root_of(gateway: Gateway, size: int) -> bytes:
+    """The root of an earlier tree size, from a leaf's inclusion proof at that size."""
+    proof = httpx.get(
+        f"{gateway.issuer}/transparency/proof/inclusion",
+        params={"leaf_index": size - 1, "tree_size": size},
+    ).json()
+    value = _b64(proof["leaf_hash"])
+    index, last = size - 1, size - 1
+    for sibling in (_b64(h) for h in proof["audit_path"]):
+        if index % 2 == 1 or index == last:
+            value = node_hash(sibling, value)
+            while index % 2 == 0 and index != 0:
+                index >>= 1
+                last >>= 1
+        else:
+            value = node_hash(value, sibling)
+        index >>= 1
+        last >>= 1
+    return value
+
+
+def test_database_verifies_when_untouched(gateway: Gateway, activity: dict[str, Any]) -> None:
+    code, output = _verify(gateway)
+    assert code == 0, output
+    assert output.startswith("OK:")
+
+
+@contextmanager
+def _tampered(engine: Engine, do: list[str], undo: list[str]) -> Iterator[None]:
+    with engine.begin() as connection:
+        for statement in do:
+            connection.execute(text(statement))
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            for statement in undo:
+                connection.execute(text(statement))
+
+
+def _entry(engine: Engine, log_index: int) -> dict[str, Any]:
+    with engine.connect() as connection:
+        row = (
+            connection.execute(
+                text("SELECT * FROM access_events WHERE log_index = :i"), {"i": log_index}
+            )
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+def test_tampering_is_named(gateway: Gateway, activity: dict[str, Any], engine: Engine) -> None:
+    _sequence(gateway)
+    size = int(_sequence(gateway)["tree_size"])
+    victim = _entry(engine, 5)
+    other = _entry(engine, 6)
+    shift = 10_000_000
+    cases = {
+        "edit a field": (
+            [f"UPDATE access_events SET outcome = 'failure' WHERE id = {victim['id']}"],
+            [f"UPDATE access_events SET outcome = '{victim['outcome']}' WHERE id = {victim['id']}"],
+            "(altered) at entry 5",
+        ),
+        "edit a personal field": (
+            [f"UPDATE access_events SET source_address = '10.9.9.9' WHERE id = {victim['id']}"],
+            [
+                f"UPDATE access_events SET source_address = "
+                f"{_sql(victim['source_address'])} WHERE id = {victim['id']}"
+            ],
+            "(altered) at entry 5",
+        ),
+        "delete a row": (
+            [f"DELETE FROM access_events WHERE id = {victim['id']}"],
+            [_reinsert(victim)],
+            "(deleted) at entry 5",
+        ),
+        "insert a row": (
+            # Make room at index 6 the way a forger would, then slip a copy of entry 5 in.
+            [
+                f"UPDATE access_events SET log_index = log_index + {shift} WHERE log_index >= 6",
+                _reinsert({**victim, "id": 999_999, "log_index": 6}),
+                f"UPDATE access_events SET log_index = log_index - {shift - 1} "
+                f"WHERE log_index >= {shift}",
+            ],
+            [
+                "DELETE FROM access_events WHERE id = 999999",
+                f"UPDATE access_events SET log_index = log_index + {shift} WHERE log_index >= 7",
+                f"UPDATE access_events SET log_index = log_index - {shift + 1} "
+                f"WHERE log_index >= {shift}",
+            ],
+            "at entry 6",
+        ),
+        "swap two rows": (
+            [
+                f"UPDATE access_events SET log_index = -1 WHERE id = {victim['id']}",
+                f"UPDATE access_events SET log_index = 5 WHERE id = {other['id']}",
+                f"UPDATE access_events SET log_index = 6 WHERE id = {victim['id']}",
+            ],
+            [
+                f"UPDATE access_events SET log_index = -1 WHERE id = {victim['id']}",
+                f"UPDATE access_events SET log_index = 6 WHERE id = {other['id']}",
+                f"UPDATE access_events SET log_index = 5 WHERE id = {victim['id']}",
+            ],
+            "(reordered) at entry 5",
+        ),
+    }
+    for name, (do, undo, expected) in cases.items():
+        with _tampered(engine, do, undo):
+            code, output = _verify(gateway)
+        assert code == 1, name
+        assert expected in output, (name, output)
+    last = _entry(engine, size - 1)
+    with _tampered(
+        engine, [f"DELETE FROM access_events WHERE id = {last['id']}"], [_reinsert(last)]
+    ):
+        code, output = _verify(gateway)
+    assert code == 1 and "(truncated)" in output and f"entry {size - 1}" in output, output
+    with engine.connect() as connection:
+        checkpoints = connection.execute(
+            text("SELECT id, signed FROM log_checkpoints ORDER BY tree_size")
+        ).all()
+    first_id, first_signed = checkpoints[0]
+    forged = _forged_checkpoint(first_signed)
+    with _tampered(
+        engine,
+        [f"UPDATE log_checkpoints SET signed = '{forged}' WHERE id = {first_id}"],
+        [f"UPDATE log_checkpoints SET signed = '{first_signed}' WHERE id = {first_id}"],
+    ):
+        code, output = _verify(gateway)
+    assert code == 1 and "(checkpoint)" in output, output
+    assert _verify(gateway)[0] == 0  # every change above was undone
+
+
+def _forged_checkpoint(signed: str) -> str:
+    head, payload, signature = signed.split(".")
+    claims = json.loads(_b64(payload))
+    claims["tree_size"] += 1
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{head}.{body}.{signature}"
+
+
+def _sql(value: object) -> str:
+    return "NULL" if value is None else "'" + str(value).replace("'", "''") + "'"
+
+
+def _reinsert(row: dict[str, Any]) -> str:
+    columns = ", ".join(row)
+    values = []
+    for value in row.values():
+        if isinstance(value, dict | list):
+            values.append(_sql(json.dumps(value)))
+        elif isinstance(value, bool) or value is None or isinstance(value, int):
+            values.append("NULL" if value is None else str(int(value)))
+        else:
+            values.append(_sql(value))
+    return f"INSERT INTO access_events ({columns}) VALUES ({', '.join(values)})"
+
+
+def test_erasure_keeps_every_proof(
+    gateway: Gateway, activity: dict[str, Any], engine: Engine, tmp_path: Path
+) -> None:
+    person: CitizenAccount = activity["person"]
+    erased = gateway.idp_json("audit", "erase", "--subject", person.subject)
+    assert erased["entries_erased"] > 0
+    with engine.connect() as connection:
+        left = connection.execute(
+            text("SELECT count(*) FROM access_events WHERE subject = :s"), {"s": person.subject}
+        ).scalar_one()
+    assert left == 0
+    _sequence(gateway)
+    code, output = _verify(gateway)
+    assert code == 0, output
+    bundle = _export(gateway, tmp_path)
+    assert "personal_data.erased" in {e["event_type"] for e in bundle["entries"]}
+
+
+def test_bundle_verifies_offline_and_fails_after_any_change(
+    gateway: Gateway, activity: dict[str, Any], tmp_path: Path
+) -> None:
+    _sequence(gateway)
+    jwks_path = tmp_path / "jwks.json"
+    jwks_path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
+    bundle_path = Path(_export(gateway, tmp_path)["_path"])
+    ok = gateway.idp(
+        "audit", "verify", "--bundle", str(bundle_path), "--jwks", str(jwks_path), check=False
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    size = int(_sequence(gateway)["tree_size"])
+    since_path = tmp_path / "since.json"
+    gateway.idp("audit", "export", "--output", str(since_path), "--since", str(size // 2))
+    assert (
+        gateway.idp(
+            "audit", "verify", "--bundle", str(since_path), "--jwks", str(jwks_path), check=False
+        ).returncode
+        == 0
+    )
+    tampered_path = tmp_path / "tampered.json"
+    original = bundle_path.read_bytes()
+    flipped = bytearray(original)
+    flipped[len(original) // 2] ^= 0x01
+    tampered_path.write_bytes(bytes(flipped))
+    assert (
+        gateway.idp(
+            "audit", "verify", "--bundle", str(tampered_path), "--jwks", str(jwks_path), check=False
+        ).returncode
+        == 1
+    )
+    # The same check in-process, for a byte flipped at 400 places spread over the file.
+    keys = load_public_keys(json.loads(jwks_path.read_text()))
+    for k in range(400):
+        position = len(original) * k // 400
+        changed = bytearray(original)
+        changed[position] ^= 0x01
+        assert not _bundle_verifies(bytes(changed), keys), (position, original[position - 9 :][:20])
+    assert _bundle_verifies(original, keys)
+
+
+def _bundle_verifies(data: bytes, keys: list[SigningKey]) -> bool:
+    try:
+        bundle = read_bundle(data.decode("utf-8"))
+    except (InvalidBundle, UnicodeDecodeError):
+        return False
+    report = verify_log(
+        bundle.logged_entries(),
+        bundle.checkpoints,
+        keys=keys,
+        issuer=bundle.issuer,
+        start=bundle.start,
+    )
+    return report.ok
