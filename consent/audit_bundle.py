@@ -22,7 +22,7 @@ from consent.merkle import CompactRange
 
 BUNDLE_FORMAT = "idp-access-log-bundle/1"
 _ENTRY_KEYS = frozenset(
-    {"log_index", "personal_commitment", "content_hash", "leaf_hash", *PUBLIC_FIELDS}
+    {"log_index", "personal_commitment", "content_hash", "leaf_hash", "pruned", *PUBLIC_FIELDS}
 )
 _BUNDLE_KEYS = frozenset(
     {"format", "issuer", "start_size", "start_frontier", "checkpoints", "entries"}
@@ -60,6 +60,7 @@ def write_bundle(
             personal_commitment=entry.personal_commitment,
             content_hash=entry.content_hash,
             leaf_hash=entry.leaf_hash,
+            pruned=entry.pruned,
         )
         out.write(
             ("," if written else "")
@@ -88,6 +89,7 @@ class Bundle:
                 personal_commitment=record["personal_commitment"],
                 content_hash=record["content_hash"],
                 leaf_hash=record["leaf_hash"],
+                pruned=record["pruned"],
             )
 
 
@@ -134,5 +136,7 @@ def _check_entry_shape(entry: object, position: int) -> None:
     for name in ("personal_commitment", "content_hash", "leaf_hash"):
         if not _is_hex_hash(entry[name]):
             raise InvalidBundle(f"entry #{position} has a malformed {name}")
+    if not isinstance(entry["pruned"], bool):
+        raise InvalidBundle(f"entry #{position} has a malformed pruned flag")
     if not isinstance(entry["occurred_at"], str):
         raise InvalidBundle(f"entry #{position} has a malformed occurred_at")

@@ -3,8 +3,8 @@ hashes for proofs, and erasing personal fields."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ def logged_entries(session: Session, *, since: int = 0, chunk: int = 5000) -> It
             AccessEventRecord.personal_commitment,
             AccessEventRecord.content_hash,
             AccessEventRecord.leaf_hash,
+            AccessEventRecord.pruned_at,
             *_FIELD_COLUMNS,
         )
         .where(AccessEventRecord.log_index.is_not(None), AccessEventRecord.log_index >= since)
@@ -64,6 +65,7 @@ def logged_entries(session: Session, *, since: int = 0, chunk: int = 5000) -> It
             personal_commitment=mapping["personal_commitment"],
             content_hash=mapping["content_hash"],
             leaf_hash=mapping["leaf_hash"],
+            pruned=mapping["pruned_at"] is not None,
         )
 
 
@@ -102,3 +104,45 @@ def erase_personal_fields(session: Session, *, subject: str, now: datetime) -> i
         .values(subject=None, actor_id=None, source_address=None, personal_salt=None, erased_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def prune_entries(
+    session: Session, *, retention: Mapping[str, timedelta], now: datetime
+) -> dict[str, int]:
+    """Clear the content of sequenced entries older than their type's retention period.
+    Time, type, actor type, outcome and every hash stay, so proofs and checkpoints verify."""
+    default = retention.get("default")
+    event_types = session.scalars(
+        select(AccessEventRecord.event_type)
+        .distinct()
+        .where(AccessEventRecord.pruned_at.is_(None), AccessEventRecord.log_index.is_not(None))
+    ).all()
+    pruned: dict[str, int] = {}
+    for event_type in event_types:
+        period = retention.get(event_type, default)
+        if period is None:
+            continue
+        result = session.execute(
+            update(AccessEventRecord)
+            .where(
+                AccessEventRecord.event_type == event_type,
+                AccessEventRecord.pruned_at.is_(None),
+                AccessEventRecord.log_index.is_not(None),
+                AccessEventRecord.occurred_at < now - period,
+            )
+            .values(
+                actor_id=None,
+                subject=None,
+                source_address=None,
+                personal_salt=None,
+                client_id=None,
+                request_id=None,
+                purpose=None,
+                claims_released=[],
+                detail={},
+                pruned_at=now,
+            )
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            pruned[event_type] = int(result.rowcount)  # type: ignore[attr-defined]
+    return pruned

@@ -69,6 +69,8 @@ class AccessEventRecord(Base):
     log_index: Mapped[int | None] = mapped_column(BigInteger)
     leaf_hash: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Past its retention period the entry keeps only its hashes, time and type (prune_entries).
+    pruned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class LogState(Base):

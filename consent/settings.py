@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,13 @@ class AccessLogSettings(BaseSettings):
         le=3600,
         description="Seconds between sequencer turns: new entries get their place in the Merkle "
         "tree and a new checkpoint is signed. Each gateway process runs one; they take turns.",
+    )
+    retention: dict[str, timedelta] = Field(
+        default_factory=dict,
+        description="How long entries keep their content, per event type, as JSON "
+        '(`{"userinfo.answered": "P400D", "default": "P3650D"}`). After that `idp audit prune` '
+        "keeps only an entry's hashes, time and type, so every proof still verifies. Types "
+        "without a period (and no default) are kept in full.",
     )
     batch_size: int = Field(
         default=5000,

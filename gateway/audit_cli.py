@@ -17,9 +17,11 @@ from consent.log_store import (
     current_tree_size,
     erase_personal_fields,
     logged_entries,
+    prune_entries,
     signed_checkpoints,
 )
 from consent.sequencer import sequence_everything
+from consent.settings import AccessLogSettings
 from gateway.common import (
     build_keyring,
     database_for,
@@ -148,6 +150,20 @@ def cmd_audit_erase(settings: IdpSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_prune(settings: IdpSettings, args: argparse.Namespace) -> int:
+    retention = AccessLogSettings().retention
+    if not retention:
+        print("nothing to prune: IDP_LOG_RETENTION sets no retention period", file=sys.stderr)
+        return 0
+    prepare_embedded(settings)
+    now = now_utc()
+    with database_for(settings).unit_of_work() as session:
+        pruned = prune_entries(session, retention=retention, now=now)
+        record_operator_event(session, "access_log.pruned", now=now, detail={"pruned": pruned})
+    print_result({"pruned": pruned}, args.json)
+    return 0
+
+
 def add_audit_commands(sub: Any) -> None:
     audit = sub.add_parser("audit", help="the tamper-evident access log").add_subparsers(
         dest="audit", required=True
@@ -170,3 +186,6 @@ def add_audit_commands(sub: Any) -> None:
     erase.add_argument("--subject", required=True)
     erase.add_argument("--json", action="store_true")
     erase.set_defaults(handler=cmd_audit_erase)
+    prune = audit.add_parser("prune", help="clear entries past their retention (hashes stay)")
+    prune.add_argument("--json", action="store_true")
+    prune.set_defaults(handler=cmd_audit_prune)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from consent.merkle import node_hash, verify_consistency, verify_inclusion
 from idp.jose import SigningKey, load_public_keys
 from tests.citizen import AppClient, Browser, hidden_fields
 from tests.conftest import CitizenAccount, add_citizen, register_app, signed_in_tokens, userinfo
-from tests.gateway_process import Gateway
+from tests.gateway_process import IDP_COMMAND, Gateway
 
 
 def _b64(text_value: str) -> bytes:
@@ -433,3 +434,42 @@ def _bundle_verifies(data: bytes, keys: list[SigningKey]) -> bool:
         start=bundle.start,
     )
     return report.ok
+
+
+def test_retention_prunes_content_but_keeps_every_proof(
+    gateway: Gateway, activity: dict[str, Any], engine: Engine, tmp_path: Path
+) -> None:
+    _sequence(gateway)
+    env = {**gateway.env, "IDP_LOG_RETENTION": '{"userinfo.answered": "PT0S"}'}
+    result = subprocess.run(
+        [*IDP_COMMAND, "audit", "prune", "--json"],
+        env=env,
+        cwd=gateway.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pruned"]["userinfo.answered"] >= 1
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text(
+                "SELECT count(*) FROM access_events WHERE event_type = 'userinfo.answered' "
+                "AND log_index IS NOT NULL AND (pruned_at IS NULL OR client_id IS NOT NULL)"
+            )
+        ).scalar_one()
+    assert kept == 0
+    _sequence(gateway)
+    code, output = _verify(gateway)
+    assert code == 0, output
+    bundle = _export(gateway, tmp_path)
+    assert any(e["pruned"] for e in bundle["entries"])
+    jwks_path = tmp_path / "jwks.json"
+    jwks_path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
+    assert (
+        gateway.idp(
+            "audit", "verify", "--bundle", bundle["_path"], "--jwks", str(jwks_path), check=False
+        ).returncode
+        == 0
+    )

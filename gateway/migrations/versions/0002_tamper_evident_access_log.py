@@ -113,6 +113,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("log_index", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("leaf_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("pruned_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_access_events_log_index", ["log_index"], unique=True)
     _backfill(op.get_bind())
     with op.batch_alter_table("access_events", schema=None) as batch_op:
@@ -123,6 +124,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("access_events", schema=None) as batch_op:
         batch_op.drop_index("ix_access_events_log_index")
+        batch_op.drop_column("pruned_at")
         batch_op.drop_column("erased_at")
         batch_op.drop_column("leaf_hash")
         batch_op.drop_column("log_index")
