@@ -1,0 +1,118 @@
+"""The log verifier on entries built in memory: each kind of damage is named at its entry."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from consent.access_log import entry_values
+from consent.audit import LoggedEntry, verify_log
+from consent.checkpoints import sign_checkpoint
+from consent.log_entries import leaf_data
+from consent.merkle import CompactRange, leaf_hash
+from idp.jose import generate_signing_key
+from idp.ports import AccessEvent
+
+ISSUER = "https://id.example.gov"
+KEY = generate_signing_key(alg="ES256", kid="log-key")
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def _log(count: int) -> tuple[list[LoggedEntry], list[str]]:
+    entries, checkpoints = [], []
+    compact = CompactRange()
+    for n in range(count):
+        values = entry_values(
+            AccessEvent(
+                event_type="token.issued",
+                occurred_at=T0 + timedelta(seconds=n),
+                actor_type="client",
+                actor_id="agency",
+                subject=f"citizen-{n}",
+                source_address="192.0.2.1",
+                outcome="success",
+                client_id="agency",
+                detail={"n": n},
+            )
+        )
+        leaf = leaf_hash(leaf_data(n, str(values["content_hash"])))
+        compact.append(leaf)
+        entries.append(
+            LoggedEntry(
+                log_index=n,
+                fields=values,
+                personal_salt=str(values["personal_salt"]),
+                personal_commitment=str(values["personal_commitment"]),
+                content_hash=str(values["content_hash"]),
+                leaf_hash=leaf.hex(),
+            )
+        )
+        if n % 4 == 3:
+            checkpoints.append(
+                sign_checkpoint(
+                    key=KEY,
+                    issuer=ISSUER,
+                    tree_size=compact.size,
+                    root_hash=compact.root().hex(),
+                    now=T0,
+                )
+            )
+    return entries, checkpoints
+
+
+def _verify(entries: list[LoggedEntry], checkpoints: list[str]) -> tuple[str, int | None] | None:
+    report = verify_log(entries, checkpoints, keys=[KEY], issuer=ISSUER)
+    return None if report.damage is None else (report.damage.kind, report.damage.log_index)
+
+
+def test_untouched_log_verifies() -> None:
+    entries, checkpoints = _log(12)
+    report = verify_log(entries, checkpoints, keys=[KEY], issuer=ISSUER)
+    assert report.ok and report.entries_checked == 12 and report.checkpoints_checked == 3
+
+
+def test_each_kind_of_damage_is_named() -> None:
+    entries, checkpoints = _log(12)
+    edited = [*entries]
+    edited[5] = dataclasses.replace(entries[5], fields={**entries[5].fields, "outcome": "failure"})
+    assert _verify(edited, checkpoints) == ("altered", 5)
+    personal = [*entries]
+    personal[2] = dataclasses.replace(entries[2], fields={**entries[2].fields, "subject": "x"})
+    assert _verify(personal, checkpoints) == ("altered", 2)
+    assert _verify(entries[:5] + entries[6:], checkpoints) == ("deleted", 5)
+    assert _verify([*entries[:6], entries[5], *entries[6:]], checkpoints) == ("inserted", 5)
+    swapped = [*entries]
+    swapped[5] = dataclasses.replace(entries[6], log_index=5)
+    swapped[6] = dataclasses.replace(entries[5], log_index=6)
+    assert _verify(swapped, checkpoints) == ("reordered", 5)
+    assert _verify(entries[:9], checkpoints) == ("truncated", 9)
+    forged = sign_checkpoint(
+        key=generate_signing_key(alg="ES256", kid="log-key"),
+        issuer=ISSUER,
+        tree_size=4,
+        root_hash="00" * 32,
+        now=T0,
+    )
+    assert _verify(entries, [forged, *checkpoints[1:]]) == ("checkpoint", None)
+
+
+def test_erased_personal_fields_still_verify() -> None:
+    entries, checkpoints = _log(8)
+    erased = [
+        dataclasses.replace(
+            e,
+            personal_salt=None,
+            fields={**e.fields, "subject": None, "actor_id": None, "source_address": None},
+        )
+        for e in entries
+    ]
+    assert _verify(erased, checkpoints) is None
+
+
+@pytest.mark.parametrize("issuer", ["https://other.example", None])
+def test_checkpoint_issuer_must_match_when_given(issuer: str | None) -> None:
+    entries, checkpoints = _log(4)
+    report = verify_log(entries, checkpoints, keys=[KEY], issuer=issuer)
+    assert report.ok is (issuer is None)
