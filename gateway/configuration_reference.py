@@ -1,4 +1,4 @@
-"""The configuration reference in docs/configuration.md, generated from `IdpSettings`.
+"""The configuration reference in docs/configuration.md, generated from the settings classes.
 
 Every field of the settings class becomes one row: its environment variable, type, default and
 description. Regenerate the page after changing a setting:
@@ -15,7 +15,9 @@ from pathlib import PurePath
 from typing import Any
 
 from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
 
+from consent.settings import AccessLogSettings
 from idp.settings import IdpSettings
 
 REGENERATE_COMMAND = "python -m gateway.configuration_reference > docs/configuration.md"
@@ -25,31 +27,45 @@ _TYPE_NAMES: dict[Any, str] = {
     int: "integer",
     bool: "boolean",
     timedelta: "duration",
+    float: "number",
+    dict[str, timedelta]: "JSON object of durations",
 }
 _BOUNDS = (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than"))
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (IdpSettings, AccessLogSettings)
+
+
 def render_configuration_reference() -> str:
     """The whole Markdown page, ending with one newline."""
-    prefix = IdpSettings.model_config.get("env_prefix") or ""
     lines = [
         "# Configuration reference",
         "",
-        f"<!-- Generated from idp.settings.IdpSettings by `{REGENERATE_COMMAND}`. "
-        "Do not edit by hand. -->",
+        "<!-- Generated from idp.settings.IdpSettings and consent.settings.AccessLogSettings by "
+        f"`{REGENERATE_COMMAND}`. Do not edit by hand. -->",
         "",
-        _class_summary(),
+        "The gateway reads these environment variables when it starts and refuses to start when "
+        "one is invalid. Rules that tie settings together (an idle lifetime never longer than "
+        "its absolute lifetime, for example) are the validators next to the fields.",
+    ]
+    for settings_class in SETTINGS_CLASSES:
+        lines += _section(settings_class)
+    return "\n".join(lines) + "\n"
+
+
+def _section(settings_class: type[BaseSettings]) -> list[str]:
+    prefix = settings_class.model_config.get("env_prefix") or ""
+    lines = [
         "",
-        f"The provider reads these `{prefix}*` environment variables when it starts and refuses "
-        "to start when one is invalid. Rules that tie settings together (an idle lifetime never "
-        "longer than its absolute lifetime, for example) are the validators in "
-        "`idp/settings.py`.",
+        f"## `{prefix}*`: {_class_summary(settings_class)}",
+        "",
+        f"Defined in `{settings_class.__module__}.{settings_class.__name__}`.",
         "",
         "| Variable | Type | Default | Description |",
         "| --- | --- | --- | --- |",
     ]
-    for name, field in IdpSettings.model_fields.items():
+    for name, field in settings_class.model_fields.items():
         cells = (
             f"`{prefix}{name.upper()}`",
             _type_name(field),
@@ -57,11 +73,11 @@ def render_configuration_reference() -> str:
             _description(name, field),
         )
         lines.append("| " + " | ".join(_cell(text) for text in cells) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def _class_summary() -> str:
-    doc = IdpSettings.__doc__ or ""
+def _class_summary(settings_class: type[BaseSettings]) -> str:
+    doc = settings_class.__doc__ or ""
     return " ".join(doc.split())
 
 
@@ -99,7 +115,7 @@ def _default_text(field: FieldInfo) -> str:
         return f"`{str(value).lower()}`"
     if value is None:
         return "none"
-    if isinstance(value, str) and not value:
+    if isinstance(value, str | dict) and not value:
         return "empty"
     return f"`{value}`"
 
