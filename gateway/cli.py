@@ -148,6 +148,9 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
                 now=now_utc(),
             )
             summary = {"username": account.username, "subject": account.subject}
+            record_operator_event(
+                session, "account.created", now=account.created_at, subject=account.subject
+            )
     except InvalidAccountData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -162,6 +165,10 @@ def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
             {"username": a.username, "subject": a.subject, "disabled": a.disabled_at is not None}
             for a in list_accounts(session)
         ]
+        # Reading citizens' data is itself an event (who looked at whose data).
+        record_operator_event(
+            session, "account.listed", now=now_utc(), detail={"accounts": len(rows)}
+        )
     print_result(rows, args.json)
     return 0
 

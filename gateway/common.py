@@ -46,6 +46,7 @@ def record_operator_event(
     *,
     now: datetime,
     client_id: str | None = None,
+    subject: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Log what an operator did at the command line, in the same transaction as the act."""
@@ -58,6 +59,7 @@ def record_operator_event(
             actor_id="command-line",
             outcome="success",
             client_id=client_id,
+            subject=subject,
             detail=detail or {},
         ),
     )
