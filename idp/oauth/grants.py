@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NoReturn, cast
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
@@ -35,6 +35,22 @@ ALL_CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 def _ctx(grant: Any) -> OperationContext:
     return cast(OperationContext, grant.server.ctx)
+
+
+def _refuse_replay(
+    ctx: OperationContext, event_type: str, grant_id: str, client_id: str, message: str
+) -> NoReturn:
+    """A one-time credential came back: revoke everything its grant issued, log it, refuse."""
+    revoked = revoke_grant(ctx, grant_id)
+    ctx.record(
+        event_type,
+        actor_type="client",
+        actor_id=client_id,
+        client_id=client_id,
+        outcome="failure",
+        detail={"tokens_revoked": revoked},
+    )
+    raise InvalidGrantError(message)
 
 
 class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
@@ -119,18 +135,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             self._refuse_replayed_code(row)
         return CodeView(row)
 
-    def _refuse_replayed_code(self, row: AuthorizationCode) -> None:
-        ctx = _ctx(self)
-        revoked = revoke_grant(ctx, row.grant_id)
-        ctx.record(
+    def _refuse_replayed_code(self, row: AuthorizationCode) -> NoReturn:
+        _refuse_replay(
+            _ctx(self),
             "authorization_code.replayed",
-            actor_type="client",
-            actor_id=row.client_id,
-            client_id=row.client_id,
-            outcome="failure",
-            detail={"tokens_revoked": revoked},
+            row.grant_id,
+            row.client_id,
+            "The authorization code was already used.",
         )
-        raise InvalidGrantError("The authorization code was already used.")
 
     def delete_authorization_code(self, authorization_code: CodeView) -> None:
         """Nothing to do: the code was consumed atomically when it was looked up."""
@@ -202,18 +214,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if rotated.rowcount != 1:  # type: ignore[attr-defined]
             self._refuse_replayed_refresh_token(row)
 
-    def _refuse_replayed_refresh_token(self, row: IssuedToken) -> None:
-        ctx = _ctx(self)
-        revoked = revoke_grant(ctx, row.grant_id)
-        ctx.record(
+    def _refuse_replayed_refresh_token(self, row: IssuedToken) -> NoReturn:
+        _refuse_replay(
+            _ctx(self),
             "refresh_token.replayed",
-            actor_type="client",
-            actor_id=row.client_id,
-            client_id=row.client_id,
-            outcome="failure",
-            detail={"tokens_revoked": revoked},
+            row.grant_id,
+            row.client_id,
+            "The refresh token was already used; the grant is revoked.",
         )
-        raise InvalidGrantError("The refresh token was already used; the grant is revoked.")
 
     def authenticate_user(self, refresh_token: Any) -> Any:
         account_id = refresh_token.row.account_id
