@@ -70,6 +70,17 @@ class BrowserSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class SignInThrottle(Base):
+    """Consecutive failed sign-ins for one username (known or not), by digest of the name."""
+
+    __tablename__ = "sign_in_throttles"
+
+    username_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Interaction(Base):
     """An authorization request waiting for the citizen (sign-in or consent page).
 

@@ -104,6 +104,17 @@ class IdpSettings(BaseSettings):
         description="Threads per process that run request work against the database; the "
         "connection pool holds as many connections, so connections are reused, never churned.",
     )
+    sign_in_free_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Consecutive failed sign-ins for one username before each further attempt "
+        "has to wait (1 s, then doubling).",
+    )
+    sign_in_max_delay: Duration = Field(
+        default=timedelta(minutes=15),
+        description="The longest wait the sign-in throttle imposes; nothing is locked for good.",
+    )
     password_hash_workers: int = Field(
         default=4,
         ge=1,

@@ -244,3 +244,24 @@ def test_id_token_hint_for_someone_else_or_forged(
         obtain_code(browser, app_a, None, prompt="none", id_token_hint=forged).params["error"]
         == "invalid_request"
     )
+
+
+def test_sign_in_is_throttled_per_username_known_or_not(
+    gateway: Gateway, browser: Browser, app_a: AppClient
+) -> None:
+    person = add_citizen(gateway)
+
+    def attempt(username: str, password: str) -> httpx.Response:
+        fields = hidden_fields(_sign_in_page(browser, app_a).text)
+        return browser.http.post(
+            f"{browser.issuer}/sign-in",
+            data={**fields, "username": username, "password": password},
+        )
+
+    for username in (person.username, "nobody-by-this-name"):
+        for _ in range(5):
+            assert "not right" in attempt(username, "a wrong password, long enough").text
+        throttled = attempt(username, person.password)
+        assert throttled.status_code == 200 and "too many attempts" in throttled.text
+    time.sleep(1.2)  # the first wait is one second
+    assert attempt(person.username, person.password).status_code == 303

@@ -19,7 +19,12 @@ from idp.oauth.authorize import (
 )
 from idp.oauth.context import OperationContext
 from idp.sessions import find_interaction, interaction_parameters
-from idp.sign_in import SignInFailed, complete_password_sign_in, password_to_check
+from idp.sign_in import (
+    SignInFailed,
+    SignInThrottled,
+    complete_password_sign_in,
+    password_to_check,
+)
 from idp.web.http import BodyTooLarge, NotAForm, protocol_request, read_form
 from idp.web.outcomes import (
     SESSION_COOKIE,
@@ -140,7 +145,19 @@ async def sign_in_submit(request: Request) -> Response:
             if "cancel" in form:
                 outcome = deny_authorization(ctx, interaction)
                 return render_outcome(request, outcome, browser, redirect_status=303)
-            return password_to_check(ctx, username=username, password=password)
+            checked = password_to_check(ctx, interaction, username=username, password=password)
+            if isinstance(checked, SignInThrottled):
+                return _sign_in_form(
+                    state,
+                    ctx,
+                    interaction,
+                    username=username,
+                    error=(
+                        "There have been too many attempts to sign in with this username. "
+                        "Wait a few minutes, then try again."
+                    ),
+                )
+            return checked
 
     prepared = await run_in_threadpool(prepare)
     if isinstance(prepared, Response):
@@ -155,7 +172,7 @@ async def sign_in_submit(request: Request) -> Response:
             if interaction is None:
                 return expired_page(request)
             result = complete_password_sign_in(
-                ctx, interaction, browser, stored=prepared, verdict=verdict
+                ctx, interaction, browser, username=username, stored=prepared, verdict=verdict
             )
             if isinstance(result, SignInFailed):
                 return _sign_in_form(
