@@ -6,12 +6,16 @@ Merkle tree is assigned later, in batches, by the sequencer (consent/sequencer.p
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from typing import cast
+
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from consent.log_entries import content_hash, new_salt, personal_commitment, public_content
 from consent.models import AccessEventRecord
 from idp.ports import AccessEvent
+
+_INSERT_ENTRY = insert(cast(Table, AccessEventRecord.__table__))
 
 
 def entry_values(event: AccessEvent) -> dict[str, object]:
@@ -39,5 +43,6 @@ def entry_values(event: AccessEvent) -> dict[str, object]:
 
 class DatabaseAccessLog:
     def record(self, session: Session, event: AccessEvent) -> None:
-        # A Core INSERT: cheaper than an ORM object on the token endpoint's hot path.
-        session.execute(insert(AccessEventRecord), [entry_values(event)])
+        # A plain Core INSERT on the table: no ORM bookkeeping on the token endpoint's hot path
+        # (an ORM object or ORM bulk insert costs several times more CPU per event).
+        session.execute(_INSERT_ENTRY, [entry_values(event)])
