@@ -65,7 +65,7 @@ from consent.merkle import (  # noqa: E402
     verify_consistency,
     verify_inclusion,
 )
-from consent.models import AccessEventRecord  # noqa: E402
+from consent.models import AccessLogQueueEntry  # noqa: E402
 from consent.records import DatabaseConsentRecords  # noqa: E402
 from consent.sequencer import sequence_everything  # noqa: E402
 from consent.settings import AccessLogSettings  # noqa: E402
@@ -427,14 +427,7 @@ def token_figures(
 
 def count_pending(setup: Setup) -> int:
     with setup.database.unit_of_work() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(AccessEventRecord)
-                .where(AccessEventRecord.log_index.is_(None))
-            )
-            or 0
-        )
+        return int(session.scalar(select(func.count()).select_from(AccessLogQueueEntry)) or 0)
 
 
 def measure_appends(setup: Setup, args: argparse.Namespace, deadline: Deadline) -> dict[str, Any]:
@@ -487,7 +480,7 @@ def generate_log(setup: Setup, total: int, deadline: Deadline) -> dict[str, Any]
             for n in range(written, written + size)
         ]
         with setup.database.unit_of_work() as session:
-            session.execute(insert(AccessEventRecord), rows)
+            session.execute(insert(AccessLogQueueEntry), rows)
         written += size
         progress.update(written, force=written == total)
     write_s = time.perf_counter() - started

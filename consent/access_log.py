@@ -1,7 +1,9 @@
 """The access log writer: each event is appended in the same transaction as the act it records.
 
-Appending is O(1) and takes no lock: the entry's content hash is computed here; its place in the
-Merkle tree is assigned later, in batches, by the sequencer (consent/sequencer.py).
+Appending is one INSERT into a narrow queue table with nothing but a primary key: no hashing, no
+lock, no read on the request's path. The sequencer (consent/sequencer.py) seals queued entries
+(salted commitment, content hash), places them in the Merkle tree and signs a checkpoint, in
+batches.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from consent.log_entries import content_hash, new_salt, personal_commitment, public_content
-from consent.models import AccessEventRecord
+from consent.models import AccessLogQueueEntry
 from idp.ports import AccessEvent
 
-_INSERT_ENTRY = insert(cast(Table, AccessEventRecord.__table__))
+_INSERT_QUEUED = insert(cast(Table, AccessLogQueueEntry.__table__))
 
 
 def entry_values(event: AccessEvent) -> dict[str, object]:
-    fields: dict[str, object] = {
+    """The columns an event is queued with."""
+    return {
         "occurred_at": event.occurred_at,
         "event_type": event.event_type,
         "actor_type": event.actor_type,
@@ -33,16 +35,8 @@ def entry_values(event: AccessEvent) -> dict[str, object]:
         "purpose": event.purpose,
         "detail": dict(event.detail),
     }
-    salt = new_salt()
-    commitment = personal_commitment(salt, fields)
-    fields["personal_salt"] = salt
-    fields["personal_commitment"] = commitment
-    fields["content_hash"] = content_hash(public_content(fields), commitment)
-    return fields
 
 
 class DatabaseAccessLog:
     def record(self, session: Session, event: AccessEvent) -> None:
-        # A plain Core INSERT on the table: no ORM bookkeeping on the token endpoint's hot path
-        # (an ORM object or ORM bulk insert costs several times more CPU per event).
-        session.execute(_INSERT_ENTRY, [entry_values(event)])
+        session.execute(_INSERT_QUEUED, [entry_values(event)])

@@ -61,3 +61,15 @@ def content_hash(public: Mapping[str, Any], commitment: str) -> str:
 def leaf_data(log_index: int, entry_content_hash: str) -> bytes:
     """The bytes the Merkle leaf hashes: the entry's position binds order into the tree."""
     return canonical_json({"index": log_index, "content": entry_content_hash})
+
+
+def seal_entry(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's fields plus a fresh salt, the personal commitment and the content hash."""
+    salt = new_salt()
+    commitment = personal_commitment(salt, fields)
+    return {
+        **{name: fields.get(name) for name in (*PUBLIC_FIELDS, *PERSONAL_FIELDS)},
+        "personal_salt": salt,
+        "personal_commitment": commitment,
+        "content_hash": content_hash(public_content(fields), commitment),
+    }

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from consent.audit import LoggedEntry
 from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS
 from consent.merkle import CompactRange
-from consent.models import AccessEventRecord, LogCheckpoint, LogNode, LogState
+from consent.models import (
+    AccessEventRecord,
+    AccessLogQueueEntry,
+    LogCheckpoint,
+    LogNode,
+    LogState,
+)
 
 _FIELD_COLUMNS = [getattr(AccessEventRecord, name) for name in (*PUBLIC_FIELDS, *PERSONAL_FIELDS)]
 
@@ -103,7 +109,13 @@ def erase_personal_fields(session: Session, *, subject: str, now: datetime) -> i
         .where(AccessEventRecord.subject == subject)
         .values(subject=None, actor_id=None, source_address=None, personal_salt=None, erased_at=now)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # Entries still queued are erased before they are ever sealed.
+    queued = session.execute(
+        update(AccessLogQueueEntry)
+        .where(AccessLogQueueEntry.subject == subject)
+        .values(subject=None, actor_id=None, source_address=None)
+    )
+    return int(result.rowcount or 0) + int(queued.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def prune_entries(

@@ -36,12 +36,35 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class AccessEventRecord(Base):
-    """One access log entry. No password, code, token, secret or assertion is ever stored.
+class AccessLogQueueEntry(Base):
+    """An event a request wrote that is not yet in the tree. This narrow table has only its
+    primary key, so the write on the request's path is as cheap as an insert gets; the sequencer
+    moves entries from here into `access_events` in batches."""
 
-    `content_hash` is computed when the entry is written; the sequencer later gives the entry its
-    `log_index` and `leaf_hash` in the Merkle tree. Personal fields (actor_id, subject,
-    source_address) are covered only by `personal_commitment`, so they can be erased.
+    __tablename__ = "access_log_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_type: Mapped[str] = mapped_column(String(64))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(128))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    source_address: Mapped[str | None] = mapped_column(String(64))
+    claims_released: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AccessEventRecord(Base):
+    """One access log entry, placed in the Merkle tree. No password, code, token, secret or
+    assertion is ever stored.
+
+    Personal fields (actor_id, subject, source_address) are covered only by the salted
+    `personal_commitment`, which `content_hash` includes, so they can be erased without breaking
+    any proof. `leaf_hash` binds the content hash to the entry's position `log_index`.
     """
 
     __tablename__ = "access_events"
@@ -66,8 +89,8 @@ class AccessEventRecord(Base):
     personal_salt: Mapped[str | None] = mapped_column(String(32))
     personal_commitment: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
-    log_index: Mapped[int | None] = mapped_column(BigInteger)
-    leaf_hash: Mapped[str | None] = mapped_column(String(64))
+    log_index: Mapped[int] = mapped_column(BigInteger)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Past its retention period the entry keeps only its hashes, time and type (prune_entries).
     pruned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,10 +1,11 @@
-"""The sequencer: gives new access log entries their place in the Merkle tree, in batches, and
-signs a checkpoint of the grown tree.
+"""The sequencer: moves queued access log entries into the Merkle tree, in batches, and signs a
+checkpoint of the grown tree.
 
-Writers never wait for it: an entry is appended with its content hash only (O(1), no lock). The
-sequencer serializes itself by updating the single log_state row first; on PostgreSQL that row
-lock makes concurrent sequencers (one per gateway process) take turns, and every read after it
-sees what the previous turn committed. Entries are numbered in the order they are sequenced.
+Writers never wait for it: a request only queues its entry (one narrow INSERT). A turn seals each
+queued entry (a fresh salt, the personal commitment, the content hash), numbers it, stores it in
+`access_events` with its leaf hash and the subtree hashes it completes, and removes it from the
+queue, all in one transaction. Turns serialize on the single log_state row, so every gateway
+process can run a sequencer. Entries are numbered in the order they are sequenced.
 """
 
 from __future__ import annotations
@@ -14,18 +15,28 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from consent.checkpoints import sign_checkpoint
-from consent.log_entries import leaf_data
+from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS, leaf_data, seal_entry
 from consent.merkle import CompactRange, leaf_hash
-from consent.models import AccessEventRecord, LogCheckpoint, LogNode, LogState
+from consent.models import (
+    AccessEventRecord,
+    AccessLogQueueEntry,
+    LogCheckpoint,
+    LogNode,
+    LogState,
+)
 from idp.database import Database
 from idp.jose import SigningKey
 
 log = logging.getLogger("consent.sequencer")
+_QUEUED_FIELDS = (*PUBLIC_FIELDS, *PERSONAL_FIELDS)
+_INSERT_ENTRY = insert(cast(Table, AccessEventRecord.__table__))
+_INSERT_NODE = insert(cast(Table, LogNode.__table__))
 
 
 @dataclass(frozen=True)
@@ -45,29 +56,36 @@ def sequence_pending(
     now: datetime,
     batch_size: int = 5000,
 ) -> SequencingResult:
+    # Updating the one log_state row first serializes sequencer turns on every engine
+    # (PostgreSQL row lock, SQLite write lock); every read after it sees the previous turn.
     session.execute(update(LogState).where(LogState.id == 1).values(sequenced_at=now))
     state = session.execute(
         select(LogState).where(LogState.id == 1).execution_options(populate_existing=True)
     ).scalar_one()
     compact = CompactRange.from_hashes(state.tree_size, [bytes.fromhex(h) for h in state.frontier])
-    pending = session.execute(
-        select(AccessEventRecord.id, AccessEventRecord.content_hash)
-        .where(AccessEventRecord.log_index.is_(None))
-        .order_by(AccessEventRecord.id)
-        .limit(batch_size + 1)
-    ).all()
-    batch = pending[:batch_size]
-    placed: list[dict[str, object]] = []
+    queued = (
+        session.execute(
+            select(AccessLogQueueEntry).order_by(AccessLogQueueEntry.id).limit(batch_size + 1)
+        )
+        .scalars()
+        .all()
+    )
+    batch = queued[:batch_size]
+    entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
-    for entry_id, entry_content_hash in batch:
+    for queued_entry in batch:
+        entry = seal_entry({name: getattr(queued_entry, name) for name in _QUEUED_FIELDS})
         index = compact.size
-        leaf = leaf_hash(leaf_data(index, entry_content_hash))
+        leaf = leaf_hash(leaf_data(index, entry["content_hash"]))
         for level, node_index, value in compact.append(leaf):
             nodes.append({"level": level, "index": node_index, "hash": value.hex()})
-        placed.append({"id": entry_id, "log_index": index, "leaf_hash": leaf.hex()})
-    if placed:
-        session.execute(update(AccessEventRecord), placed)
-        session.execute(insert(LogNode), nodes)
+        entries.append({**entry, "log_index": index, "leaf_hash": leaf.hex()})
+    if entries:
+        session.execute(_INSERT_ENTRY, entries)
+        session.execute(_INSERT_NODE, nodes)
+        session.execute(
+            delete(AccessLogQueueEntry).where(AccessLogQueueEntry.id.in_([q.id for q in batch]))
+        )
         state.tree_size = compact.size
         state.frontier = [h.hex() for h in compact.to_hashes()]
     root = compact.root().hex()
@@ -85,11 +103,11 @@ def sequence_pending(
             )
         )
     return SequencingResult(
-        appended=len(placed),
+        appended=len(entries),
         tree_size=compact.size,
         root_hash=root,
         checkpoint_signed=signed,
-        more_pending=len(pending) > batch_size,
+        more_pending=len(queued) > batch_size,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from consent.access_log import entry_values
 from consent.audit import LoggedEntry, verify_log
 from consent.checkpoints import sign_checkpoint
-from consent.log_entries import leaf_data
+from consent.log_entries import leaf_data, seal_entry
 from consent.merkle import CompactRange, leaf_hash
 from idp.jose import generate_signing_key
 from idp.ports import AccessEvent
@@ -24,17 +24,19 @@ def _log(count: int) -> tuple[list[LoggedEntry], list[str]]:
     entries, checkpoints = [], []
     compact = CompactRange()
     for n in range(count):
-        values = entry_values(
-            AccessEvent(
-                event_type="token.issued",
-                occurred_at=T0 + timedelta(seconds=n),
-                actor_type="client",
-                actor_id="agency",
-                subject=f"citizen-{n}",
-                source_address="192.0.2.1",
-                outcome="success",
-                client_id="agency",
-                detail={"n": n},
+        values = seal_entry(
+            entry_values(
+                AccessEvent(
+                    event_type="token.issued",
+                    occurred_at=T0 + timedelta(seconds=n),
+                    actor_type="client",
+                    actor_id="agency",
+                    subject=f"citizen-{n}",
+                    source_address="192.0.2.1",
+                    outcome="success",
+                    client_id="agency",
+                    detail={"n": n},
+                )
             )
         )
         leaf = leaf_hash(leaf_data(n, str(values["content_hash"])))

@@ -7,11 +7,6 @@ Create Date: 2026-11-29 12:20:34.476329
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,66 +15,40 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Frozen copy of the version-1 entry encoding (consent/log_entries.py), so this migration keeps
-# producing the same hashes whatever later code does.
-_PERSONAL = ("actor_id", "subject", "source_address")
-_PUBLIC = (
+_EVENT_COLUMNS = (
     "occurred_at",
     "event_type",
     "actor_type",
+    "actor_id",
+    "subject",
     "client_id",
     "outcome",
     "request_id",
+    "source_address",
     "claims_released",
     "purpose",
     "detail",
 )
 
 
-def _canonical(value: object) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _backfill(connection: sa.Connection) -> None:
-    events = sa.table(
-        "access_events",
-        *(
-            sa.column(n)
-            for n in (
-                "id",
-                *_PUBLIC,
-                *_PERSONAL,
-                "personal_salt",
-                "personal_commitment",
-                "content_hash",
-            )
-        ),
-    )
-    rows = connection.execute(sa.select(events)).mappings().all()
-    for row in rows:
-        salt = secrets.token_hex(16)
-        personal = {name: row[name] for name in _PERSONAL}
-        commitment = hashlib.sha256(bytes.fromhex(salt) + _canonical(personal)).hexdigest()
-        public = {name: row[name] for name in _PUBLIC}
-        occurred = row["occurred_at"]
-        if isinstance(occurred, str):  # SQLite hands back text for an untyped column
-            occurred = datetime.fromisoformat(occurred)
-        occurred = occurred.replace(tzinfo=UTC) if occurred.tzinfo is None else occurred
-        public["occurred_at"] = occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        if isinstance(public["claims_released"], str):
-            public["claims_released"] = json.loads(public["claims_released"])
-        if isinstance(public["detail"], str):
-            public["detail"] = json.loads(public["detail"])
-        body = _canonical({**public, "personal_commitment": commitment})
-        content = hashlib.sha256(b"idp-access-log-entry-v1\x00" + body).hexdigest()
-        connection.execute(
-            sa.update(events)
-            .where(events.c.id == row["id"])
-            .values(personal_salt=salt, personal_commitment=commitment, content_hash=content)
-        )
-
-
 def upgrade() -> None:
+    queue = op.create_table(
+        "access_log_queue",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("actor_type", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.String(length=128), nullable=True),
+        sa.Column("subject", sa.String(length=64), nullable=True),
+        sa.Column("client_id", sa.String(length=64), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("source_address", sa.String(length=64), nullable=True),
+        sa.Column("claims_released", sa.JSON(), nullable=False),
+        sa.Column("purpose", sa.String(length=255), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_log_queue")),
+    )
     op.create_table(
         "log_checkpoints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,19 +75,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_log_state")),
     )
     op.bulk_insert(log_state, [{"id": 1, "tree_size": 0, "frontier": []}])
+    # Events written before the log existed are queued, so the sequencer seals and places them
+    # like any other; access_events then only ever holds sealed entries.
+    events = sa.table("access_events", *(sa.column(n) for n in _EVENT_COLUMNS))
+    op.execute(queue.insert().from_select(list(_EVENT_COLUMNS), sa.select(events)))
+    op.execute(events.delete())
     with op.batch_alter_table("access_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("personal_salt", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("personal_commitment", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("log_index", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("leaf_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("personal_commitment", sa.String(length=64), nullable=False))
+        batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=False))
+        batch_op.add_column(sa.Column("log_index", sa.BigInteger(), nullable=False))
+        batch_op.add_column(sa.Column("leaf_hash", sa.String(length=64), nullable=False))
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("pruned_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_access_events_log_index", ["log_index"], unique=True)
-    _backfill(op.get_bind())
-    with op.batch_alter_table("access_events", schema=None) as batch_op:
-        batch_op.alter_column("personal_commitment", nullable=False)
-        batch_op.alter_column("content_hash", nullable=False)
 
 
 def downgrade() -> None:
@@ -131,6 +101,11 @@ def downgrade() -> None:
         batch_op.drop_column("content_hash")
         batch_op.drop_column("personal_commitment")
         batch_op.drop_column("personal_salt")
+    # Queued events go back to the plain event table rather than being lost.
+    queue = sa.table("access_log_queue", *(sa.column(n) for n in _EVENT_COLUMNS))
+    events = sa.table("access_events", *(sa.column(n) for n in _EVENT_COLUMNS))
+    op.execute(events.insert().from_select(list(_EVENT_COLUMNS), sa.select(queue)))
     op.drop_table("log_state")
     op.drop_table("log_nodes")
     op.drop_table("log_checkpoints")
+    op.drop_table("access_log_queue")
