@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from consent.models import AccessLogQueueEntry
-from idp.database import defer_insert
 from idp.ports import AccessEvent
 
-_QUEUE = cast(Table, AccessLogQueueEntry.__table__)
+_INSERT_QUEUED = insert(cast(Table, AccessLogQueueEntry.__table__))
 
 
 def entry_values(event: AccessEvent) -> dict[str, object]:
@@ -40,6 +39,4 @@ def entry_values(event: AccessEvent) -> dict[str, object]:
 
 class DatabaseAccessLog:
     def record(self, session: Session, event: AccessEvent) -> None:
-        # Nothing reads the queue in the request that writes it: the row can travel with the
-        # request's other deferred rows when the unit of work commits.
-        defer_insert(session, _QUEUE, entry_values(event))
+        session.execute(_INSERT_QUEUED, [entry_values(event)])

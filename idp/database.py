@@ -9,16 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    DateTime,
-    Engine,
-    MetaData,
-    Table,
-    TypeDecorator,
-    create_engine,
-    event,
-    insert,
-)
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -93,35 +84,6 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-_DEFERRED = "deferred_inserts"
-
-
-def defer_insert(session: Session, table: Table, row: dict[str, Any]) -> None:
-    """Insert `row` when the unit of work commits, together with the other deferred rows.
-
-    For rows nothing reads back in the same transaction (a token's record, its access log
-    entry): on PostgreSQL all of them go to the server in one statement, saving a round trip
-    per row on the hottest paths. Never defer a row the same request reads again.
-    """
-    session.info.setdefault(_DEFERRED, []).append((table, row))
-
-
-def _flush_deferred_inserts(session: Session) -> None:
-    pending: list[tuple[Table, dict[str, Any]]] = session.info.pop(_DEFERRED, [])
-    if not pending:
-        return
-    statements = [insert(table).values(**row) for table, row in pending]
-    if session.get_bind().dialect.name == "postgresql" and len(statements) > 1:
-        # One INSERT carrying the others as data-modifying CTEs: one round trip for all.
-        combined = statements[-1]
-        for number, statement in enumerate(statements[:-1]):
-            combined = combined.add_cte(statement.cte(f"deferred_{number}"))
-        session.execute(combined)
-        return
-    for statement in statements:
-        session.execute(statement)
-
-
 class Database:
     """Hands out units of work: one session and one transaction per request."""
 
@@ -143,7 +105,6 @@ class Database:
             session = self._sessions()
             try:
                 yield session
-                _flush_deferred_inserts(session)
                 session.commit()
             except BaseException:
                 session.rollback()
