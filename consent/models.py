@@ -36,14 +36,9 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class AccessLogQueueEntry(Base):
-    """An event a request wrote that is not yet in the tree. This narrow table has only its
-    primary key, so the write on the request's path is as cheap as an insert gets; the sequencer
-    moves entries from here into `access_events` in batches."""
+class EventColumns:
+    """What an event says; shared by the queue and the sealed entries."""
 
-    __tablename__ = "access_log_queue"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     event_type: Mapped[str] = mapped_column(String(64))
     actor_type: Mapped[str] = mapped_column(String(16))
@@ -58,7 +53,17 @@ class AccessLogQueueEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class AccessEventRecord(Base):
+class AccessLogQueueEntry(EventColumns, Base):
+    """An event a request wrote that is not yet in the tree. This narrow table has only its
+    primary key, so the write on the request's path is as cheap as an insert gets; the sequencer
+    moves entries from here into `access_events` in batches."""
+
+    __tablename__ = "access_log_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class AccessEventRecord(EventColumns, Base):
     """One access log entry, placed in the Merkle tree. No password, code, token, secret or
     assertion is ever stored.
 
@@ -74,18 +79,6 @@ class AccessEventRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    event_type: Mapped[str] = mapped_column(String(64))
-    actor_type: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[str | None] = mapped_column(String(128))
-    subject: Mapped[str | None] = mapped_column(String(64))
-    client_id: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    source_address: Mapped[str | None] = mapped_column(String(64))
-    claims_released: Mapped[list[str]] = mapped_column(JSON)
-    purpose: Mapped[str | None] = mapped_column(String(255))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     personal_salt: Mapped[str | None] = mapped_column(String(32))
     personal_commitment: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -169,16 +169,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             nonce=row.nonce,
             claims_request=ClaimsRequest.from_json(row.claims_request),
         )
-        self.request.grant_facts = facts
-        token = issue_token_response(
-            _ctx(self),
-            client_id=self.request.client.get_client_id(),
-            scope=scope,
-            grant=facts,
-            include_refresh_token=include_refresh_token,
-        )
-        _record_tokens_issued(self, "authorization_code", facts, scope, token)
-        return token
+        return _issue(self, "authorization_code", facts, scope, include_refresh_token)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -249,16 +240,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             claims_request=ClaimsRequest.from_json(row.claims_request),
             grant_expires_at=row.grant_expires_at,
         )
-        self.request.grant_facts = facts
-        token = issue_token_response(
-            _ctx(self),
-            client_id=self.request.client.get_client_id(),
-            scope=scope,
-            grant=facts,
-            include_refresh_token=True,
-        )
-        _record_tokens_issued(self, "refresh_token", facts, scope, token)
-        return token
+        return _issue(self, "refresh_token", facts, scope, include_refresh_token=True)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
@@ -272,17 +254,24 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
         expires_in: Any = None,
         include_refresh_token: bool = True,
     ) -> Any:
-        client_id = self.request.client.get_client_id()
         facts = GrantFacts(grant_id=new_opaque_value(16), account=None)
-        token = issue_token_response(
-            _ctx(self),
-            client_id=client_id,
-            scope=scope or "",
-            grant=facts,
-            include_refresh_token=False,
-        )
-        _record_tokens_issued(self, "client_credentials", facts, scope or "", token)
-        return token
+        return _issue(self, "client_credentials", facts, scope or "", include_refresh_token=False)
+
+
+def _issue(
+    grant: Any, grant_type: str, facts: GrantFacts, scope: str, include_refresh_token: bool
+) -> dict[str, Any]:
+    """Issue the token response of any grant and log it in the same transaction."""
+    grant.request.grant_facts = facts
+    token = issue_token_response(
+        _ctx(grant),
+        client_id=grant.request.client.get_client_id(),
+        scope=scope,
+        grant=facts,
+        include_refresh_token=include_refresh_token,
+    )
+    _record_tokens_issued(grant, grant_type, facts, scope, token)
+    return token
 
 
 def _record_tokens_issued(
