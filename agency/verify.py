@@ -17,11 +17,16 @@ class TokenRejected(Exception):
     """The token did not pass a check; the message says which."""
 
 
-def _key_for(token: str, jwks: Mapping[str, Any]) -> PyJWK:
+def _header(token: str) -> dict[str, Any]:
     try:
-        header = jwt.get_unverified_header(token)
+        header: dict[str, Any] = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
         raise TokenRejected(f"malformed token: {error}") from error
+    return header
+
+
+def _key_for(token: str, jwks: Mapping[str, Any]) -> PyJWK:
+    header = _header(token)
     if header.get("alg") not in ALLOWED_ALGORITHMS:
         raise TokenRejected(f"algorithm {header.get('alg')!r} not allowed")
     for key in jwks.get("keys", []):
@@ -77,11 +82,7 @@ def verify_access_token(
     token: str, *, jwks: Mapping[str, Any], issuer: str, audience: str, leeway: int = 30
 ) -> dict[str, Any]:
     """RFC 9068 section 4: typ at+jwt, signature, iss, aud, exp."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as error:
-        raise TokenRejected(f"malformed token: {error}") from error
-    if str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+    if str(_header(token).get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
         raise TokenRejected("not an access token (typ)")
     key = _key_for(token, jwks)
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -16,9 +14,16 @@ from idp.oauth.authorize import (
     resume_authorization,
 )
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
-from idp.sessions import find_browser_session, find_interaction
+from idp.sessions import find_browser_session
 from idp.web.http import BodyTooLarge, NotAForm, read_form
-from idp.web.outcomes import browser_state, expired_page, form_action_for, render_outcome
+from idp.web.outcomes import (
+    browser_state,
+    expired_page,
+    form_action_for,
+    interaction_shown,
+    interaction_submitted,
+    render_outcome,
+)
 from idp.web.state import operation, web_state
 
 router = APIRouter()
@@ -29,12 +34,7 @@ def consent_page(request: Request) -> Response:
     state = web_state(request)
     browser = browser_state(request)
     with operation(request) as ctx:
-        interaction = find_interaction(
-            ctx.session,
-            request.query_params.get("interaction"),
-            browser_binding=browser.binding,
-            now=ctx.now,
-        )
+        interaction = interaction_shown(ctx, request, browser)
         client = client_of_interaction(ctx, interaction) if interaction else None
         if interaction is None or client is None:
             return expired_page(request)
@@ -59,12 +59,8 @@ async def consent_decision(request: Request) -> Response:
 
     def work() -> Response:
         with operation(request) as ctx:
-            interaction = find_interaction(
-                ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
-            )
-            if interaction is None or not hmac.compare_digest(
-                form.get("csrf_token", ""), interaction.csrf_token
-            ):
+            interaction = interaction_submitted(ctx, form, browser)
+            if interaction is None:
                 return expired_page(request)
             client = client_of_interaction(ctx, interaction)
             session = find_browser_session(

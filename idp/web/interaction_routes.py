@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +17,7 @@ from idp.oauth.authorize import (
     handle_authorization_request,
 )
 from idp.oauth.context import OperationContext
-from idp.sessions import find_interaction, interaction_parameters
+from idp.sessions import interaction_parameters
 from idp.sign_in import (
     SignInFailed,
     SignInThrottled,
@@ -31,6 +30,8 @@ from idp.web.outcomes import (
     browser_state,
     expired_page,
     form_action_for,
+    interaction_shown,
+    interaction_submitted,
     render_outcome,
     set_cookie,
 )
@@ -85,12 +86,7 @@ def sign_in_page(request: Request) -> Response:
     state = web_state(request)
     browser = browser_state(request)
     with operation(request) as ctx:
-        interaction = find_interaction(
-            ctx.session,
-            request.query_params.get("interaction"),
-            browser_binding=browser.binding,
-            now=ctx.now,
-        )
+        interaction = interaction_shown(ctx, request, browser)
         if interaction is None:
             return expired_page(request)
         login_hint = dict(interaction_parameters(interaction)).get("login_hint", "")
@@ -127,19 +123,9 @@ async def sign_in_submit(request: Request) -> Response:
     browser = browser_state(request)
     username, password = form.get("username", ""), form.get("password", "")
 
-    def open_interaction(ctx: OperationContext) -> Interaction | None:
-        interaction = find_interaction(
-            ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
-        )
-        if interaction is None or not hmac.compare_digest(
-            form.get("csrf_token", ""), interaction.csrf_token
-        ):
-            return None
-        return interaction
-
     def prepare() -> Response | StoredPassword:
         with operation(request) as ctx:
-            interaction = open_interaction(ctx)
+            interaction = interaction_submitted(ctx, form, browser)
             if interaction is None:
                 return expired_page(request)
             if "cancel" in form:
@@ -168,7 +154,7 @@ async def sign_in_submit(request: Request) -> Response:
 
     def complete() -> Response:
         with operation(request) as ctx:
-            interaction = open_interaction(ctx)
+            interaction = interaction_submitted(ctx, form, browser)
             if interaction is None:
                 return expired_page(request)
             result = complete_password_sign_in(

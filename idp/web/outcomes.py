@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Mapping
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -17,7 +19,8 @@ from idp.oauth.authorize import (
     ShowConsent,
     ShowSignIn,
 )
-from idp.sessions import interaction_parameters
+from idp.oauth.context import OperationContext
+from idp.sessions import find_interaction, interaction_parameters
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
@@ -77,6 +80,32 @@ def render_outcome(
     if browser.new_binding:
         set_cookie(state, response, BINDING_COOKIE, browser.new_binding)
     return response
+
+
+def interaction_shown(
+    ctx: OperationContext, request: Request, browser: BrowserState
+) -> Interaction | None:
+    """The open interaction a page link names, for the browser that started it only."""
+    return find_interaction(
+        ctx.session,
+        request.query_params.get("interaction"),
+        browser_binding=browser.binding,
+        now=ctx.now,
+    )
+
+
+def interaction_submitted(
+    ctx: OperationContext, form: Mapping[str, str], browser: BrowserState
+) -> Interaction | None:
+    """The interaction a form posts to, when its CSRF token matches (login and consent CSRF)."""
+    interaction = find_interaction(
+        ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
+    )
+    if interaction is None or not hmac.compare_digest(
+        form.get("csrf_token", ""), interaction.csrf_token
+    ):
+        return None
+    return interaction
 
 
 def form_action_for(interaction: Interaction) -> str:
