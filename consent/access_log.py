@@ -1,22 +1,24 @@
 """The access log writer: each event is appended in the same transaction as the act it records.
 
 Appending is one INSERT into a narrow queue table with nothing but a primary key: no hashing, no
-lock, no read on the request's path. The sequencer (consent/sequencer.py) seals queued entries
-(salted commitment, content hash), places them in the Merkle tree and signs a checkpoint, in
-batches.
+lock, no read on the request's path. The INSERT is sent at commit with the request's other
+written-only rows (idp/pending_inserts.py): on PostgreSQL a token and its entry are one
+statement. The sequencer (consent/sequencer.py) seals queued entries (salted commitment, content
+hash), places them in the Merkle tree and signs a checkpoint, in batches.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from consent.models import AccessLogQueueEntry
+from idp.pending_inserts import insert_at_commit
 from idp.ports import AccessEvent
 
-_INSERT_QUEUED = insert(cast(Table, AccessLogQueueEntry.__table__))
+_QUEUE = cast(Table, AccessLogQueueEntry.__table__)
 
 
 def entry_values(event: AccessEvent) -> dict[str, object]:
@@ -39,4 +41,4 @@ def entry_values(event: AccessEvent) -> dict[str, object]:
 
 class DatabaseAccessLog:
     def record(self, session: Session, event: AccessEvent) -> None:
-        session.execute(_INSERT_QUEUED, [entry_values(event)])
+        insert_at_commit(session, _QUEUE, entry_values(event))

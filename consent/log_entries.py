@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -25,10 +26,14 @@ PUBLIC_FIELDS = (
     "detail",
 )
 CONTENT_DOMAIN = b"idp-access-log-entry-v1\x00"
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def encode_time(moment: datetime) -> str:
@@ -59,7 +64,13 @@ def content_hash(public: Mapping[str, Any], commitment: str) -> str:
 
 
 def leaf_data(log_index: int, entry_content_hash: str) -> bytes:
-    """The bytes the Merkle leaf hashes: the entry's position binds order into the tree."""
+    """The bytes the Merkle leaf hashes: the entry's position binds order into the tree.
+
+    It is canonical_json({"content": ..., "index": ...}); for the usual case (a hex digest) the
+    bytes are written out directly, as the sequencer makes one per entry. A unit test holds the
+    two ways equal."""
+    if type(log_index) is int and _HEX_DIGEST.fullmatch(entry_content_hash):
+        return b'{"content":"%s","index":%d}' % (entry_content_hash.encode(), log_index)
     return canonical_json({"index": log_index, "content": entry_content_hash})
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from consent.audit import LoggedEntry
 from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS
-from consent.merkle import CompactRange
+from consent.merkle import CompactRange, root_from_leaf_hashes
 from consent.models import (
+    FIRST_STORED_NODE_LEVEL,
     AccessEventRecord,
     AccessLogQueueEntry,
     LogCheckpoint,
@@ -24,7 +25,8 @@ _FIELD_COLUMNS = [getattr(AccessEventRecord, name) for name in (*PUBLIC_FIELDS, 
 
 
 class DatabaseHashSource:
-    """`HashSource` over log_nodes: one lookup per perfect subtree."""
+    """`HashSource` over the stored tree: one lookup per perfect subtree, from log_nodes for the
+    large ones and from the entries' leaf hashes for the small ones."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -34,12 +36,24 @@ class DatabaseHashSource:
         level = width.bit_length() - 1
         if width <= 0 or width != 1 << level or start % width:
             raise ValueError("not an aligned perfect subtree")
+        if level < FIRST_STORED_NODE_LEVEL:
+            return self._folded_from_leaves(start, end)
         value = self.session.scalar(
             select(LogNode.hash).where(LogNode.level == level, LogNode.index == start >> level)
         )
         if value is None:
             raise LookupError(f"no subtree [{start}, {end}) in the log")
         return bytes.fromhex(value)
+
+    def _folded_from_leaves(self, start: int, end: int) -> bytes:
+        leaves = self.session.scalars(
+            select(AccessEventRecord.leaf_hash)
+            .where(AccessEventRecord.log_index >= start, AccessEventRecord.log_index < end)
+            .order_by(AccessEventRecord.log_index)
+        ).all()
+        if len(leaves) != end - start:
+            raise LookupError(f"no subtree [{start}, {end}) in the log")
+        return root_from_leaf_hashes([bytes.fromhex(leaf) for leaf in leaves])
 
 
 def current_tree_size(session: Session) -> int:

@@ -100,9 +100,15 @@ class LogState(Base):
     sequenced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+# Subtrees of 16 leaves and more are stored; a smaller one is folded from at most 8 leaf hashes
+# of access_events when a proof needs it. Storing every level would write about two node rows per
+# entry; this writes one per 16.
+FIRST_STORED_NODE_LEVEL = 4
+
+
 class LogNode(Base):
-    """The hash of a perfect subtree: level 0 holds leaves, level k covers 2**k leaves starting at
-    index * 2**k. Proofs read O(log n) of these."""
+    """The hash of a perfect subtree of level FIRST_STORED_NODE_LEVEL or more: level k covers
+    2**k leaves starting at index * 2**k. Proofs read O(log n) of these."""
 
     __tablename__ = "log_nodes"
 

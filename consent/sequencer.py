@@ -24,6 +24,7 @@ from consent.checkpoints import sign_checkpoint
 from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS, leaf_data, seal_entry
 from consent.merkle import CompactRange, leaf_hash
 from consent.models import (
+    FIRST_STORED_NODE_LEVEL,
     AccessEventRecord,
     AccessLogQueueEntry,
     LogCheckpoint,
@@ -35,6 +36,10 @@ from idp.jose import SigningKey
 
 log = logging.getLogger("consent.sequencer")
 _QUEUED_FIELDS = (*PUBLIC_FIELDS, *PERSONAL_FIELDS)
+_QUEUE = cast(Table, AccessLogQueueEntry.__table__)
+# Plain table statements: the turn handles thousands of rows and needs none of the ORM's
+# identity bookkeeping.
+_SELECT_QUEUED = select(_QUEUE.c.id, *(_QUEUE.c[name] for name in _QUEUED_FIELDS))
 _INSERT_ENTRY = insert(cast(Table, AccessEventRecord.__table__))
 _INSERT_NODE = insert(cast(Table, LogNode.__table__))
 
@@ -64,28 +69,25 @@ def sequence_pending(
     ).scalar_one()
     compact = CompactRange.from_hashes(state.tree_size, [bytes.fromhex(h) for h in state.frontier])
     queued = (
-        session.execute(
-            select(AccessLogQueueEntry).order_by(AccessLogQueueEntry.id).limit(batch_size + 1)
-        )
-        .scalars()
-        .all()
+        session.execute(_SELECT_QUEUED.order_by(_QUEUE.c.id).limit(batch_size + 1)).mappings().all()
     )
     batch = queued[:batch_size]
     entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
     for queued_entry in batch:
-        entry = seal_entry({name: getattr(queued_entry, name) for name in _QUEUED_FIELDS})
+        entry = seal_entry(dict(queued_entry))
         index = compact.size
         leaf = leaf_hash(leaf_data(index, entry["content_hash"]))
         for level, node_index, value in compact.append(leaf):
-            nodes.append({"level": level, "index": node_index, "hash": value.hex()})
+            # Smaller subtrees are folded from the entries' leaf hashes when a proof needs them.
+            if level >= FIRST_STORED_NODE_LEVEL:
+                nodes.append({"level": level, "index": node_index, "hash": value.hex()})
         entries.append({**entry, "log_index": index, "leaf_hash": leaf.hex()})
     if entries:
         session.execute(_INSERT_ENTRY, entries)
-        session.execute(_INSERT_NODE, nodes)
-        session.execute(
-            delete(AccessLogQueueEntry).where(AccessLogQueueEntry.id.in_([q.id for q in batch]))
-        )
+        if nodes:
+            session.execute(_INSERT_NODE, nodes)
+        session.execute(delete(_QUEUE).where(_QUEUE.c.id.in_([q["id"] for q in batch])))
         state.tree_size = compact.size
         state.frontier = [h.hex() for h in compact.to_hashes()]
     root = compact.root().hex()

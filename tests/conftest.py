@@ -36,6 +36,17 @@ class CitizenAccount:
     subject: str
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on each backend, dropped after the test."""
+    url, name = _database_for(request.param, tmp_path)
+    try:
+        yield url
+    finally:
+        if name:
+            drop_postgres_database(name)
+
+
 def _database_for(backend: str, workdir: Path) -> tuple[str, str | None]:
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'idp.db'}", None

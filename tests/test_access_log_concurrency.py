@@ -6,39 +6,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from tests.gateway_process import (
     IDP_COMMAND,
-    create_postgres_database,
-    drop_postgres_database,
 )
 
 WRITERS = 4
 ENTRIES_EACH = 150
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'log.db'}"
-        return
-    name, url = create_postgres_database()
-    try:
-        yield url
-    finally:
-        drop_postgres_database(name)
-
-
-def test_concurrent_writers_and_sequencers(database_url: str, tmp_path: Path) -> None:
+def test_concurrent_writers_and_sequencers(empty_database_url: str, tmp_path: Path) -> None:
     issuer = "http://localhost:9"
     env = {
         **os.environ,
-        "IDP_DATABASE_URL": database_url,
+        "IDP_DATABASE_URL": empty_database_url,
         "IDP_KEYS_DIR": str(tmp_path / "keys"),
         "IDP_ISSUER": issuer,
     }
@@ -50,7 +34,7 @@ def test_concurrent_writers_and_sequencers(database_url: str, tmp_path: Path) ->
                 sys.executable,
                 "-m",
                 "tests.log_writer",
-                database_url,
+                empty_database_url,
                 str(tmp_path / "keys"),
                 issuer,
                 f"writer-{n}",
@@ -75,7 +59,7 @@ def test_concurrent_writers_and_sequencers(database_url: str, tmp_path: Path) ->
         timeout=120,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    engine = create_engine(database_url)
+    engine = create_engine(empty_database_url)
     try:
         with engine.connect() as connection:
             rows = (

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from authlib.oidc.core.util import create_half_hash
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 
 from idp.accounts import person_of
 from idp.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.models import Account, IssuedToken
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, new_opaque_value
+from idp.pending_inserts import insert_at_commit
 from idp.protocol.claims import ClaimsRequest, release_claims
 
 # ES256 signs ten times faster than RS256; agencies verify either with the JWKS.
@@ -38,7 +39,7 @@ class GrantFacts:
     grant_expires_at: datetime | None = None
 
 
-_INSERT_TOKEN = insert(cast(Table, IssuedToken.__table__))
+_TOKENS = cast(Table, IssuedToken.__table__)
 
 
 def _epoch(moment: datetime) -> int:
@@ -107,9 +108,9 @@ def issue_token_response(
             now + settings.refresh_token_idle_lifetime, grant_expires_at
         )
         response["refresh_token"] = refresh_token
-    # A Core INSERT: the ORM's unit-of-work bookkeeping is a large share of a token's CPU cost,
-    # and nothing reads this row back in the same request.
-    ctx.session.execute(_INSERT_TOKEN, [row])
+    # A plain INSERT at commit: the ORM's bookkeeping is a large share of a token's CPU cost,
+    # nothing reads this row back in the same request, and it travels with the access log entry.
+    insert_at_commit(ctx.session, _TOKENS, row)
     return response
 
 

@@ -10,7 +10,7 @@ import pytest
 from consent.access_log import entry_values
 from consent.audit import LoggedEntry, verify_log
 from consent.checkpoints import sign_checkpoint
-from consent.log_entries import leaf_data, seal_entry
+from consent.log_entries import canonical_json, leaf_data, seal_entry
 from consent.merkle import CompactRange, leaf_hash
 from idp.jose import generate_signing_key
 from idp.ports import AccessEvent
@@ -118,3 +118,17 @@ def test_checkpoint_issuer_must_match_when_given(issuer: str | None) -> None:
     entries, checkpoints = _log(4)
     report = verify_log(entries, checkpoints, keys=[KEY], issuer=issuer)
     assert report.ok is (issuer is None)
+
+
+@pytest.mark.parametrize(
+    ("index", "content"),
+    [
+        (0, "0" * 64),
+        (1_022_199, "ab" * 32),
+        (7, "not a digest"),  # a damaged stored hash takes the general encoder
+        (3, 'quote " and \\ backslash'),
+        (2**40, "AB" * 32),  # upper-case hex is not what sealing makes
+    ],
+)
+def test_leaf_data_is_the_canonical_json_of_index_and_content(index: int, content: str) -> None:
+    assert leaf_data(index, content) == canonical_json({"index": index, "content": content})

@@ -1,0 +1,143 @@
+"""Rows held until the commit: written with it, gone with a rollback, and on PostgreSQL sent as
+one statement (the token row and its access log entry share one round trip)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Engine, Table, event, func, select
+from sqlalchemy.exc import StatementError
+
+from consent.access_log import DatabaseAccessLog
+from consent.models import AccessLogQueueEntry
+from gateway.schema import upgrade_database
+from idp.database import Database, create_database_engine
+from idp.models import IssuedToken
+from idp.pending_inserts import insert_at_commit, pending_count
+from idp.ports import AccessEvent
+
+TOKENS = cast(Table, IssuedToken.__table__)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def database(empty_database_url: str) -> Iterator[Database]:
+    upgrade_database(empty_database_url)
+    engine = create_database_engine(empty_database_url)
+    try:
+        yield Database(engine)
+    finally:
+        engine.dispose()
+
+
+def token_row(jti: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "grant_id": f"grant-{jti}",
+        "client_id": "client-1",
+        "account_id": None,
+        "scope": "read",
+        "access_token_jti": jti,
+        "access_token_expires_at": NOW + timedelta(minutes=5),
+        "created_at": NOW,
+        **changes,
+    }
+
+
+def token_event(request_id: str) -> AccessEvent:
+    return AccessEvent(
+        event_type="token.issued",
+        occurred_at=NOW,
+        actor_type="client",
+        actor_id="client-1",
+        outcome="success",
+        client_id="client-1",
+        request_id=request_id,
+        detail={"grant_type": "client_credentials"},
+    )
+
+
+def issue(database: Database, jti: str, *, fail: bool = False, **row_changes: Any) -> None:
+    """One unit of work that writes a token row and its log entry, as the token endpoint does."""
+    with database.unit_of_work() as session:
+        DatabaseAccessLog().record(session, token_event(f"req-{jti}"))
+        insert_at_commit(session, TOKENS, token_row(jti, **row_changes))
+        if fail:
+            raise RuntimeError("the act failed")
+
+
+def counts(database: Database) -> tuple[int, int]:
+    with database.unit_of_work() as session:
+        tokens = session.scalar(select(func.count()).select_from(IssuedToken))
+        queued = session.scalar(select(func.count()).select_from(AccessLogQueueEntry))
+    return int(tokens or 0), int(queued or 0)
+
+
+class StatementLog:
+    """The SQL statements an engine sends, in order."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        self.statements.append(statement)
+
+    def inserts(self) -> list[str]:
+        return [s for s in self.statements if "INSERT" in s.upper()]
+
+
+def test_rows_wait_for_the_commit_and_then_are_written(database: Database) -> None:
+    with database.unit_of_work() as session:
+        insert_at_commit(session, TOKENS, token_row("jti-1"))
+        DatabaseAccessLog().record(session, token_event("req-1"))
+        assert pending_count(session) == 2
+        # Not visible before the commit, not even to the unit of work itself.
+        assert session.scalar(select(func.count()).select_from(IssuedToken)) == 0
+    assert counts(database) == (1, 1)
+    with database.unit_of_work() as session:
+        row = session.execute(select(IssuedToken)).scalar_one()
+        queued = session.execute(select(AccessLogQueueEntry)).scalar_one()
+    assert (row.access_token_jti, row.access_token_expires_at) == (
+        "jti-1",
+        NOW + timedelta(minutes=5),
+    )
+    assert (queued.request_id, queued.detail) == ("req-1", {"grant_type": "client_credentials"})
+
+
+def test_a_token_and_its_log_entry_take_one_statement_on_postgresql(database: Database) -> None:
+    sent = StatementLog(database.engine)
+    for number in range(3):  # the same shape again is served from the statement caches
+        with database.unit_of_work() as session:
+            insert_at_commit(session, TOKENS, token_row(f"jti-{number}"))
+            DatabaseAccessLog().record(session, token_event(f"req-{number}"))
+    inserts = sent.inserts()
+    if database.engine.dialect.name == "postgresql":
+        assert len(inserts) == 3
+        assert all("issued_tokens" in s and "access_log_queue" in s for s in inserts)
+    else:
+        assert len(inserts) == 6
+    assert counts(database) == (3, 3)
+
+
+def test_a_rollback_discards_the_pending_rows(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        issue(database, "jti-lost", fail=True)
+    assert counts(database) == (0, 0)
+
+
+def test_a_failing_row_writes_nothing_of_the_unit_of_work(database: Database) -> None:
+    issue(database, "jti-taken")
+    # The same jti again violates a unique constraint at commit: neither row may remain.
+    with pytest.raises(StatementError):
+        issue(database, "jti-taken")
+    assert counts(database) == (1, 1)
+
+
+def test_column_types_still_check_their_values(database: Database) -> None:
+    naive = datetime(2026, 11, 29, 12, 0)
+    with pytest.raises(StatementError, match="naive datetime"):
+        issue(database, "jti-naive", created_at=naive)
+    assert counts(database) == (0, 0)
