@@ -53,6 +53,11 @@ def combined_insert(shape: Shape) -> Insert:
     )
 
 
+@lru_cache(maxsize=_SHAPES_CACHED)
+def plain_insert(table: Table) -> Insert:
+    return insert(table)
+
+
 def _write_pending(session: Session) -> None:
     pending: list[tuple[Table, dict[str, Any]]] = session.info.pop(_PENDING, [])
     if not pending:
@@ -64,10 +69,12 @@ def _write_pending(session: Session) -> None:
             for number, (_, values) in enumerate(pending)
             for column, value in values.items()
         }
-        session.execute(combined_insert(shape), parameters)
+        session.connection().execute(combined_insert(shape), parameters)
         return
+    # The connection itself: the session's ORM layers add nothing to a plain INSERT.
+    connection = session.connection()
     for table, values in pending:
-        session.execute(insert(table), [values])
+        connection.execute(plain_insert(table), values)
 
 
 def _forget_pending(session: Session, _transaction: SessionTransaction) -> None:
