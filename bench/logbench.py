@@ -48,7 +48,7 @@ from measurement import CpuSnapshot, cpu_snapshot  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from consent.access_log import DatabaseAccessLog, entry_values  # noqa: E402
+from consent.access_log import DatabaseAccessLog, queued_values  # noqa: E402
 from consent.audit import verify_log  # noqa: E402
 from consent.checkpoints import CHECKPOINT_ALG  # noqa: E402
 from consent.log_store import (  # noqa: E402
@@ -449,15 +449,15 @@ def measure_appends(setup: Setup, args: argparse.Namespace, deadline: Deadline) 
         figures[f"events_per_s_{per_txn}_per_txn"] = round(events / elapsed, 1)
         figures[f"events_{per_txn}_per_txn"] = events
         print(f"    {per_txn:>3} per transaction: {events:,} events, {events / elapsed:,.0f}/s")
-    # The hashing alone, without the database: what entry_values costs per event.
+    # The encoding alone, without the database: what queued_values costs per event.
     now = datetime.now(UTC)
     started = time.perf_counter()
     count = 20_000
     for number in range(count):
-        entry_values(sample_event(number, setup.client_id, now))
+        queued_values(sample_event(number, setup.client_id, now))
     elapsed = time.perf_counter() - started
-    figures["entry_values_per_s"] = round(count / elapsed, 1)
-    print(f"    entry_values only (no database): {count / elapsed:,.0f}/s")
+    figures["queued_values_per_s"] = round(count / elapsed, 1)
+    print(f"    queued_values only (encoding, no database): {count / elapsed:,.0f}/s")
     return figures
 
 
@@ -476,7 +476,7 @@ def generate_log(setup: Setup, total: int, deadline: Deadline) -> dict[str, Any]
         deadline.check("writing the entries")
         size = min(INSERT_CHUNK, total - written)
         rows = [
-            entry_values(sample_event(n, setup.client_id, base + timedelta(milliseconds=n)))
+            queued_values(sample_event(n, setup.client_id, base + timedelta(milliseconds=n)))
             for n in range(written, written + size)
         ]
         with setup.database.unit_of_work() as session:
@@ -767,7 +767,7 @@ def print_report(results: dict[str, Any], args: argparse.Namespace) -> None:
         print(
             f"   raw appends: {appends['events_per_s_1_per_txn']:,.0f} events/s one per "
             f"transaction, {appends['events_per_s_100_per_txn']:,.0f} events/s 100 per "
-            f"transaction; entry_values alone {appends['entry_values_per_s']:,.0f}/s"
+            f"transaction; queued_values alone {appends['queued_values_per_s']:,.0f}/s"
         )
     generation, verification = results.get("generation"), results.get("verification")
     if generation and verification:

@@ -14,6 +14,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from consent.log_entries import canonical_text, encode_time
 from consent.models import AccessLogQueueEntry
 from idp.pending_inserts import insert_at_commit
 from idp.ports import AccessEvent
@@ -21,24 +22,29 @@ from idp.ports import AccessEvent
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
 
 
-def entry_values(event: AccessEvent) -> dict[str, object]:
-    """The columns an event is queued with."""
-    return {
-        "occurred_at": event.occurred_at,
+def queued_values(event: AccessEvent) -> dict[str, object]:
+    """The queue row of an event: its public content as canonical JSON, its personal fields."""
+    if event.occurred_at.tzinfo is None:
+        raise ValueError("an access event needs a timezone-aware time")
+    public = {
+        "occurred_at": encode_time(event.occurred_at),
         "event_type": event.event_type,
         "actor_type": event.actor_type,
-        "actor_id": event.actor_id,
-        "subject": event.subject,
         "client_id": event.client_id,
         "outcome": event.outcome,
         "request_id": event.request_id,
-        "source_address": event.source_address,
         "claims_released": list(event.claims_released),
         "purpose": event.purpose,
         "detail": dict(event.detail),
+    }
+    return {
+        "public_fields": canonical_text(public),
+        "actor_id": event.actor_id,
+        "subject": event.subject,
+        "source_address": event.source_address,
     }
 
 
 class DatabaseAccessLog:
     def record(self, session: Session, event: AccessEvent) -> None:
-        insert_at_commit(session, _QUEUE, entry_values(event))
+        insert_at_commit(session, _QUEUE, queued_values(event))

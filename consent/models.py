@@ -36,34 +36,22 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class EventColumns:
-    """What an event says; shared by the queue and the sealed entries."""
-
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    event_type: Mapped[str] = mapped_column(String(64))
-    actor_type: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[str | None] = mapped_column(String(128))
-    subject: Mapped[str | None] = mapped_column(String(64))
-    client_id: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    source_address: Mapped[str | None] = mapped_column(String(64))
-    claims_released: Mapped[list[str]] = mapped_column(JSON)
-    purpose: Mapped[str | None] = mapped_column(String(255))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class AccessLogQueueEntry(EventColumns, Base):
-    """An event a request wrote that is not yet in the tree. This narrow table has only its
-    primary key, so the write on the request's path is as cheap as an insert gets; the sequencer
-    moves entries from here into `access_events` in batches."""
+class AccessLogQueueEntry(Base):
+    """An event a request wrote that is not yet in the tree. Its public fields are one canonical
+    JSON document, written once by the request and read once by the sequencer, so the write on
+    the request's path is as small as an insert gets. The personal fields are columns, so erasure
+    reaches entries still queued. The sequencer moves entries into `access_events` in batches."""
 
     __tablename__ = "access_log_queue"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_fields: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(String(128))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    source_address: Mapped[str | None] = mapped_column(String(64))
 
 
-class AccessEventRecord(EventColumns, Base):
+class AccessEventRecord(Base):
     """One access log entry, placed in the Merkle tree. No password, code, token, secret or
     assertion is ever stored.
 
@@ -79,6 +67,18 @@ class AccessEventRecord(EventColumns, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_type: Mapped[str] = mapped_column(String(64))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(128))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    source_address: Mapped[str | None] = mapped_column(String(64))
+    claims_released: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     personal_salt: Mapped[str | None] = mapped_column(String(32))
     personal_commitment: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))

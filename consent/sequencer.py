@@ -11,17 +11,18 @@ process can run a sequencer. Entries are numbered in the order they are sequence
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from consent.checkpoints import sign_checkpoint
-from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS, leaf_data, seal_entry
+from consent.log_entries import PERSONAL_FIELDS, leaf_data, seal_entry
 from consent.merkle import CompactRange, leaf_hash
 from consent.models import (
     FIRST_STORED_NODE_LEVEL,
@@ -35,11 +36,12 @@ from idp.database import Database
 from idp.jose import SigningKey
 
 log = logging.getLogger("consent.sequencer")
-_QUEUED_FIELDS = (*PUBLIC_FIELDS, *PERSONAL_FIELDS)
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
 # Plain table statements: the turn handles thousands of rows and needs none of the ORM's
 # identity bookkeeping.
-_SELECT_QUEUED = select(_QUEUE.c.id, *(_QUEUE.c[name] for name in _QUEUED_FIELDS))
+_SELECT_QUEUED = select(
+    _QUEUE.c.id, _QUEUE.c.public_fields, *(_QUEUE.c[name] for name in PERSONAL_FIELDS)
+)
 _INSERT_ENTRY = insert(cast(Table, AccessEventRecord.__table__))
 _INSERT_NODE = insert(cast(Table, LogNode.__table__))
 
@@ -51,6 +53,11 @@ class SequencingResult:
     root_hash: str
     checkpoint_signed: bool
     more_pending: bool
+
+
+def seal_queued(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The sealed entry (access_events columns but its place) of one queue row."""
+    return seal_entry(json.loads(row["public_fields"]), row)
 
 
 def sequence_pending(
@@ -75,7 +82,7 @@ def sequence_pending(
     entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
     for queued_entry in batch:
-        entry = seal_entry(dict(queued_entry))
+        entry = seal_queued(dict(queued_entry))
         index = compact.size
         leaf = leaf_hash(leaf_data(index, entry["content_hash"]))
         for level, node_index, value in compact.append(leaf):

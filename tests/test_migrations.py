@@ -8,16 +8,29 @@ from datetime import UTC, datetime
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import (
+    JSON,
+    Engine,
+    String,
+    column,
+    create_engine,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 
 import consent.models  # noqa: F401
 import idp.models  # noqa: F401
 from consent.access_log import DatabaseAccessLog
+from consent.audit import verify_log
+from consent.log_store import logged_entries, signed_checkpoints
 from consent.merkle import CompactRange
-from consent.models import FIRST_STORED_NODE_LEVEL
+from consent.models import FIRST_STORED_NODE_LEVEL, AccessEventRecord
 from consent.sequencer import sequence_pending
 from gateway.schema import alembic_config, downgrade_database, upgrade_database
-from idp.database import Base, Database
+from idp.database import Base, Database, UtcDateTime
 from idp.jose import generate_signing_key
 from idp.ports import AccessEvent
 
@@ -95,3 +108,67 @@ def _sample_event(number: int) -> AccessEvent:
         outcome="success",
         detail={"n": number},
     )
+
+
+OLD_QUEUE = table(  # access_log_queue as 0002 to 0004 have it
+    "access_log_queue",
+    column("occurred_at", UtcDateTime()),
+    column("event_type", String),
+    column("actor_type", String),
+    column("actor_id", String),
+    column("subject", String),
+    column("client_id", String),
+    column("outcome", String),
+    column("request_id", String),
+    column("source_address", String),
+    column("claims_released", JSON),
+    column("purpose", String),
+    column("detail", JSON),
+)
+OLD_ROW = {
+    "occurred_at": datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC),
+    "event_type": "userinfo.answered",
+    "actor_type": "client",
+    "actor_id": "agency-1",
+    "subject": "citizen-1",
+    "client_id": "agency-1",
+    "outcome": "success",
+    "request_id": "req-1",
+    "source_address": "192.0.2.7",
+    "claims_released": ["email", "name"],
+    "purpose": None,
+    "detail": {"scope": "openid email", "ä": "ö"},
+}
+
+
+def test_queued_entries_keep_every_field_across_0005(empty_database_url: str) -> None:
+    """0005 turns the queue's public columns into one document and back; an entry queued
+    before the upgrade is sealed with exactly the fields it was queued with."""
+    upgrade_database(empty_database_url, "0004")
+    engine = create_engine(empty_database_url)
+    database = Database(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(OLD_QUEUE), [OLD_ROW])
+        upgrade_database(empty_database_url)
+        with database.unit_of_work() as session:
+            sequence_pending(session, key=KEY, issuer="https://id.example.gov", now=NOW)
+        with database.unit_of_work() as session:
+            sealed = session.execute(select(AccessEventRecord)).scalar_one()
+            assert {name: getattr(sealed, name) for name in OLD_ROW} == OLD_ROW
+            report = verify_log(
+                logged_entries(session),
+                signed_checkpoints(session),
+                keys=[KEY],
+                issuer="https://id.example.gov",
+            )
+        assert report.ok, report
+
+        event = AccessEvent(**{**OLD_ROW, "claims_released": ("email", "name")})
+        with database.unit_of_work() as session:
+            DatabaseAccessLog().record(session, event)
+        downgrade_database(empty_database_url, "0004")
+        with engine.connect() as connection:
+            assert dict(connection.execute(select(OLD_QUEUE)).mappings().one()) == OLD_ROW
+    finally:
+        engine.dispose()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from consent.access_log import entry_values
+from consent.access_log import queued_values
 from consent.audit import LoggedEntry, verify_log
 from consent.checkpoints import sign_checkpoint
-from consent.log_entries import canonical_json, leaf_data, seal_entry
+from consent.log_entries import canonical_json, decode_time, encode_time, leaf_data
 from consent.merkle import CompactRange, leaf_hash
+from consent.sequencer import seal_queued
 from idp.jose import generate_signing_key
 from idp.ports import AccessEvent
 
@@ -24,8 +25,8 @@ def _log(count: int) -> tuple[list[LoggedEntry], list[str]]:
     entries, checkpoints = [], []
     compact = CompactRange()
     for n in range(count):
-        values = seal_entry(
-            entry_values(
+        values = seal_queued(
+            queued_values(
                 AccessEvent(
                     event_type="token.issued",
                     occurred_at=T0 + timedelta(seconds=n),
@@ -132,3 +133,26 @@ def test_checkpoint_issuer_must_match_when_given(issuer: str | None) -> None:
 )
 def test_leaf_data_is_the_canonical_json_of_index_and_content(index: int, content: str) -> None:
     assert leaf_data(index, content) == canonical_json({"index": index, "content": content})
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 29, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 29, 3, 30, tzinfo=timezone(timedelta(hours=3))),
+    ],
+)
+def test_logged_times_are_utc_to_the_microsecond_and_read_back_exactly(moment: datetime) -> None:
+    text = encode_time(moment)
+    assert text == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert decode_time(text) == moment
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-11-29T12:00:00Z", "2026-11-29T12:00:00.000000+00:00", "2026-11-29 12:00"]
+)
+def test_a_time_in_another_form_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a logged time"):
+        decode_time(text)
