@@ -63,7 +63,8 @@ def plain_insert(table: Table) -> Insert:
 def driver_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str | None:
     """The driver's own INSERT for these columns, or None when a column's type converts its
     values on the way in (dates, JSON, custom types): those need SQLAlchemy."""
-    if any(table.c[name].type.bind_processor(dialect) is not None for name in columns):
+    column_types = (table.c[name].type.dialect_impl(dialect) for name in columns)
+    if any(column_type.bind_processor(dialect) is not None for column_type in column_types):
         return None
     statement = insert(table).values({name: bindparam(name) for name in columns})
     compiled = statement.compile(dialect=dialect)
