@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consent.access_log import DatabaseAccessLog
+from consent.account_web import router as account_router
 from consent.checkpoints import CHECKPOINT_ALG
 from consent.records import DatabaseConsentRecords
 from consent.sequencer import sequence_periodically
@@ -98,6 +99,7 @@ def build_app(
     app.include_router(protocol_router)
     app.include_router(interaction_router)
     app.include_router(consent_router)
+    app.include_router(account_router)
     app.include_router(transparency_router)
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp.account_sign_in import agency_of, continue_after_sign_in
 from idp.accounts import StoredPassword, accept_password_verdict, stored_password_for
 from idp.models import Interaction
 from idp.oauth.authorize import (
@@ -15,7 +16,6 @@ from idp.oauth.authorize import (
     PASSWORD_AMR,
     BrowserState,
     Outcome,
-    resume_authorization,
 )
 from idp.oauth.context import OperationContext
 from idp.passwords import MAX_PASSWORD_LENGTH, PasswordVerdict
@@ -49,7 +49,7 @@ def password_to_check(
             "sign_in.throttled",
             actor_type="account",
             actor_id=None,
-            client_id=interaction.client_id,
+            client_id=agency_of(interaction),
             outcome="failure",
             detail={"method": "pwd"},
         )
@@ -83,7 +83,7 @@ def complete_password_sign_in(
             "sign_in.failed",
             actor_type="account",
             actor_id=None,
-            client_id=interaction.client_id,
+            client_id=agency_of(interaction),
             outcome="failure",
             detail={"reason": "bad_credentials", "method": "pwd"},
         )
@@ -105,11 +105,12 @@ def complete_password_sign_in(
         actor_type="account",
         actor_id=account.subject,
         subject=account.subject,
-        client_id=interaction.client_id,
+        client_id=agency_of(interaction),
         outcome="success",
         detail={"method": "pwd", "acr": PASSWORD_ACR},
     )
     browser.session_secret = new.cookie_secret
     return SignedIn(
-        outcome=resume_authorization(ctx, interaction, browser), session_secret=new.cookie_secret
+        outcome=continue_after_sign_in(ctx, interaction, browser),
+        session_secret=new.cookie_secret,
     )

@@ -129,3 +129,10 @@ def split_verifier(params: dict[str, str]) -> tuple[dict[str, str], str]:
 
 def location_query(response: httpx.Response) -> dict[str, list[str]]:
     return parse_qs(urlsplit(response.headers["location"]).query)
+
+
+def account_form_token(page: str) -> str:
+    """The token every form of the account page carries (one per browser session)."""
+    found = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert found, "the account page has no form"
+    return found.group(1)

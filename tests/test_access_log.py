@@ -22,7 +22,7 @@ from consent.audit import verify_log
 from consent.audit_bundle import InvalidBundle, read_bundle
 from consent.merkle import node_hash, verify_consistency, verify_inclusion
 from idp.jose import SigningKey, load_public_keys
-from tests.citizen import AppClient, Browser, hidden_fields
+from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
 from tests.conftest import CitizenAccount, add_citizen, register_app, signed_in_tokens, userinfo
 from tests.gateway_process import IDP_COMMAND, Gateway
 
@@ -114,12 +114,22 @@ def activity(gateway: Gateway, app_a: AppClient) -> dict[str, Any]:
             password=person.password,
             consent="deny",
         )
+        # The citizen withdraws the consent given to app_a on their account page.
+        account_page = denier.http.get(f"{gateway.issuer}/account")
+        withdrawn = denier.http.post(
+            f"{gateway.issuer}/account/withdraw",
+            data={
+                "form_token": account_form_token(account_page.text),
+                "client_id": app_a.client_id,
+            },
+        )
+        assert withdrawn.status_code == 303
     finally:
         denier.close()
     gateway.idp_json("keys", "rotate")
     gateway.idp_json("users", "list")
     _sequence(gateway)
-    return {"person": person, "secrets": [s for s in secrets_used if s]}
+    return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
 
 
 def _export(gateway: Gateway, tmp_path: Path, *extra: str) -> dict[str, Any]:
@@ -140,6 +150,7 @@ def test_every_event_is_recorded_without_secrets(
         "sign_in.failed",
         "consent.given",
         "consent.denied",
+        "consent.withdrawn",
         "authorization.denied",
         "authorization_code.issued",
         "token.issued",
@@ -155,6 +166,10 @@ def test_every_event_is_recorded_without_secrets(
         "account.listed",
     ):
         assert expected in kinds, expected
+    withdrawal = next(e for e in bundle["entries"] if e["event_type"] == "consent.withdrawn")
+    assert withdrawal["client_id"] == activity["app_id"]
+    assert "openid" in withdrawal["detail"]["scopes"]
+    assert isinstance(withdrawal["detail"]["tokens_revoked"], int)
     released = [e for e in bundle["entries"] if e["event_type"] == "userinfo.answered"]
     assert any("email" in e["claims_released"] for e in released)
     with engine.connect() as connection:

@@ -78,7 +78,14 @@ class ShowConsent:
     interaction_handle: str
 
 
-Outcome = RedirectToClient | PostToClient | ErrorPage | ShowSignIn | ShowConsent
+@dataclass(frozen=True)
+class ReturnToGateway:
+    """A page of the gateway itself (the citizen's account area), after signing in there."""
+
+    path: str
+
+
+Outcome = RedirectToClient | PostToClient | ErrorPage | ShowSignIn | ShowConsent | ReturnToGateway
 
 
 @dataclass

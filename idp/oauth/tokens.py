@@ -167,6 +167,17 @@ def revoke_grant(ctx: OperationContext, grant_id: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def revoke_client_access(ctx: OperationContext, *, account_id: int, client_id: str) -> int:
+    """Revoke every live token one client holds for one citizen (consent withdrawn)."""
+    result = ctx.session.execute(
+        update(IssuedToken)
+        .where(IssuedToken.account_id == account_id, IssuedToken.client_id == client_id)
+        .where(IssuedToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def find_access_token(ctx: OperationContext, token: str) -> IssuedToken | None:
     """The stored record of a JWT access token we signed, or None (bad signature, other issuer,
     unknown jti). Expiry and revocation are the caller's to judge."""

@@ -8,14 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from idp.account_sign_in import cancel_sign_in, is_account_sign_in
 from idp.accounts import StoredPassword
 from idp.clients import find_client
 from idp.models import Interaction
-from idp.oauth.authorize import (
-    ErrorPage,
-    deny_authorization,
-    handle_authorization_request,
-)
+from idp.oauth.authorize import ErrorPage, handle_authorization_request
 from idp.oauth.context import OperationContext
 from idp.sessions import interaction_parameters
 from idp.sign_in import (
@@ -108,6 +105,7 @@ def _sign_in_form(
         interaction=interaction.handle,
         csrf_token=interaction.csrf_token,
         client_name=client.name if client else "",
+        for_account=is_account_sign_in(interaction),
         username=username[:128],
         error=error,
     )
@@ -129,7 +127,7 @@ async def sign_in_submit(request: Request) -> Response:
             if interaction is None:
                 return expired_page(request)
             if "cancel" in form:
-                outcome = deny_authorization(ctx, interaction)
+                outcome = cancel_sign_in(ctx, interaction)
                 return render_outcome(request, outcome, browser, redirect_status=303)
             checked = password_to_check(ctx, interaction, username=username, password=password)
             if isinstance(checked, SignInThrottled):

@@ -16,6 +16,7 @@ from idp.oauth.authorize import (
     Outcome,
     PostToClient,
     RedirectToClient,
+    ReturnToGateway,
     ShowConsent,
     ShowSignIn,
 )
@@ -76,6 +77,8 @@ def render_outcome(
         response = RedirectResponse(
             f"/consent?interaction={quote(outcome.interaction_handle)}", status_code=303
         )
+    elif isinstance(outcome, ReturnToGateway):
+        response = RedirectResponse(outcome.path, status_code=303)
     response.headers["Cache-Control"] = "no-store"
     if browser.new_binding:
         set_cookie(state, response, BINDING_COOKIE, browser.new_binding)

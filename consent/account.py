@@ -1,0 +1,91 @@
+"""The citizen's own view of their consents, and withdrawing one.
+
+Withdrawing ends the agency's access at once: the consent is marked withdrawn (the next request
+asks again) and every token the agency holds for the citizen is revoked, as Keycloak's "revoke
+grant" does. Both happen in one transaction with the log entry that records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from consent.models import Consent
+from idp.clients import find_client
+from idp.models import Account
+from idp.oauth.context import OperationContext
+from idp.oauth.tokens import revoke_client_access
+from idp.protocol.claims import SCOPE_DESCRIPTIONS
+
+
+@dataclass(frozen=True)
+class SharedWith:
+    """One agency the citizen currently shares data with."""
+
+    client_id: str
+    agency: str
+    data_items: list[str]
+    since: datetime
+    updated: datetime
+
+
+def shared_with(ctx: OperationContext, account: Account) -> list[SharedWith]:
+    records = ctx.session.scalars(
+        select(Consent)
+        .where(Consent.account_id == account.id, Consent.withdrawn_at.is_(None))
+        .order_by(Consent.granted_at)
+    ).all()
+    shared = []
+    for record in records:
+        client = find_client(ctx.session, record.client_id)
+        shared.append(
+            SharedWith(
+                client_id=record.client_id,
+                agency=client.name if client else "An application no longer registered",
+                data_items=[
+                    SCOPE_DESCRIPTIONS[s] for s in record.scopes if s in SCOPE_DESCRIPTIONS
+                ],
+                since=record.granted_at,
+                updated=record.updated_at,
+            )
+        )
+    return shared
+
+
+def _described(scopes: list[str]) -> list[str]:
+    return [SCOPE_DESCRIPTIONS[scope] for scope in scopes if scope in SCOPE_DESCRIPTIONS]
+
+
+def withdraw_consent(ctx: OperationContext, account: Account, client_id: str) -> bool:
+    """Withdraw the citizen's consent for one agency; False when there is none to withdraw."""
+    record = ctx.session.scalar(
+        select(Consent).where(Consent.account_id == account.id, Consent.client_id == client_id)
+    )
+    if record is None or record.withdrawn_at is not None:
+        return False
+    record.withdrawn_at = ctx.now
+    record.updated_at = ctx.now
+    revoked = revoke_client_access(ctx, account_id=account.id, client_id=client_id)
+    ctx.record(
+        "consent.withdrawn",
+        actor_type="account",
+        actor_id=account.subject,
+        subject=account.subject,
+        client_id=client_id,
+        outcome="success",
+        detail={"scopes": list(record.scopes), "tokens_revoked": revoked},
+    )
+    return True
+
+
+def was_withdrawn(ctx: OperationContext, account: Account, client_id: str) -> str | None:
+    """The agency's name when this citizen's consent for it stands withdrawn."""
+    record = ctx.session.scalar(
+        select(Consent).where(Consent.account_id == account.id, Consent.client_id == client_id)
+    )
+    if record is None or record.withdrawn_at is None:
+        return None
+    client = find_client(ctx.session, client_id)
+    return client.name if client else None

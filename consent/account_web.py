@@ -1,0 +1,100 @@
+"""The citizen's account page: which agencies receive their data, and withdrawing consent.
+
+It is the gateway's own page, read with the single sign-on session. Without one, it offers to
+sign in (an interaction that returns here). Its forms carry a token derived from the session
+cookie, which a page on another site cannot read, so they cannot be forged (CSRF).
+"""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from consent.account import shared_with, was_withdrawn, withdraw_consent
+from idp.account_sign_in import ACCOUNT_HOME, start_account_sign_in
+from idp.accounts import get_active_account
+from idp.models import Account
+from idp.oauth.authorize import BrowserState
+from idp.oauth.context import OperationContext
+from idp.opaque_values import digest
+from idp.sessions import find_browser_session
+from idp.web.http import BodyTooLarge, NotAForm, read_form
+from idp.web.outcomes import browser_state, expired_page, render_outcome
+from idp.web.state import operation, web_state
+
+router = APIRouter()
+
+
+def _form_token(session_secret: str) -> str:
+    return digest(f"account-form:{session_secret}")
+
+
+def _signed_in_account(ctx: OperationContext, browser: BrowserState) -> Account | None:
+    record = find_browser_session(
+        ctx.session,
+        browser.session_secret,
+        now=ctx.now,
+        idle_lifetime=ctx.settings.session_idle_lifetime,
+    )
+    return get_active_account(ctx.session, record.account_id) if record else None
+
+
+@router.get(ACCOUNT_HOME, include_in_schema=False)
+def account_page(request: Request) -> Response:
+    state = web_state(request)
+    browser = browser_state(request)
+    with operation(request) as ctx:
+        account = _signed_in_account(ctx, browser)
+        if account is None or browser.session_secret is None:
+            return state.pages.render("consent/account_signed_out.html")
+        withdrawn_from = request.query_params.get("withdrawn", "")
+        return state.pages.render(
+            "consent/account.html",
+            username=account.username,
+            shared=shared_with(ctx, account),
+            form_token=_form_token(browser.session_secret),
+            withdrawn_agency=(
+                was_withdrawn(ctx, account, withdrawn_from[:64]) if withdrawn_from else None
+            ),
+        )
+
+
+@router.get(f"{ACCOUNT_HOME}/sign-in", include_in_schema=False)
+def account_sign_in(request: Request) -> Response:
+    browser = browser_state(request)
+    with operation(request) as ctx:
+        outcome = start_account_sign_in(ctx, browser)
+    return render_outcome(request, outcome, browser, redirect_status=303)
+
+
+@router.post(f"{ACCOUNT_HOME}/withdraw", include_in_schema=False)
+async def withdraw(request: Request) -> Response:
+    try:
+        form = dict(await read_form(request))
+    except (NotAForm, BodyTooLarge):
+        return expired_page(request)
+    browser = browser_state(request)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            account = _signed_in_account(ctx, browser)
+            if account is None or browser.session_secret is None:
+                return expired_page(request)
+            if not hmac.compare_digest(
+                form.get("form_token", ""), _form_token(browser.session_secret)
+            ):
+                return expired_page(request)
+            client_id = form.get("client_id", "")[:64]
+            withdrawn = withdraw_consent(ctx, account, client_id)
+        target = (
+            f"{ACCOUNT_HOME}?withdrawn={quote(client_id, safe='')}" if withdrawn else ACCOUNT_HOME
+        )
+        response = RedirectResponse(target, status_code=303)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return await run_in_threadpool(work)

@@ -1,0 +1,70 @@
+"""Signing in to the gateway's own pages (the citizen's account area) rather than for an agency.
+
+Such a sign-in is an interaction like any other (bound to the browser that started it, with its
+CSRF token and expiry), but it names no client and no authorization request: after the password
+it returns to the page of the gateway it was started from.
+"""
+
+from __future__ import annotations
+
+from idp.models import Interaction
+from idp.oauth.authorize import (
+    BrowserState,
+    Outcome,
+    ReturnToGateway,
+    ShowSignIn,
+    deny_authorization,
+    resume_authorization,
+)
+from idp.oauth.context import OperationContext
+from idp.sessions import interaction_parameters, start_interaction
+
+# Stands where an agency's client_id would be. Registered client ids are URL-safe base64, which
+# has no colon, so no agency can ever be mistaken for it.
+ACCOUNT_AREA = "gateway:account"
+ACCOUNT_HOME = "/account"
+
+
+def start_account_sign_in(ctx: OperationContext, browser: BrowserState) -> ShowSignIn:
+    interaction = start_interaction(
+        ctx.session,
+        client_id=ACCOUNT_AREA,
+        parameters=[("return_to", ACCOUNT_HOME)],
+        browser_binding=browser.ensure_binding(),
+        now=ctx.now,
+        lifetime=ctx.settings.interaction_lifetime,
+    )
+    return ShowSignIn(interaction.handle)
+
+
+def is_account_sign_in(interaction: Interaction) -> bool:
+    return interaction.client_id == ACCOUNT_AREA
+
+
+def agency_of(interaction: Interaction) -> str | None:
+    """The client the citizen is signing in for; None in the account area."""
+    return None if is_account_sign_in(interaction) else interaction.client_id
+
+
+def continue_after_sign_in(
+    ctx: OperationContext, interaction: Interaction, browser: BrowserState
+) -> Outcome:
+    """After a successful sign-in: back to the account page, or on with the agency's request."""
+    if is_account_sign_in(interaction):
+        interaction.completed_at = ctx.now
+        return ReturnToGateway(_return_path(interaction))
+    return resume_authorization(ctx, interaction, browser)
+
+
+def cancel_sign_in(ctx: OperationContext, interaction: Interaction) -> Outcome:
+    """The citizen pressed Cancel: back to the account page, or access_denied to the agency."""
+    if is_account_sign_in(interaction):
+        interaction.completed_at = ctx.now
+        return ReturnToGateway(_return_path(interaction))
+    return deny_authorization(ctx, interaction)
+
+
+def _return_path(interaction: Interaction) -> str:
+    # Only ever a fixed page of the gateway: the stored value is checked, never trusted.
+    stored = dict(interaction_parameters(interaction)).get("return_to")
+    return stored if stored == ACCOUNT_HOME else ACCOUNT_HOME
