@@ -282,3 +282,41 @@ def test_deny_on_consent_returns_access_denied(
     assert params["state"] == request["state"]
     assert params["iss"] == gateway.issuer
     assert "code" not in params
+
+
+def test_account_page_in_chromium_withdraws_consent(
+    gateway: Gateway,
+    page: Page,
+    console: list[str],
+    callback: CallbackServer,
+    web_app: AppClient,
+    web_citizen: CitizenAccount,
+) -> None:
+    """Consent given at an agency is listed on the account page and withdrawn there."""
+    open_sign_in(page, gateway, web_app)
+    sign_in(page, web_citizen.username, web_citizen.password)
+    page.wait_for_url(f"{gateway.issuer}/consent?*")
+    page.get_by_role("button", name="Allow").click()
+    arrived(page, callback, console)
+
+    page.goto(f"{gateway.issuer}/account")
+    assert page.get_by_role("heading", level=2).inner_text() == "Browser test agency"
+    screenshot(page, gateway, "account")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Stop sharing with Browser test agency").click()
+    assert page.get_by_role("status").inner_text().startswith("Browser test agency")
+    assert page.locator("#nothing-shared").is_visible()
+    assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_account_sign_in_in_chromium_returns_to_the_account_page(
+    gateway: Gateway, page: Page, console: list[str], web_citizen: CitizenAccount
+) -> None:
+    page.goto(f"{gateway.issuer}/account")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Sign in").click()
+    assert page.url.startswith(f"{gateway.issuer}/sign-in?interaction="), page.url
+    sign_in(page, web_citizen.username, web_citizen.password)
+    page.wait_for_url(f"{gateway.issuer}/account")
+    assert web_citizen.username in page.locator("main").inner_text()
+    assert not [m for m in console if "Content Security Policy" in m], console

@@ -22,7 +22,7 @@ SUPPORTED_CLAIMS = tuple(dict.fromkeys(c for claims in SCOPE_CLAIMS.values() for
 
 # What the consent page says, in plain words, for each scope.
 SCOPE_DESCRIPTIONS = {
-    "openid": "That you have signed in, with an identifier for you that is unique to this service",
+    "openid": "That you have signed in, and the identifier the gateway gives you",
     "profile": "Your name and date of birth",
     "email": "Your email address",
     NATIONAL_ID_SCOPE: "Your national identification number",
