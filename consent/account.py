@@ -26,6 +26,7 @@ class SharedWith:
 
     client_id: str
     agency: str
+    purpose: str | None
     data_items: list[str]
     since: datetime
     updated: datetime
@@ -44,6 +45,7 @@ def shared_with(ctx: OperationContext, account: Account) -> list[SharedWith]:
             SharedWith(
                 client_id=record.client_id,
                 agency=client.name if client else "An application no longer registered",
+                purpose=client.purpose if client else None,
                 data_items=[
                     SCOPE_DESCRIPTIONS[s] for s in record.scopes if s in SCOPE_DESCRIPTIONS
                 ],

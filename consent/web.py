@@ -45,6 +45,7 @@ def consent_page(request: Request) -> Response:
             interaction=interaction.handle,
             csrf_token=interaction.csrf_token,
             client_name=client.name,
+            purpose=client.purpose,
             data_items=[SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS],
         )
 
@@ -99,6 +100,7 @@ async def consent_decision(request: Request) -> Response:
                     subject=account.subject,
                     client_id=client.client_id,
                     outcome="success",
+                    purpose=client.purpose,
                     detail={"scopes": scopes},
                 )
                 outcome = resume_authorization(ctx, interaction, browser, consented_here=True)

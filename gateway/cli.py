@@ -69,6 +69,7 @@ def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "client_id": client.client_id,
         "name": client.name,
+        "purpose": client.purpose,
         "public": client.is_public,
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
@@ -96,6 +97,7 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
                 post_logout_redirect_uris=args.post_logout_redirect_uri,
                 require_pkce=args.require_pkce,
                 id_token_signed_response_alg=args.id_token_alg,
+                purpose=args.purpose,
                 now=now_utc(),
             )
             summary = client_summary(registered.client, registered.client_secret)
@@ -236,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--require-pkce", action="store_true", help="require PKCE from this confidential client too"
     )
     add.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
+    add.add_argument(
+        "--purpose",
+        help="why the agency needs citizens' data, in its words: shown on the consent page "
+        "and recorded with every release in the access log",
+    )
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_clients_add)
     listing = clients.add_parser("list", help="list agency applications")

@@ -26,7 +26,12 @@ def seed_demo(settings: IdpSettings) -> str:
         client = session.scalar(select(Client).where(Client.name == DEMO_CLIENT_NAME))
         if client is None or redirect_uri not in client.redirect_uris:
             client = register_client(
-                session, name=DEMO_CLIENT_NAME, redirect_uris=[redirect_uri], public=True, now=now
+                session,
+                name=DEMO_CLIENT_NAME,
+                redirect_uris=[redirect_uri],
+                public=True,
+                purpose="To show who you are on the demo service's page",
+                now=now,
             ).client
         if find_account_by_username(session, DEMO_USERNAME) is None:
             create_account(

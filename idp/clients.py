@@ -53,11 +53,15 @@ def register_client(
     post_logout_redirect_uris: list[str] | None = None,
     require_pkce: bool = False,
     id_token_signed_response_alg: str = "RS256",  # noqa: S107  (an algorithm name)
+    purpose: str | None = None,
     now: datetime,
 ) -> RegisteredClient:
     name = name.strip()
     if not 1 <= len(name) <= 255:
         raise InvalidClientData("name must be 1 to 255 characters")
+    purpose = " ".join(purpose.split()) if purpose is not None else None
+    if purpose is not None and not 1 <= len(purpose) <= 500:
+        raise InvalidClientData("purpose must be 1 to 500 characters")
     grants = list(dict.fromkeys(grant_types or DEFAULT_GRANT_TYPES))
     for grant in grants:
         if grant not in GRANT_TYPES:
@@ -78,6 +82,7 @@ def register_client(
     client = Client(
         client_id=new_opaque_value(16),
         name=name,
+        purpose=purpose,
         secret_digest=digest(secret) if secret else None,
         is_public=public,
         redirect_uris=list(dict.fromkeys(redirect_uris)),

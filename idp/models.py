@@ -39,6 +39,9 @@ class Client(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
+    # Why the agency receives citizens' data, in its own words: shown on the consent page and
+    # recorded with every release of data in the access log.
+    purpose: Mapped[str | None] = mapped_column(String(500))
     # SHA-256 of a 256-bit random secret: a slow password hash here would cap the token endpoint.
     secret_digest: Mapped[str | None] = mapped_column(String(64))
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)

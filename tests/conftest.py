@@ -21,6 +21,7 @@ from tests.gateway_process import (
 )
 
 BACKENDS = ["sqlite", "postgresql"]
+TAX_OFFICE_PURPOSE = "To fill in your income tax return for you"
 # Short enough to test expiry in seconds, long enough for any flow in the suite.
 TEST_ENV = {
     "IDP_AUTHORIZATION_CODE_LIFETIME": "10",
@@ -109,6 +110,8 @@ def app_a(gateway: Gateway) -> AppClient:
         "email",
         "--scope",
         "national_id",
+        "--purpose",
+        TAX_OFFICE_PURPOSE,
         name="Tax office",
     )
 

@@ -23,7 +23,14 @@ from consent.audit_bundle import InvalidBundle, read_bundle
 from consent.merkle import node_hash, verify_consistency, verify_inclusion
 from idp.jose import SigningKey, load_public_keys
 from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
-from tests.conftest import CitizenAccount, add_citizen, register_app, signed_in_tokens, userinfo
+from tests.conftest import (
+    TAX_OFFICE_PURPOSE,
+    CitizenAccount,
+    add_citizen,
+    register_app,
+    signed_in_tokens,
+    userinfo,
+)
 from tests.gateway_process import IDP_COMMAND, Gateway
 
 
@@ -166,12 +173,26 @@ def test_every_event_is_recorded_without_secrets(
         "account.listed",
     ):
         assert expected in kinds, expected
-    withdrawal = next(e for e in bundle["entries"] if e["event_type"] == "consent.withdrawn")
-    assert withdrawal["client_id"] == activity["app_id"]
+    withdrawal = next(
+        e
+        for e in bundle["entries"]
+        if e["event_type"] == "consent.withdrawn" and e["client_id"] == activity["app_id"]
+    )
     assert "openid" in withdrawal["detail"]["scopes"]
     assert isinstance(withdrawal["detail"]["tokens_revoked"], int)
     released = [e for e in bundle["entries"] if e["event_type"] == "userinfo.answered"]
     assert any("email" in e["claims_released"] for e in released)
+    # Every release of data to app_a names what went out and the purpose it registered.
+    for kind in ("userinfo.answered", "token.issued", "token.introspected", "consent.given"):
+        for entry in (e for e in bundle["entries"] if e["event_type"] == kind):
+            if entry["client_id"] == activity["app_id"]:
+                assert entry["purpose"] == TAX_OFFICE_PURPOSE, entry
+    code_grants = [
+        e
+        for e in bundle["entries"]
+        if e["event_type"] == "token.issued" and e["detail"]["grant_type"] == "authorization_code"
+    ]
+    assert code_grants and all("sub" in e["claims_released"] for e in code_grants)
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM access_events")).mappings().all()
     dump = json.dumps([dict(r) for r in rows], default=str) + Path(bundle["_path"]).read_text()

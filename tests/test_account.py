@@ -9,6 +9,7 @@ import httpx
 
 from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
 from tests.conftest import (
+    TAX_OFFICE_PURPOSE,
     CitizenAccount,
     add_citizen,
     register_app,
@@ -103,6 +104,9 @@ def test_withdrawal_needs_the_page_token_and_a_session(
 ) -> None:
     person = add_citizen(gateway)
     signed_in_tokens(gateway, browser, app_a, person)
+    # The consent page and the account page both say why the agency asks.
+    assert f'<p id="purpose">Why it asks: {TAX_OFFICE_PURPOSE}</p>' in browser.last_page
+    assert f"Why it asks: {TAX_OFFICE_PURPOSE}" in _account_page(browser).text
     forged = _withdraw(browser, app_a.client_id, token="0" * 64)
     assert forged.status_code == 400
     with httpx.Client() as stranger:  # the right token, from a browser without the session

@@ -27,16 +27,35 @@ def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> N
         "https://pension.example/cb",
         "--post-logout-redirect-uri",
         "https://pension.example/bye",
+        "--purpose",
+        "  To pay your\n pension  ",
     )
     assert created["client_secret"] and created["grant_types"] == [
         "authorization_code",
         "refresh_token",
     ]
     assert created["scopes"] == ["openid", "profile", "email"]
+    assert created["purpose"] == "To pay your pension"  # whitespace folded
     listed = gateway.idp_json("clients", "list")
     mine = next(c for c in listed if c["client_id"] == created["client_id"])
     assert "client_secret" not in mine
     assert created["client_secret"] not in json.dumps(listed)
+
+
+@pytest.mark.parametrize("purpose", ["", "   ", "x" * 501])
+def test_clients_add_refuses_an_empty_or_overlong_purpose(gateway: Gateway, purpose: str) -> None:
+    result = gateway.idp(
+        "clients",
+        "add",
+        "--name",
+        "Vague office",
+        "--redirect-uri",
+        "https://vague.example/cb",
+        "--purpose",
+        purpose,
+        check=False,
+    )
+    assert result.returncode == 2 and "purpose must be 1 to 500 characters" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,11 @@ def _query_token(ctx: OperationContext, token: str, hint: str | None) -> TokenVi
     return None
 
 
+def _purpose_of(ctx: OperationContext, client_id: str) -> str | None:
+    client = ctx.provider.clients.find(ctx.session, client_id, now=ctx.now)
+    return client.purpose if client else None
+
+
 class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
@@ -77,6 +82,7 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
             subject=account.subject if account else None,
             outcome="success",
             claims_released=tuple(k for k in ("sub", "username") if k in body),
+            purpose=_purpose_of(ctx, row.client_id),
         )
         return body
 

@@ -24,6 +24,7 @@ from idp.oauth.tokens import (
     GrantFacts,
     encode_id_token,
     find_refresh_token,
+    id_token_claims_released,
     issue_token_response,
     revoke_grant,
 )
@@ -108,6 +109,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             subject=request.user.subject,
             client_id=request.client.get_client_id(),
             outcome="success",
+            purpose=request.client.row.purpose,
             detail={"scope": request.scope},
         )
 
@@ -278,7 +280,8 @@ def _record_tokens_issued(
     grant: Any, grant_type: str, facts: GrantFacts, scope: str, token: dict[str, Any]
 ) -> None:
     ctx = _ctx(grant)
-    client_id = grant.request.client.get_client_id()
+    client: OAuthClient = grant.request.client
+    client_id = client.get_client_id()
     ctx.record(
         "token.refreshed" if grant_type == "refresh_token" else "token.issued",
         actor_type="client",
@@ -286,6 +289,13 @@ def _record_tokens_issued(
         client_id=client_id,
         subject=facts.account.subject if facts.account else None,
         outcome="success",
+        # An ID token goes out with the code and refresh grants (OpenIDConnectCode, ...Refresh).
+        claims_released=(
+            id_token_claims_released(facts, scope)
+            if grant_type in ("authorization_code", "refresh_token")
+            else ()
+        ),
+        purpose=client.row.purpose,
         detail={
             "grant_type": grant_type,
             "scope": scope,

@@ -127,10 +127,7 @@ def encode_id_token(
     `claims` parameter asked for in `id_token` (and that the citizen consented to)."""
     assert grant.account is not None
     now = ctx.now
-    requested = grant.claims_request.id_token if grant.claims_request else {}
-    claims: dict[str, Any] = release_claims(
-        person_of(grant.account), granted_scopes=scope.split(), requested=requested
-    )
+    claims = _id_token_person_claims(grant, scope)
     claims.update(
         {
             "iss": ctx.settings.issuer,
@@ -153,6 +150,22 @@ def encode_id_token(
     if access_token:
         claims["at_hash"] = create_half_hash(access_token, alg).decode("ascii")
     return sign_jwt(claims, key=ctx.provider.keyring.signing_key(alg), typ="JWT")
+
+
+def _id_token_person_claims(grant: GrantFacts, scope: str) -> dict[str, Any]:
+    assert grant.account is not None
+    requested = grant.claims_request.id_token if grant.claims_request else {}
+    released: dict[str, Any] = release_claims(
+        person_of(grant.account), granted_scopes=scope.split(), requested=requested
+    )
+    return released
+
+
+def id_token_claims_released(grant: GrantFacts, scope: str) -> tuple[str, ...]:
+    """The names of the citizen's claims an ID token for this grant carries, for the log."""
+    if grant.account is None or "openid" not in scope.split():
+        return ()
+    return ("sub", *sorted(_id_token_person_claims(grant, scope)))
 
 
 def revoke_grant(ctx: OperationContext, grant_id: str) -> int:

@@ -32,7 +32,9 @@ def answer_userinfo(ctx: OperationContext, access_token: str | None) -> Userinfo
     if row is None or not access_token_is_live(row, now=ctx.now):
         return _refuse("invalid_token", "The access token is not valid.")
     account = get_active_account(ctx.session, row.account_id) if row.account_id else None
-    if account is None:
+    # A disabled agency's tokens no longer bring it anyone's data.
+    client = ctx.provider.clients.find(ctx.session, row.client_id, now=ctx.now)
+    if account is None or client is None:
         return _refuse("invalid_token", "The access token is not valid.")
     scopes = row.scope.split()
     if "openid" not in scopes:
@@ -50,5 +52,6 @@ def answer_userinfo(ctx: OperationContext, access_token: str | None) -> Userinfo
         subject=account.subject,
         outcome="success",
         claims_released=tuple(sorted(claims)),
+        purpose=client.purpose,
     )
     return UserinfoAnswer(200, claims)
