@@ -134,6 +134,13 @@ def cmd_audit_export(settings: IdpSettings, args: argparse.Namespace) -> int:
                 since=args.since,
                 progress=_progress("exported"),
             )
+        # Bundles carry no personal fields, but handing the log out is an operator act.
+        record_operator_event(
+            session,
+            "access_log.exported",
+            now=now_utc(),
+            detail={"since": args.since, "entries": written},
+        )
     print(f"wrote {written} entries to {args.output}")
     return 0
 

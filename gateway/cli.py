@@ -24,8 +24,19 @@ from gateway.common import (
     record_operator_event,
 )
 from gateway.schema import upgrade_database
-from idp.accounts import InvalidAccountData, create_account, list_accounts
-from idp.clients import GRANT_TYPES, InvalidClientData, list_clients, register_client
+from idp.accounts import (
+    InvalidAccountData,
+    create_account,
+    find_account_by_username,
+    list_accounts,
+)
+from idp.clients import (
+    GRANT_TYPES,
+    InvalidClientData,
+    find_registration,
+    list_clients,
+    register_client,
+)
 from idp.settings import IdpSettings
 
 
@@ -76,6 +87,7 @@ def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
         "grant_types": client.grant_types,
         "scopes": client.scopes,
         "require_pkce": client.require_pkce,
+        "disabled": client.disabled_at is not None,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
     }
     if secret:
@@ -175,6 +187,68 @@ def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_show(settings: IdpSettings, args: argparse.Namespace) -> int:
+    prepare_embedded(settings)
+    with database_for(settings).unit_of_work() as session:
+        account = find_account_by_username(session, args.username)
+        if account is None:
+            print(f"error: no citizen account named {args.username!r}", file=sys.stderr)
+            return 2
+        shown = {
+            "username": account.username,
+            "subject": account.subject,
+            "given_name": account.given_name,
+            "family_name": account.family_name,
+            "email": account.email,
+            "birthdate": account.birthdate.isoformat() if account.birthdate else None,
+            "national_id": account.national_id,
+            "created_at": account.created_at.isoformat(),
+            "disabled": account.disabled_at is not None,
+        }
+        # An administrator reading one citizen's data: logged with whose data, in the same
+        # transaction, before anything is printed.
+        record_operator_event(
+            session,
+            "account.read",
+            now=now_utc(),
+            subject=account.subject,
+            detail={"fields": sorted(name for name, value in shown.items() if value)},
+        )
+    print_result(shown, args.json)
+    return 0
+
+
+def _set_client_disabled(settings: IdpSettings, args: argparse.Namespace, *, disabled: bool) -> int:
+    prepare_embedded(settings)
+    with database_for(settings).unit_of_work() as session:
+        client = find_registration(session, args.client_id)
+        if client is None:
+            print(f"error: no agency application {args.client_id!r}", file=sys.stderr)
+            return 2
+        if (client.disabled_at is not None) == disabled:
+            print_result(client_summary(client), args.json)  # already so: nothing to log
+            return 0
+        now = now_utc()
+        client.disabled_at = now if disabled else None
+        record_operator_event(
+            session,
+            "client.disabled" if disabled else "client.enabled",
+            now=now,
+            client_id=client.client_id,
+        )
+        summary = client_summary(client)
+    print_result(summary, args.json)
+    return 0
+
+
+def cmd_clients_disable(settings: IdpSettings, args: argparse.Namespace) -> int:
+    return _set_client_disabled(settings, args, disabled=True)
+
+
+def cmd_clients_enable(settings: IdpSettings, args: argparse.Namespace) -> int:
+    return _set_client_disabled(settings, args, disabled=False)
+
+
 def _key_rows(settings: IdpSettings) -> list[dict[str, Any]]:
     return [
         {
@@ -223,7 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=cmd_db_upgrade)
+    _add_client_commands(sub)
+    _add_user_commands(sub)
+    _add_key_commands(sub)
+    add_audit_commands(sub)
+    return parser
 
+
+def _add_client_commands(sub: Any) -> None:
     clients = sub.add_parser("clients", help="agency applications").add_subparsers(
         dest="clients", required=True
     )
@@ -248,7 +329,19 @@ def build_parser() -> argparse.ArgumentParser:
     listing = clients.add_parser("list", help="list agency applications")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_clients_list)
+    disable = clients.add_parser(
+        "disable", help="stop an agency application: no sign-in, token or userinfo for it"
+    )
+    disable.add_argument("client_id")
+    disable.add_argument("--json", action="store_true")
+    disable.set_defaults(handler=cmd_clients_disable)
+    enable = clients.add_parser("enable", help="let a disabled agency application work again")
+    enable.add_argument("client_id")
+    enable.add_argument("--json", action="store_true")
+    enable.set_defaults(handler=cmd_clients_enable)
 
+
+def _add_user_commands(sub: Any) -> None:
     users = sub.add_parser("users", help="citizen accounts").add_subparsers(
         dest="users", required=True
     )
@@ -269,7 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     ulist = users.add_parser("list", help="list citizen accounts")
     ulist.add_argument("--json", action="store_true")
     ulist.set_defaults(handler=cmd_users_list)
+    ushow = users.add_parser("show", help="show one citizen's data (logged as an admin read)")
+    ushow.add_argument("username")
+    ushow.add_argument("--json", action="store_true")
+    ushow.set_defaults(handler=cmd_users_show)
 
+
+def _add_key_commands(sub: Any) -> None:
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys", required=True)
     klist = keys.add_parser("list", help="show keys and their state")
     klist.add_argument("--json", action="store_true")
@@ -282,8 +381,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=cmd_keys_rotate)
-    add_audit_commands(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@ default's first-run preparation, and printing results."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,13 @@ from idp.database import Database, create_database_engine
 from idp.ports import AccessEvent
 from idp.settings import IdpSettings
 from idp.signing_keys import KeyRecord, Keyring
+
+
+def operator_name() -> str:
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no name for this uid, as in some containers
+        return "command line"
 
 
 def build_keyring(settings: IdpSettings) -> Keyring:
@@ -49,14 +57,15 @@ def record_operator_event(
     subject: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Log what an operator did at the command line, in the same transaction as the act."""
+    """Log what an operator did at the command line, in the same transaction as the act. The
+    actor is the operating-system account that ran the command."""
     DatabaseAccessLog().record(
         session,
         AccessEvent(
             event_type=event_type,
             occurred_at=now,
             actor_type="admin",
-            actor_id="command-line",
+            actor_id=operator_name(),
             outcome="success",
             client_id=client_id,
             subject=subject,

@@ -99,6 +99,13 @@ def register_client(
     return RegisteredClient(client=client, client_secret=secret)
 
 
+def find_registration(session: Session, client_id: str) -> Client | None:
+    """The client's registration, disabled or not (for operators)."""
+    if not client_id or len(client_id) > 64:
+        return None
+    return session.scalar(select(Client).where(Client.client_id == client_id))
+
+
 def find_client(session: Session, client_id: str) -> Client | None:
     if not client_id or len(client_id) > 64:
         return None

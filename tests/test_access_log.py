@@ -56,7 +56,9 @@ def _verify(gateway: Gateway, *args: str) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def activity(gateway: Gateway, app_a: AppClient) -> dict[str, Any]:
+def activity(
+    gateway: Gateway, app_a: AppClient, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """Drive every kind of event through the endpoints once; remember every secret used."""
     person = add_citizen(gateway, given_name="Liis", email="liis@example.org")
     secrets_used: list[str] = [person.password, app_a.client_secret or ""]
@@ -135,6 +137,10 @@ def activity(gateway: Gateway, app_a: AppClient) -> dict[str, Any]:
         denier.close()
     gateway.idp_json("keys", "rotate")
     gateway.idp_json("users", "list")
+    gateway.idp_json("users", "show", person.username)
+    gateway.idp_json("clients", "disable", other_app.client_id)
+    gateway.idp_json("clients", "enable", other_app.client_id)
+    gateway.idp("audit", "export", "--output", str(tmp_path_factory.mktemp("export") / "b.json"))
     _sequence(gateway)
     return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
 
@@ -171,6 +177,10 @@ def test_every_event_is_recorded_without_secrets(
         "signing_key.rotated",
         "account.created",
         "account.listed",
+        "account.read",
+        "client.disabled",
+        "client.enabled",
+        "access_log.exported",
     ):
         assert expected in kinds, expected
     withdrawal = next(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import stat
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import jwt
 import pytest
 
@@ -138,3 +141,52 @@ def test_rotation_publishes_before_signing_and_keeps_old_keys(
         )
     states = {r["kid"]: r["state"] for r in gateway.idp_json("keys", "list")}
     assert states[old_kid] == "retiring" and states[new_kid] == "active"
+
+
+def test_users_show_prints_one_citizen_and_refuses_unknown_names(
+    gateway: Gateway, citizen: CitizenAccount
+) -> None:
+    shown = gateway.idp_json("users", "show", citizen.username)
+    assert shown["username"] == citizen.username and shown["subject"] == citizen.subject
+    assert "password_hash" not in shown
+    missing = gateway.idp("users", "show", "nobody-by-this-name", check=False)
+    assert missing.returncode == 2 and "no citizen account" in missing.stderr
+
+
+def _client_credentials(gateway: Gateway, app: dict[str, Any]) -> httpx.Response:
+    return httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(app["client_id"], app["client_secret"]),
+        data={"grant_type": "client_credentials"},
+    )
+
+
+def _until(check: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """True once `check` holds; the client cache may serve a registration for a few seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return check()
+
+
+def test_a_disabled_client_gets_nothing_until_enabled_again(gateway: Gateway) -> None:
+    app = gateway.idp_json(
+        "clients",
+        "add",
+        "--name",
+        "Suspended office",
+        "--grant-type",
+        "client_credentials",
+    )
+    assert _client_credentials(gateway, app).status_code == 200
+    disabled = gateway.idp_json("clients", "disable", app["client_id"])
+    assert disabled["disabled"] is True
+    assert _until(lambda: _client_credentials(gateway, app).status_code == 401)
+    listed = {c["client_id"]: c for c in gateway.idp_json("clients", "list")}
+    assert listed[app["client_id"]]["disabled"] is True
+    gateway.idp_json("clients", "enable", app["client_id"])
+    assert _until(lambda: _client_credentials(gateway, app).status_code == 200)
+    unknown = gateway.idp("clients", "disable", "no-such-client", check=False)
+    assert unknown.returncode == 2 and "no agency application" in unknown.stderr
