@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from consent.checkpoints import sign_checkpoint
@@ -32,18 +32,19 @@ from consent.models import (
     LogNode,
     LogState,
 )
+from idp.bulk_insert import insert_rows
 from idp.database import Database
 from idp.jose import SigningKey
 
 log = logging.getLogger("consent.sequencer")
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
-# Plain table statements: the turn handles thousands of rows and needs none of the ORM's
-# identity bookkeeping.
+# Plain table statements and driver-level inserts: a turn handles thousands of rows and needs
+# none of the ORM's bookkeeping.
 _SELECT_QUEUED = select(
     _QUEUE.c.id, _QUEUE.c.public_fields, *(_QUEUE.c[name] for name in PERSONAL_FIELDS)
 )
-_INSERT_ENTRY = insert(cast(Table, AccessEventRecord.__table__))
-_INSERT_NODE = insert(cast(Table, LogNode.__table__))
+_ENTRIES = cast(Table, AccessEventRecord.__table__)
+_NODES = cast(Table, LogNode.__table__)
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,9 @@ def sequence_pending(
                 nodes.append({"level": level, "index": node_index, "hash": value.hex()})
         entries.append({**entry, "log_index": index, "leaf_hash": leaf.hex()})
     if entries:
-        session.execute(_INSERT_ENTRY, entries)
-        if nodes:
-            session.execute(_INSERT_NODE, nodes)
+        connection = session.connection()
+        insert_rows(connection, _ENTRIES, entries)
+        insert_rows(connection, _NODES, nodes)
         session.execute(delete(_QUEUE).where(_QUEUE.c.id.in_([q["id"] for q in batch])))
         state.tree_size = compact.size
         state.frontier = [h.hex() for h in compact.to_hashes()]

@@ -3,9 +3,9 @@
 A token request writes two rows that nothing reads back before the commit: the token row and its
 access log entry. Held until the commit, they reach PostgreSQL as one statement (data-modifying
 common table expressions), one round trip instead of one each, which keeps the log from adding a
-round trip to every token. SQLite has no round trips to save; there each row is one INSERT, and
-a row whose columns need no conversion (text and integers only, like an access log entry) goes
-to the driver directly, without SQLAlchemy's per-statement work.
+round trip to every token. Otherwise (SQLite has no round trips to save) each row is one INSERT,
+and a row whose columns need no conversion (text and integers only, like an access log entry)
+goes to the driver directly (idp/bulk_insert.py), without SQLAlchemy's per-statement work.
 
 Only for rows the same unit of work does not read again: a pending row is invisible to queries
 until the commit. A rollback discards them with everything else.
@@ -17,8 +17,10 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, Insert, Table, bindparam, event, insert
+from sqlalchemy import Insert, Table, bindparam, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
+
+from idp.bulk_insert import insert_rows, needs_conversion
 
 _PENDING = "idp.pending_inserts"
 
@@ -59,20 +61,6 @@ def plain_insert(table: Table) -> Insert:
     return insert(table)
 
 
-@lru_cache(maxsize=_SHAPES_CACHED)
-def driver_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str | None:
-    """The driver's own INSERT for these columns, or None when a column's type converts its
-    values on the way in (dates, JSON, custom types): those need SQLAlchemy."""
-    column_types = (table.c[name].type.dialect_impl(dialect) for name in columns)
-    if any(column_type.bind_processor(dialect) is not None for column_type in column_types):
-        return None
-    statement = insert(table).values({name: bindparam(name) for name in columns})
-    compiled = statement.compile(dialect=dialect)
-    if compiled.positiontup != list(columns):
-        return None  # a driver with named parameters; SQLAlchemy handles it
-    return str(compiled)
-
-
 def _write_pending(session: Session) -> None:
     pending: list[tuple[Table, dict[str, Any]]] = session.info.pop(_PENDING, [])
     if not pending:
@@ -88,20 +76,11 @@ def _write_pending(session: Session) -> None:
         return
     # The connection itself: the session's ORM layers add nothing to a plain INSERT.
     connection = session.connection()
-    dialect = connection.dialect
     for table, values in pending:
-        sql = driver_insert(table, tuple(values), dialect)
-        if sql is None:
+        if needs_conversion(table, tuple(values), connection.dialect):
             connection.execute(plain_insert(table), values)
-            continue
-        # The same connection and transaction, one layer down.
-        driver = connection.connection.dbapi_connection
-        assert driver is not None  # a connection in use has its driver connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(sql, tuple(values.values()))
-        finally:
-            cursor.close()
+        else:  # the same connection and transaction, one layer down
+            insert_rows(connection, table, [values])
 
 
 def _forget_pending(session: Session, _transaction: SessionTransaction) -> None:

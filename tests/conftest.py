@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.schema import upgrade_database
+from idp.database import Database, create_database_engine
 from tests.citizen import AppClient, Browser, authorization_params, callback_params, split_verifier
 from tests.gateway_process import (
     Gateway,
@@ -46,6 +48,17 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     finally:
         if name:
             drop_postgres_database(name)
+
+
+@pytest.fixture
+def migrated_database(empty_database_url: str) -> Iterator[Database]:
+    """A new database on each backend with every migration applied, for tests below HTTP."""
+    upgrade_database(empty_database_url)
+    engine = create_database_engine(empty_database_url)
+    try:
+        yield Database(engine)
+    finally:
+        engine.dispose()
 
 
 def _database_for(backend: str, workdir: Path) -> tuple[str, str | None]:

@@ -4,7 +4,6 @@ one statement (the token row and its access log entry share one round trip)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -14,8 +13,7 @@ from sqlalchemy.exc import StatementError
 
 from consent.access_log import DatabaseAccessLog
 from consent.models import AccessLogQueueEntry
-from gateway.schema import upgrade_database
-from idp.database import Database, create_database_engine
+from idp.database import Database
 from idp.models import IssuedToken
 from idp.pending_inserts import insert_at_commit, pending_count
 from idp.ports import AccessEvent
@@ -25,13 +23,8 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def database(empty_database_url: str) -> Iterator[Database]:
-    upgrade_database(empty_database_url)
-    engine = create_database_engine(empty_database_url)
-    try:
-        yield Database(engine)
-    finally:
-        engine.dispose()
+def database(migrated_database: Database) -> Database:
+    return migrated_database
 
 
 def token_row(jti: str, **changes: Any) -> dict[str, Any]:
