@@ -8,8 +8,9 @@ endpoint, how fast a large log verifies, and how proofs grow with the tree.
    in rounds on one thread; plus raw appends (DatabaseAccessLog.record) per second.
 2. verification: a log of --entries entries is written straight into the database, sequenced
    with sequence_everything, then checked end to end with verify_log.
-3. proofs: inclusion and consistency proofs through DatabaseHashSource for tree sizes 1k, 10k,
-   100k and 1M (those not larger than the log): time, hashes, bytes and lookups against log2(n).
+3. proofs: inclusion and consistency proofs as the /transparency endpoints make them (the
+   subtrees a proof needs, read in two queries) for tree sizes 1k, 10k, 100k and 1M (those not
+   larger than the log): time, hashes, bytes and SQL queries against log2(n).
 
 See bench/README.md, section "Access log", for what the figures mean.
 """
@@ -45,7 +46,7 @@ for folder in (BENCH_DIR, REPO_ROOT):  # measurement.py beside this file; tests/
         sys.path.insert(0, str(folder))
 
 from measurement import CpuSnapshot, cpu_snapshot  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from consent.access_log import DatabaseAccessLog, queued_values  # noqa: E402
@@ -53,14 +54,14 @@ from consent.audit import verify_log  # noqa: E402
 from consent.checkpoints import CHECKPOINT_ALG  # noqa: E402
 from consent.log_store import (  # noqa: E402
     DatabaseHashSource,
+    consistency_proof_from,
     current_tree_size,
+    inclusion_proof_from,
     latest_checkpoint,
     logged_entries,
     signed_checkpoints,
 )
 from consent.merkle import (  # noqa: E402
-    consistency_proof,
-    inclusion_proof,
     root_from_source,
     verify_consistency,
     verify_inclusion,
@@ -611,16 +612,15 @@ def verify_whole_log(setup: Setup, tree_size: int, deadline: Deadline) -> dict[s
 # -- 3. proofs against tree size -------------------------------------------------------------------
 
 
-class CountingSource:
-    """DatabaseHashSource that counts its lookups (one SELECT each)."""
+class QueryCounter:
+    """Counts the SQL statements an engine sends (a proof should take two)."""
 
-    def __init__(self, session: Session) -> None:
-        self.inner = DatabaseHashSource(session)
-        self.lookups = 0
+    def __init__(self, engine: Engine) -> None:
+        self.queries = 0
+        event.listen(engine, "before_cursor_execute", self._count)
 
-    def subtree_hash(self, start: int, end: int) -> bytes:
-        self.lookups += 1
-        return self.inner.subtree_hash(start, end)
+    def _count(self, *_args: Any) -> None:
+        self.queries += 1
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -633,13 +633,11 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def _timed_proof(
-    source: CountingSource, make: Callable[[], list[bytes]]
-) -> tuple[list[bytes], float, int]:
-    source.lookups = 0
+def _timed_proof(counter: QueryCounter, make: Callable[[], Any]) -> tuple[Any, float, int]:
+    counter.queries = 0
     started = time.perf_counter()
     proof = make()
-    return proof, time.perf_counter() - started, source.lookups
+    return proof, time.perf_counter() - started, counter.queries
 
 
 def measure_proofs(
@@ -649,32 +647,46 @@ def measure_proofs(
     if tree_size not in sizes:
         sizes.append(tree_size)
     print(
-        f"\n[3] proofs via DatabaseHashSource: {samples} random indexes per tree size, "
+        f"\n[3] proofs as the endpoints make them: {samples} random indexes per tree size, "
         "each proof verified",
         flush=True,
     )
     rng = random.Random(seed)
     rows = []
+    counter = QueryCounter(setup.database.engine)
     with setup.database.unit_of_work() as session:
-        source = CountingSource(session)
+        source = DatabaseHashSource(session)
         latest = latest_checkpoint(session)
         if latest is None or root_from_source(source, latest.tree_size).hex() != latest.root_hash:
             raise BenchError("the stored subtrees do not give the latest checkpoint's root")
         for n in sizes:
-            rows.append(_proofs_for_size(source, n, samples, rng, deadline))
+            rows.append(
+                _proofs_for_size(session, counter, n=n, samples=samples, rng=rng, deadline=deadline)
+            )
     return rows
 
 
 def _proofs_for_size(
-    source: CountingSource, n: int, samples: int, rng: random.Random, deadline: Deadline
+    session: Session,
+    counter: QueryCounter,
+    *,
+    n: int,
+    samples: int,
+    rng: random.Random,
+    deadline: Deadline,
 ) -> dict[str, Any]:
+    """Proofs as the /transparency endpoints make them (inclusion_proof_from and
+    consistency_proof_from: the needed subtrees in two queries), checked against roots computed
+    independently of them."""
+    source = DatabaseHashSource(session)
     root = root_from_source(source, n)
     inclusion: dict[str, list[float]] = {"us": [], "hashes": [], "lookups": [], "verify_us": []}
     consistency: dict[str, list[float]] = {"us": [], "hashes": [], "lookups": [], "verify_us": []}
     for index in rng.sample(range(n), min(samples, n)):
         deadline.check("the inclusion proofs")
-        proof, elapsed, lookups = _timed_proof(source, partial(inclusion_proof, source, index, n))
-        leaf = source.inner.subtree_hash(index, index + 1)
+        (leaf, proof), elapsed, lookups = _timed_proof(
+            counter, partial(inclusion_proof_from, session, index, n)
+        )
         started = time.perf_counter()
         ok = verify_inclusion(leaf, index, n, proof, root)
         inclusion["verify_us"].append(1e6 * (time.perf_counter() - started))
@@ -686,8 +698,10 @@ def _proofs_for_size(
     for _ in range(min(samples, max(n - 1, 1))):
         deadline.check("the consistency proofs")
         old = rng.randint(1, n - 1) if n > 1 else 1
-        proof, elapsed, lookups = _timed_proof(source, partial(consistency_proof, source, old, n))
-        old_root = root_from_source(source.inner, old)
+        proof, elapsed, lookups = _timed_proof(
+            counter, partial(consistency_proof_from, session, old, n)
+        )
+        old_root = root_from_source(source, old)
         started = time.perf_counter()
         ok = verify_consistency(old, n, old_root, root, proof)
         consistency["verify_us"].append(1e6 * (time.perf_counter() - started))
@@ -790,12 +804,13 @@ def print_report(results: dict[str, Any], args: argparse.Namespace) -> None:
     proofs = results.get("proofs")
     if proofs:
         print(
-            "\n3. Proofs via DatabaseHashSource (median over random indexes; bytes = 32 x hashes)"
+            "\n3. Proofs as the /transparency endpoints make them "
+            "(median over random indexes; bytes = 32 x hashes)"
         )
         header = (
             f"   {'tree size':>10}{'log2 n':>8} | {'incl us':>8}{'hashes':>8}{'max':>5}"
-            f"{'bytes max':>10}{'lookups':>8} | {'cons us':>8}{'hashes':>8}{'max':>5}"
-            f"{'bytes max':>10}{'lookups':>8}"
+            f"{'bytes max':>10}{'queries':>8} | {'cons us':>8}{'hashes':>8}{'max':>5}"
+            f"{'bytes max':>10}{'queries':>8}"
         )
         print(header)
         print("   " + "-" * (len(header) - 3))

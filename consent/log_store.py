@@ -3,15 +3,21 @@ hashes for proofs, and erasing personal fields."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from consent.audit import LoggedEntry
 from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS
-from consent.merkle import CompactRange, root_from_leaf_hashes
+from consent.merkle import (
+    CompactRange,
+    consistency_proof,
+    inclusion_proof,
+    ranges_needed,
+    root_from_leaf_hashes,
+)
 from consent.models import (
     FIRST_STORED_NODE_LEVEL,
     AccessEventRecord,
@@ -25,17 +31,45 @@ _FIELD_COLUMNS = [getattr(AccessEventRecord, name) for name in (*PUBLIC_FIELDS, 
 
 
 class DatabaseHashSource:
-    """`HashSource` over the stored tree: one lookup per perfect subtree, from log_nodes for the
-    large ones and from the entries' leaf hashes for the small ones."""
+    """`HashSource` over the stored tree: subtrees of FIRST_STORED_NODE_LEVEL and up from
+    log_nodes, smaller ones folded from the entries' leaf hashes. `fetch` reads many subtrees in
+    two queries; a subtree not fetched costs one query of its own."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._fetched: dict[tuple[int, int], bytes] = {}
+
+    def fetch(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Read these subtrees now: one query for the stored nodes, one for the leaves."""
+        stored: set[tuple[int, int]] = set()
+        small: list[tuple[int, int]] = []
+        for start, end in set(ranges) - self._fetched.keys():
+            level = _level_of(start, end)
+            if level >= FIRST_STORED_NODE_LEVEL:
+                stored.add((level, start >> level))
+            else:
+                small.append((start, end))
+        if stored:
+            rows = self.session.execute(
+                select(LogNode.level, LogNode.index, LogNode.hash).where(
+                    tuple_(LogNode.level, LogNode.index).in_(sorted(stored))
+                )
+            )
+            for level, index, value in rows:
+                self._fetched[(index << level, (index + 1) << level)] = bytes.fromhex(value)
+        if small:
+            leaves = self._leaves({i for start, end in small for i in range(start, end)})
+            for start, end in small:
+                if all(i in leaves for i in range(start, end)):
+                    self._fetched[(start, end)] = root_from_leaf_hashes(
+                        [leaves[i] for i in range(start, end)]
+                    )
 
     def subtree_hash(self, start: int, end: int) -> bytes:
-        width = end - start
-        level = width.bit_length() - 1
-        if width <= 0 or width != 1 << level or start % width:
-            raise ValueError("not an aligned perfect subtree")
+        level = _level_of(start, end)
+        known = self._fetched.get((start, end))
+        if known is not None:
+            return known
         if level < FIRST_STORED_NODE_LEVEL:
             return self._folded_from_leaves(start, end)
         value = self.session.scalar(
@@ -45,15 +79,45 @@ class DatabaseHashSource:
             raise LookupError(f"no subtree [{start}, {end}) in the log")
         return bytes.fromhex(value)
 
+    def _leaves(self, indexes: set[int]) -> dict[int, bytes]:
+        rows = self.session.execute(
+            select(AccessEventRecord.log_index, AccessEventRecord.leaf_hash).where(
+                AccessEventRecord.log_index.in_(sorted(indexes))
+            )
+        )
+        return {int(index): bytes.fromhex(leaf) for index, leaf in rows}
+
     def _folded_from_leaves(self, start: int, end: int) -> bytes:
-        leaves = self.session.scalars(
-            select(AccessEventRecord.leaf_hash)
-            .where(AccessEventRecord.log_index >= start, AccessEventRecord.log_index < end)
-            .order_by(AccessEventRecord.log_index)
-        ).all()
+        leaves = self._leaves(set(range(start, end)))
         if len(leaves) != end - start:
             raise LookupError(f"no subtree [{start}, {end}) in the log")
-        return root_from_leaf_hashes([bytes.fromhex(leaf) for leaf in leaves])
+        return root_from_leaf_hashes([leaves[i] for i in range(start, end)])
+
+
+def _level_of(start: int, end: int) -> int:
+    width = end - start
+    level = width.bit_length() - 1
+    if width <= 0 or width != 1 << level or start % width:
+        raise ValueError("not an aligned perfect subtree")
+    return level
+
+
+def inclusion_proof_from(session: Session, index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+    """Entry `index`'s leaf hash and its inclusion proof in the tree of `tree_size`, read in two
+    queries."""
+    source = DatabaseHashSource(session)
+    source.fetch(
+        [(index, index + 1), *ranges_needed(lambda s: inclusion_proof(s, index, tree_size))]
+    )
+    return source.subtree_hash(index, index + 1), inclusion_proof(source, index, tree_size)
+
+
+def consistency_proof_from(session: Session, first: int, second: int) -> list[bytes]:
+    """The consistency proof from the tree of `first` entries to that of `second`, read in two
+    queries."""
+    source = DatabaseHashSource(session)
+    source.fetch(ranges_needed(lambda s: consistency_proof(s, first, second)))
+    return consistency_proof(source, first, second)
 
 
 def current_tree_size(session: Session) -> int:
@@ -105,14 +169,15 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
 
 def frontier_at(session: Session, size: int) -> CompactRange:
     """The compact range of the first `size` leaves: one stored subtree per bit of `size`."""
-    source = DatabaseHashSource(session)
-    hashes = []
+    ranges = []
     start = 0
     for level in reversed(range(size.bit_length())):
         if size >> level & 1:
-            hashes.append(source.subtree_hash(start, start + (1 << level)))
+            ranges.append((start, start + (1 << level)))
             start += 1 << level
-    return CompactRange.from_hashes(size, hashes)
+    source = DatabaseHashSource(session)
+    source.fetch(ranges)
+    return CompactRange.from_hashes(size, [source.subtree_hash(*r) for r in ranges])
 
 
 def erase_personal_fields(session: Session, *, subject: str, now: datetime) -> int:

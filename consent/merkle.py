@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
 from typing import Protocol
 
@@ -184,6 +184,26 @@ class MemoryHashSource:
             raise ValueError(f"[{start}, {end}) is not a perfect subtree of {self.size} leaves")
         height = width.bit_length() - 1
         return self._levels[height][start >> height]
+
+
+class _RangeRecorder:
+    """A HashSource that answers every question with a dummy hash and remembers the question."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []
+
+    def subtree_hash(self, start: int, end: int) -> bytes:
+        self.ranges.append((start, end))
+        return bytes(HASH_SIZE)
+
+
+def ranges_needed(build: Callable[[HashSource], object]) -> list[tuple[int, int]]:
+    """The subtrees `build` asks its source for, in order. The proof and root algorithms here
+    choose their subtrees from the indexes and sizes alone, never from hash values, so a store
+    can fetch them all at once and then answer from memory."""
+    recorder = _RangeRecorder()
+    build(recorder)
+    return recorder.ranges
 
 
 def _range_hash(source: HashSource, start: int, end: int) -> bytes:

@@ -9,8 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from consent.checkpoints import b64url
-from consent.log_store import DatabaseHashSource, current_tree_size, latest_checkpoint
-from consent.merkle import consistency_proof, inclusion_proof
+from consent.log_store import (
+    consistency_proof_from,
+    current_tree_size,
+    inclusion_proof_from,
+    latest_checkpoint,
+)
 from idp.web.http import json_response, oauth_error
 from idp.web.state import operation, web_state
 
@@ -44,9 +48,7 @@ def inclusion(request: Request) -> Response:
     with operation(request) as ctx:
         if not index < size <= current_tree_size(ctx.session):
             return oauth_error(400, "invalid_request", "Need leaf_index < tree_size <= log size.")
-        source = DatabaseHashSource(ctx.session)
-        leaf = source.subtree_hash(index, index + 1)
-        path = inclusion_proof(source, index, size)
+        leaf, path = inclusion_proof_from(ctx.session, index, size)
     return json_response(
         200,
         {
@@ -67,7 +69,7 @@ def consistency(request: Request) -> Response:
     with operation(request) as ctx:
         if not first <= second <= current_tree_size(ctx.session):
             return oauth_error(400, "invalid_request", "Need first <= second <= log size.")
-        proof = consistency_proof(DatabaseHashSource(ctx.session), first, second)
+        proof = consistency_proof_from(ctx.session, first, second)
     return json_response(
         200, {"first": first, "second": second, "consistency": [b64url(h) for h in proof]}
     )

@@ -19,6 +19,7 @@ from consent.merkle import (
     inclusion_proof,
     leaf_hash,
     node_hash,
+    ranges_needed,
     root_from_leaf_hashes,
     root_from_source,
     verify_consistency,
@@ -574,3 +575,30 @@ def test_append_reports_every_completed_perfect_subtree() -> None:
         for index in range(len(leaves) >> level)
     }
     assert reported == expected
+
+
+class FetchedOnly:
+    """Answers only the subtrees it was given, like a store after one batched read."""
+
+    def __init__(self, source: HashSource, ranges: list[tuple[int, int]]) -> None:
+        self.known = {r: source.subtree_hash(*r) for r in ranges}
+
+    def subtree_hash(self, start: int, end: int) -> bytes:
+        return self.known[(start, end)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_subtrees_a_proof_needs_are_known_before_any_hash_is(seed: int) -> None:
+    rng = random.Random(seed)  # noqa: S311 - reproducible test inputs, not secrets
+    size = rng.randint(1, len(LEAVES))
+    index, old = rng.randrange(size), rng.randint(0, size)
+    for build in (
+        lambda s: inclusion_proof(s, index, size),
+        lambda s: consistency_proof(s, old, size),
+        lambda s: root_from_source(s, size),
+    ):
+        needed = ranges_needed(build)
+        counted = CountingSource(SOURCE)
+        expected = build(counted)
+        assert len(needed) == counted.lookups
+        assert build(FetchedOnly(SOURCE, needed)) == expected
