@@ -22,7 +22,7 @@ from idp.oauth.authorize import BrowserState
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest
 from idp.sessions import find_browser_session
-from idp.web.http import BodyTooLarge, NotAForm, read_form
+from idp.web.http import page_form
 from idp.web.outcomes import browser_state, expired_page, render_outcome
 from idp.web.state import operation, web_state
 
@@ -73,9 +73,8 @@ def account_sign_in(request: Request) -> Response:
 
 @router.post(f"{ACCOUNT_HOME}/withdraw", include_in_schema=False)
 async def withdraw(request: Request) -> Response:
-    try:
-        form = dict(await read_form(request))
-    except (NotAForm, BodyTooLarge):
+    form = await page_form(request)
+    if form is None:
         return expired_page(request)
     browser = browser_state(request)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consent.audit import LoggedEntry
@@ -50,13 +50,17 @@ class DatabaseHashSource:
             else:
                 small.append((start, end))
         if stored:
+            # Two plain IN lists walk the (level, index) primary key on every engine; a row-value
+            # IN made SQLite scan the whole table. The few extra pairs it matches are dropped.
             rows = self.session.execute(
                 select(LogNode.level, LogNode.index, LogNode.hash).where(
-                    tuple_(LogNode.level, LogNode.index).in_(sorted(stored))
+                    LogNode.level.in_(sorted({level for level, _ in stored})),
+                    LogNode.index.in_(sorted({index for _, index in stored})),
                 )
             )
             for level, index, value in rows:
-                self._fetched[(index << level, (index + 1) << level)] = bytes.fromhex(value)
+                if (level, index) in stored:
+                    self._fetched[(index << level, (index + 1) << level)] = bytes.fromhex(value)
         if small:
             leaves = self._leaves({i for start, end in small for i in range(start, end)})
             for start, end in small:

@@ -15,7 +15,7 @@ from idp.oauth.authorize import (
 )
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
 from idp.sessions import find_browser_session
-from idp.web.http import BodyTooLarge, NotAForm, read_form
+from idp.web.http import page_form
 from idp.web.outcomes import (
     browser_state,
     expired_page,
@@ -52,9 +52,8 @@ def consent_page(request: Request) -> Response:
 
 @router.post("/consent", include_in_schema=False)
 async def consent_decision(request: Request) -> Response:
-    try:
-        form = dict(await read_form(request))
-    except (NotAForm, BodyTooLarge):
+    form = await page_form(request)
+    if form is None:
         return expired_page(request)
     browser = browser_state(request)
 

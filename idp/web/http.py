@@ -42,6 +42,15 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
         raise NotAForm() from error
 
 
+async def page_form(request: Request) -> dict[str, str] | None:
+    """A page's submitted form as a dict (the last value of a repeated field), or None when the
+    body is not a readable urlencoded form."""
+    try:
+        return dict(await read_form(request))
+    except (NotAForm, BodyTooLarge):
+        return None
+
+
 def protocol_request(
     request: Request, *, url: str, form: list[tuple[str, str]] | None = None
 ) -> ProtocolRequest:

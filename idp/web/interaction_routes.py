@@ -21,7 +21,7 @@ from idp.sign_in import (
     complete_password_sign_in,
     password_to_check,
 )
-from idp.web.http import BodyTooLarge, NotAForm, protocol_request, read_form
+from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
 from idp.web.outcomes import (
     SESSION_COOKIE,
     browser_state,
@@ -113,9 +113,8 @@ def _sign_in_form(
 
 @router.post("/sign-in", include_in_schema=False)
 async def sign_in_submit(request: Request) -> Response:
-    try:
-        form = dict(await read_form(request))
-    except (NotAForm, BodyTooLarge):
+    form = await page_form(request)
+    if form is None:
         return _bad_form_page(request, 400)
     state = web_state(request)
     browser = browser_state(request)
