@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from consent.audit import LoggedEntry
@@ -50,17 +50,20 @@ class DatabaseHashSource:
             else:
                 small.append((start, end))
         if stored:
-            # Two plain IN lists walk the (level, index) primary key on every engine; a row-value
-            # IN made SQLite scan the whole table. The few extra pairs it matches are dropped.
+            # One primary-key probe per subtree, ORed: both engines plan it as index lookups.
+            # (A row-value IN made SQLite scan the table; two IN lists made PostgreSQL do so.)
             rows = self.session.execute(
                 select(LogNode.level, LogNode.index, LogNode.hash).where(
-                    LogNode.level.in_(sorted({level for level, _ in stored})),
-                    LogNode.index.in_(sorted({index for _, index in stored})),
+                    or_(
+                        *(
+                            and_(LogNode.level == level, LogNode.index == index)
+                            for level, index in sorted(stored)
+                        )
+                    )
                 )
             )
             for level, index, value in rows:
-                if (level, index) in stored:
-                    self._fetched[(index << level, (index + 1) << level)] = bytes.fromhex(value)
+                self._fetched[(index << level, (index + 1) << level)] = bytes.fromhex(value)
         if small:
             leaves = self._leaves({i for start, end in small for i in range(start, end)})
             for start, end in small:
