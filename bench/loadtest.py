@@ -21,7 +21,6 @@ import os
 import platform
 import secrets
 import ssl
-import subprocess
 import sys
 import tempfile
 from collections import deque
@@ -53,6 +52,7 @@ from measurement import (  # noqa: E402
     cpu_snapshot,
     database_sessions,
     run_pool,
+    source_revision,
     summarize,
 )
 
@@ -544,30 +544,6 @@ def print_table(results: list[ScenarioResult], args: argparse.Namespace) -> None
             f"  per gateway CPU second: {comparison['per_gateway_cpu_s']:>9,.1f}   = "
             f"{comparison['per_core_ratio_low']:.2f}x-{comparison['per_core_ratio_high']:.2f}x"
         )
-
-
-def source_revision() -> str | None:
-    """The commit measured (with "+changes" when the work tree differs from it)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{head}+changes" if dirty else head
 
 
 def write_json(path: Path, results: list[ScenarioResult], args: argparse.Namespace) -> None:

@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ for folder in (BENCH_DIR, REPO_ROOT):  # measurement.py beside this file; tests/
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from measurement import CpuSnapshot, cpu_snapshot  # noqa: E402
+from measurement import CpuSnapshot, cpu_snapshot, source_revision  # noqa: E402
 from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -147,30 +146,6 @@ class Progress:
             f"  {elapsed:.0f} s  {rate:,.0f}/s  ETA {eta:.0f} s",
             flush=True,
         )
-
-
-def source_revision() -> str | None:
-    """The commit measured (with "+changes" when tracked files differ from it)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{head}+changes" if dirty else head
 
 
 # -- the gateway's parts, built like gateway/app.py does -------------------------------------------

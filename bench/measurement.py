@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import psycopg
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -263,3 +266,27 @@ def summarize(
         per_gateway_cpu_s=round(count / used["gateway"], 1) if used["gateway"] > 0 else 0.0,
         error_samples=pool.samples,
     )
+
+
+def source_revision() -> str | None:
+    """The commit measured (with "+changes" when tracked files differ from it)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=_REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=_REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+changes" if dirty else head
