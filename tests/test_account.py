@@ -12,6 +12,8 @@ from tests.conftest import (
     TAX_OFFICE_PURPOSE,
     CitizenAccount,
     add_citizen,
+    exchange_code,
+    obtain_code,
     register_app,
     signed_in_tokens,
     userinfo,
@@ -97,6 +99,17 @@ def test_withdrawing_consent_ends_the_agencys_access_at_once(
     assert _refresh(gateway, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
     again = browser.authorize(tokens["_request"])
     assert again.status_code == 303 and again.headers["location"].startswith("/consent?")
+
+
+def test_a_code_not_yet_exchanged_dies_with_the_consent(
+    gateway: Gateway, browser: Browser, app_a: AppClient
+) -> None:
+    person = add_citizen(gateway)
+    pending = obtain_code(browser, app_a, person)
+    assert pending.params.get("code")
+    assert _withdraw(browser, app_a.client_id).status_code == 303
+    refused = exchange_code(gateway, app_a, pending)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 def test_withdrawal_needs_the_page_token_and_a_session(

@@ -12,7 +12,7 @@ from sqlalchemy import Table, select, update
 
 from idp.accounts import person_of
 from idp.jose import InvalidJwt, sign_jwt, verify_jwt
-from idp.models import Account, IssuedToken
+from idp.models import Account, AuthorizationCode, IssuedToken
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, new_opaque_value
 from idp.pending_inserts import insert_at_commit
@@ -181,7 +181,14 @@ def revoke_grant(ctx: OperationContext, grant_id: str) -> int:
 
 
 def revoke_client_access(ctx: OperationContext, *, account_id: int, client_id: str) -> int:
-    """Revoke every live token one client holds for one citizen (consent withdrawn)."""
+    """Revoke every live token one client holds for one citizen, and expire the codes it has not
+    exchanged yet (consent withdrawn). Returns the number of tokens revoked."""
+    ctx.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.account_id == account_id, AuthorizationCode.client_id == client_id)
+        .where(AuthorizationCode.consumed_at.is_(None), AuthorizationCode.expires_at > ctx.now)
+        .values(expires_at=ctx.now)
+    )
     result = ctx.session.execute(
         update(IssuedToken)
         .where(IssuedToken.account_id == account_id, IssuedToken.client_id == client_id)
