@@ -60,8 +60,15 @@ def _described(scopes: list[str]) -> list[str]:
 
 def withdraw_consent(ctx: OperationContext, account: Account, client_id: str) -> bool:
     """Withdraw the citizen's consent for one agency; False when there is none to withdraw."""
+    # FOR UPDATE first, before any code or token row: a token request under way holds the
+    # consent (FOR SHARE) until it commits, so the revocation below sees every token it issued;
+    # one that comes later reads the consent withdrawn. Consent first, then codes and tokens, on
+    # both paths: no deadlock.
     record = ctx.session.scalar(
-        select(Consent).where(Consent.account_id == account.id, Consent.client_id == client_id)
+        select(Consent)
+        .where(Consent.account_id == account.id, Consent.client_id == client_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if record is None or record.withdrawn_at is not None:
         return False

@@ -11,16 +11,38 @@ from sqlalchemy.orm import Session
 from consent.models import Consent
 
 
+def _scopes_of(record: Consent | None) -> frozenset[str]:
+    if record is None or record.withdrawn_at is not None:
+        return frozenset()
+    return frozenset(record.scopes)
+
+
 class DatabaseConsentRecords:
     def granted_scopes(
         self, session: Session, *, account_id: int, client_id: str
     ) -> frozenset[str]:
-        record = session.scalar(
-            select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
+        return _scopes_of(
+            session.scalar(
+                select(Consent).where(
+                    Consent.account_id == account_id, Consent.client_id == client_id
+                )
+            )
         )
-        if record is None or record.withdrawn_at is not None:
-            return frozenset()
-        return frozenset(record.scopes)
+
+    def hold_granted_scopes(
+        self, session: Session, *, account_id: int, client_id: str
+    ) -> frozenset[str]:
+        # FOR SHARE: token requests for one consent do not wait for each other, only for a
+        # withdrawal (FOR UPDATE in consent.account). SQLite serializes writers by itself.
+        # populate_existing: a row this session read before the lock is read again.
+        return _scopes_of(
+            session.scalar(
+                select(Consent)
+                .where(Consent.account_id == account_id, Consent.client_id == client_id)
+                .with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+        )
 
     def record_consent(
         self,

@@ -47,6 +47,14 @@ class ConsentRecords(Protocol):
     ) -> frozenset[str]:
         """Scopes the account currently allows the client (empty if none or withdrawn)."""
 
+    def hold_granted_scopes(
+        self, session: Session, *, account_id: int, client_id: str
+    ) -> frozenset[str]:
+        """The scopes granted now, with the consent held (a shared row lock) until `session`'s
+        transaction ends: a withdrawal waits for the tokens this transaction issues and then
+        revokes them, or commits first and this reads it withdrawn. Called before issuing
+        tokens and before any other row is locked, so the lock order is always consent first."""
+
     def record_consent(
         self,
         session: Session,

@@ -112,24 +112,38 @@ def start_gateway(
     gateway.idp("db", "upgrade")
     gateway.idp("keys", "list")
     gateway.log_path = workdir / "gateway.log"
+    _serve(gateway, port=port, workers=workers)
+    return gateway
+
+
+def start_another_node(first: Gateway) -> tuple[Gateway, str]:
+    """A second `idp serve` on the same database, keys and issuer as `first` (two nodes behind
+    one load balancer), on a port of its own; returns the node and its base URL."""
+    port = free_port()
+    node = Gateway(issuer=first.issuer, env=first.env, workdir=first.workdir, backend=first.backend)
+    node.log_path = first.workdir / f"gateway-node-{port}.log"
+    _serve(node, port=port, workers=1)
+    return node, f"http://localhost:{port}"
+
+
+def _serve(gateway: Gateway, *, port: int, workers: int) -> None:
+    assert gateway.log_path is not None
     with open(gateway.log_path, "wb") as log:
         gateway.process = subprocess.Popen(
             [*IDP_COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            cwd=workdir,
+            env=gateway.env,
+            cwd=gateway.workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30
+    url = f"http://localhost:{port}/.well-known/openid-configuration"
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             raise RuntimeError(f"gateway exited: {gateway.log_path.read_text()}")
         try:
-            if (
-                httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code
-                == 200
-            ):
-                return gateway
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
             time.sleep(0.1)
     gateway.stop()

@@ -54,6 +54,15 @@ def _refuse_replay(
     raise InvalidGrantError(message)
 
 
+def _consent_covers(ctx: OperationContext, account_id: int, client_id: str, scope: str) -> bool:
+    """Whether the citizen's consent still covers `scope`, held until this transaction ends so
+    that a withdrawal cannot commit between this check and the tokens issued after it."""
+    granted = ctx.provider.consent.hold_granted_scopes(
+        ctx.session, account_id=account_id, client_id=client_id
+    )
+    return set(scope.split()) <= granted
+
+
 class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
     """PKCE with S256 only (`plain` refused, RFC 9700 2.1.1); required for public clients and for
     clients registered with require_pkce, honoured whenever a client sends it."""
@@ -127,13 +136,23 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             self._refuse_replayed_code(row)
         if row.expires_at <= ctx.now:
             return None
+        if not _consent_covers(ctx, row.account_id, row.client_id, row.scope):
+            return None
+        # Expiry is checked again in the claim itself: a withdrawal that expired this code while
+        # the request was under way must win (the row lock makes the UPDATE see its commit).
         claimed = ctx.session.execute(
             update(AuthorizationCode)
             .where(AuthorizationCode.id == row.id)
             .where(AuthorizationCode.consumed_at.is_(None))
+            .where(AuthorizationCode.expires_at > ctx.now)
             .values(consumed_at=ctx.now)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            consumed_at = ctx.session.scalar(
+                select(AuthorizationCode.consumed_at).where(AuthorizationCode.id == row.id)
+            )
+            if consumed_at is None:
+                return None  # expired meanwhile, not used
             self._refuse_replayed_code(row)
         return CodeView(row)
 
@@ -189,6 +208,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         expiry = row.refresh_token_expires_at
         if expiry is None or expiry <= ctx.now:
             return None
+        if row.account_id is None or not _consent_covers(
+            ctx, row.account_id, row.client_id, row.scope
+        ):
+            return None
         return TokenView(row, kind="refresh_token", now=ctx.now)
 
     def validate_token_request(self) -> None:
@@ -205,6 +228,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             .values(rotated_at=ctx.now)
         )
         if rotated.rowcount != 1:  # type: ignore[attr-defined]
+            rotated_at = ctx.session.scalar(
+                select(IssuedToken.rotated_at).where(IssuedToken.id == row.id)
+            )
+            if rotated_at is None:  # revoked meanwhile (a withdrawal or a revocation), not used
+                raise InvalidGrantError("The refresh token is no longer valid.")
             self._refuse_replayed_refresh_token(row)
 
     def _refuse_replayed_refresh_token(self, row: IssuedToken) -> NoReturn:
