@@ -203,6 +203,8 @@ def test_every_event_is_recorded_without_secrets(
         if e["event_type"] == "token.issued" and e["detail"]["grant_type"] == "authorization_code"
     ]
     assert code_grants and all("sub" in e["claims_released"] for e in code_grants)
+    for entry in bundle["entries"]:  # each claim named once
+        assert len(set(entry["claims_released"])) == len(entry["claims_released"]), entry
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM access_events")).mappings().all()
     dump = json.dumps([dict(r) for r in rows], default=str) + Path(bundle["_path"]).read_text()

@@ -6,6 +6,7 @@ import base64
 import json
 
 import httpx
+import jwt
 import pytest
 
 from tests.citizen import AppClient, Browser
@@ -95,6 +96,38 @@ def test_userinfo_refuses_bad_tokens(gateway: Gateway, tokens: dict[str, str]) -
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
     query = httpx.get(url, params={"access_token": token})
     assert query.status_code == 400
+
+
+def _resign(gateway: Gateway, token: str, **claims: object) -> str:
+    """The same access token re-signed with the gateway's own key and some claims changed: what
+    only a holder of the private key could make, to test the signed claims themselves."""
+    header = jwt.get_unverified_header(token)
+    payload = jwt.decode(token, options={"verify_signature": False})
+    key = (gateway.workdir / "keys" / f"{header['kid']}.pem").read_bytes()
+    return jwt.encode({**payload, **claims}, key, algorithm="ES256", headers=header)
+
+
+def test_signed_expiry_and_audience_count_even_when_the_row_is_live(
+    gateway: Gateway, tokens: dict[str, str], app_a: AppClient, app_b: AppClient
+) -> None:
+    token = tokens["access_token"]
+    issued_at = jwt.decode(token, options={"verify_signature": False})["iat"]
+    untouched = _resign(gateway, token)
+    expired = _resign(gateway, token, exp=issued_at - 1)
+    other_audience = _resign(gateway, token, aud=app_b.client_id)
+    two_audiences = _resign(gateway, token, aud=[app_a.client_id, app_b.client_id])
+    url = f"{gateway.issuer}/userinfo"
+    assert httpx.get(url, headers={"Authorization": f"Bearer {untouched}"}).status_code == 200
+    for candidate in (expired, other_audience, two_audiences):
+        response = httpx.get(url, headers={"Authorization": f"Bearer {candidate}"})
+        assert response.status_code == 401, candidate
+        for app in (app_a, app_b):
+            introspected = httpx.post(
+                f"{gateway.issuer}/introspect",
+                data={"token": candidate},
+                auth=(app.client_id, app.client_secret or ""),
+            )
+            assert introspected.json() == {"active": False}
 
 
 def test_token_without_openid_scope_is_insufficient(

@@ -90,13 +90,17 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def handle_error_response(self, request: Any, error: Any) -> ProtocolResponse:
         if isinstance(error, InvalidClientError):
             # One answer for every client authentication failure, so it never tells whether a
-            # client_id exists (checklist CA-02), and always 401 with a challenge (RFC 6749 5.2).
+            # client_id exists (RFC 6749 10.12). RFC 6749 5.2: a client that used the
+            # Authorization header, or sent no credentials at all, gets 401 with a Basic
+            # challenge; one that authenticated in the body (client_secret_post, or none with
+            # its client_id) gets 400 and no challenge: a 401 must carry one (RFC 9110 15.5.2),
+            # and strict relying parties then report the challenge instead of invalid_client.
+            body = {"error": "invalid_client", "error_description": "Client authentication failed."}
+            if _authenticated_in_body(request):
+                return ProtocolResponse(status=400, body=body, headers=[])
             return ProtocolResponse(
                 status=401,
-                body={
-                    "error": "invalid_client",
-                    "error_description": "Client authentication failed.",
-                },
+                body=body,
                 headers=[("WWW-Authenticate", 'Basic realm="token", charset="UTF-8"')],
             )
         response: ProtocolResponse = super().handle_error_response(request, error)
@@ -104,6 +108,12 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Events are recorded by the grants themselves, in the request's transaction."""
+
+
+def _authenticated_in_body(request: Any) -> bool:
+    if str(request.headers.get("Authorization", "")).strip():
+        return False
+    return "client_id" in request.form or "client_secret" in request.form
 
 
 def _strict_client_auth(method: str) -> Any:

@@ -165,7 +165,8 @@ def id_token_claims_released(grant: GrantFacts, scope: str) -> tuple[str, ...]:
     """The names of the citizen's claims an ID token for this grant carries, for the log."""
     if grant.account is None or "openid" not in scope.split():
         return ()
-    return ("sub", *sorted(_id_token_person_claims(grant, scope)))
+    person_claims = set(_id_token_person_claims(grant, scope)) - {"sub"}
+    return ("sub", *sorted(person_claims))
 
 
 def revoke_grant(ctx: OperationContext, grant_id: str) -> int:
@@ -183,11 +184,13 @@ def revoke_grant(ctx: OperationContext, grant_id: str) -> int:
 def revoke_client_access(ctx: OperationContext, *, account_id: int, client_id: str) -> int:
     """Revoke every live token one client holds for one citizen, and expire the codes it has not
     exchanged yet (consent withdrawn). Returns the number of tokens revoked."""
+    # Expired as of their creation, not as of now: a token request that began a moment before
+    # this one has an earlier `now`, and must still find the code expired.
     ctx.session.execute(
         update(AuthorizationCode)
         .where(AuthorizationCode.account_id == account_id, AuthorizationCode.client_id == client_id)
         .where(AuthorizationCode.consumed_at.is_(None), AuthorizationCode.expires_at > ctx.now)
-        .values(expires_at=ctx.now)
+        .values(expires_at=AuthorizationCode.created_at)
     )
     result = ctx.session.execute(
         update(IssuedToken)
@@ -200,16 +203,22 @@ def revoke_client_access(ctx: OperationContext, *, account_id: int, client_id: s
 
 def find_access_token(ctx: OperationContext, token: str) -> IssuedToken | None:
     """The stored record of a JWT access token we signed, or None (bad signature, other issuer,
-    unknown jti). Expiry and revocation are the caller's to judge."""
+    signed expiry passed, unknown jti, or an audience that is not the client the row names).
+    Revocation and the row's own expiry are the caller's to judge."""
     claims = verified_access_token_claims(ctx, token)
     if claims is None:
         return None
-    return ctx.session.scalar(
+    row = ctx.session.scalar(
         select(IssuedToken).where(IssuedToken.access_token_jti == str(claims.get("jti", "")))
     )
+    if row is None or claims.get("aud") != row.client_id:
+        return None
+    return row
 
 
 def verified_access_token_claims(ctx: OperationContext, token: str) -> dict[str, Any] | None:
+    """The claims of an access token we signed that is still valid by its own signed claims
+    (RFC 9068 4: `iss` is ours, `exp` has not passed, `aud` is a single client), else None."""
     try:
         verified = verify_jwt(
             token,
@@ -219,9 +228,15 @@ def verified_access_token_claims(ctx: OperationContext, token: str) -> dict[str,
         )
     except InvalidJwt:
         return None
-    if verified.claims.get("iss") != ctx.settings.issuer:
+    claims = verified.claims
+    expires = claims.get("exp")
+    if claims.get("iss") != ctx.settings.issuer:
         return None
-    return verified.claims
+    if not isinstance(expires, int) or isinstance(expires, bool) or expires <= _epoch(ctx.now):
+        return None
+    if not isinstance(claims.get("aud"), str):
+        return None
+    return claims
 
 
 def find_refresh_token(ctx: OperationContext, token: str) -> IssuedToken | None:
