@@ -53,6 +53,9 @@ def send_raw(
     with socket.create_connection((location.hostname, location.port), timeout=timeout) as sock:
         sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         response = http.client.HTTPResponse(sock, method=method_bytes.decode("latin-1"))
-        response.begin()
-        data = response.read() if method_bytes != b"HEAD" else b""
+        try:
+            response.begin()
+            data = response.read() if method_bytes != b"HEAD" else b""
+        finally:
+            response.close()
         return RawResponse(response.status, list(response.getheaders()), data)

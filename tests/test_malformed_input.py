@@ -10,6 +10,7 @@ import pytest
 from tests.citizen import (
     Browser,
     authorization_params,
+    callback_params,
     hidden_fields,
     split_verifier,
 )
@@ -113,3 +114,58 @@ def test_non_ascii_form_token_on_withdraw_gets_the_expired_page(
         f"{gateway.issuer}/account/withdraw", data={"form_token": "\u00e9", "client_id": "x"}
     )
     _assert_expired_page(response.status_code, response.headers["content-type"], response.text)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/authorize?client_id=%00&redirect_uri=https%3A%2F%2Fagency.example%2Fcb",
+        "/sign-in?interaction=%00",
+        "/consent?interaction=a%00b",
+        "/account?withdrawn=%00",
+    ],
+)
+def test_nul_in_a_page_query_gets_a_page(gateway: Gateway, target: str) -> None:
+    # PostgreSQL cannot compare text holding NUL; no parameter may hold one (RFC 6749 App. A).
+    response = send_raw(gateway.issuer, "GET", target, headers=[(b"cookie", b"idp-browser=x")])
+    assert response.status == 400, response.text[:300]
+    assert (response.header("content-type") or "").startswith("text/html")
+    assert "This request could not be read" in response.text
+
+
+def test_nul_in_a_form_or_in_basic_credentials_is_refused(gateway: Gateway) -> None:
+    app = register_app(gateway)
+    in_form = send_raw(
+        gateway.issuer,
+        "POST",
+        "/token",
+        headers=[FORM],
+        body=b"grant_type=client_credentials&client_id=%00&client_secret=x",
+    )
+    assert in_form.status == 400 and '"error":"invalid_request"' in in_form.text
+    in_basic = send_raw(
+        gateway.issuer,
+        "POST",
+        "/introspect",
+        headers=[FORM, (b"authorization", b"Basic " + base64.b64encode(b"a\x00b:secret"))],
+        body=b"token=abc",
+    )
+    assert in_basic.status == 401 and '"error":"invalid_client"' in in_basic.text
+    in_query = send_raw(gateway.issuer, "GET", "/transparency/proof/inclusion?leaf_index=%00")
+    assert in_query.status == 400 and '"error":"invalid_request"' in in_query.text
+    assert app.client_id  # a registered client exists, so lookups really reach the database
+
+
+@pytest.mark.parametrize("response_type", ["\u202e", "code\u00e9", 'co"de', "\x7f"])
+def test_response_type_with_any_characters_is_unsupported(
+    gateway: Gateway, browser: Browser, response_type: str
+) -> None:
+    # Authlib echoes response_type in error_description and raises on characters RFC 6749
+    # 4.1.2.1 forbids there; the error still reaches the client, with state and iss.
+    app = register_app(gateway)
+    request, _ = split_verifier(authorization_params(app, response_type=response_type))
+    response = browser.authorize(request)
+    assert response.status_code == 302, response.text[:300]
+    params = callback_params(response)
+    assert params["error"] == "unsupported_response_type"
+    assert params["state"] == request["state"] and params["iss"] == gateway.issuer

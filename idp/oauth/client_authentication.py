@@ -40,7 +40,10 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     client_id, colon, client_secret = decoded.partition(":")
     if not colon:
         raise MalformedCredentials("the Basic credentials need a colon after the client_id")
-    return unquote(client_id), unquote(client_secret)
+    client_id, client_secret = unquote(client_id), unquote(client_secret)
+    if "\x00" in client_id:  # no client_id holds NUL, and PostgreSQL cannot compare it
+        raise MalformedCredentials("the client_id holds NUL")
+    return client_id, client_secret
 
 
 def _has_basic_header(request: Any) -> bool:
