@@ -7,7 +7,6 @@ cookie, which a page on another site cannot read, so they cannot be forged (CSRF
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -20,7 +19,7 @@ from idp.accounts import get_active_account
 from idp.models import Account
 from idp.oauth.authorize import BrowserState
 from idp.oauth.context import OperationContext
-from idp.opaque_values import digest
+from idp.opaque_values import digest, same_value
 from idp.sessions import find_browser_session
 from idp.web.http import page_form
 from idp.web.outcomes import browser_state, expired_page, render_outcome
@@ -83,9 +82,7 @@ async def withdraw(request: Request) -> Response:
             account = _signed_in_account(ctx, browser)
             if account is None or browser.session_secret is None:
                 return expired_page(request)
-            if not hmac.compare_digest(
-                form.get("form_token", ""), _form_token(browser.session_secret)
-            ):
+            if not same_value(form.get("form_token", ""), _form_token(browser.session_secret)):
                 return expired_page(request)
             client_id = form.get("client_id", "")[:64]
             withdrawn = withdraw_consent(ctx, account, client_id)

@@ -34,6 +34,7 @@ from consent.models import (
 )
 from idp.bulk_insert import insert_rows
 from idp.database import Database
+from idp.database_outage import is_database_unavailable
 from idp.jose import SigningKey
 
 log = logging.getLogger("consent.sequencer")
@@ -159,6 +160,9 @@ async def sequence_periodically(
                 clock=clock,
                 batch_size=batch_size,
             )
-        except Exception:  # a failed turn is retried next interval; the log keeps its entries
-            log.exception("sequencing the access log failed")
+        except Exception as error:  # a failed turn is retried next interval; entries wait
+            # An unreachable database is logged once by the database's outage log, not at
+            # every turn; anything else is a bug worth its traceback.
+            if not is_database_unavailable(error):
+                log.exception("sequencing the access log failed")
         await asyncio.sleep(interval_seconds)

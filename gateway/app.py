@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consent.access_log import DatabaseAccessLog
@@ -28,6 +29,7 @@ from consent.web import router as consent_router
 from gateway.common import build_keyring
 from idp.clients import ClientCache
 from idp.database import Database, create_database_engine
+from idp.database_outage import is_database_unavailable
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
 from idp.passwords import PasswordChecker
@@ -37,6 +39,7 @@ from idp.web.health_routes import router as health_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.pages import PageRenderer
 from idp.web.protocol_routes import router as protocol_router
+from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.state import WebState, request_id
 
@@ -103,6 +106,7 @@ def build_app(
     app.include_router(transparency_router)
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
+    app.add_middleware(RefuseNulInQuery)
     app.add_middleware(SecurityHeaders, https=settings.is_https)
     return app
 
@@ -127,15 +131,27 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         return JSONResponse({"error": "invalid_request"}, 400)
 
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, error: SQLAlchemyError) -> Response:
+        # Unreachable (logged once per outage by the database): 503. Anything else is a bug.
+        if is_database_unavailable(error):
+            return database_unavailable(request)
+        return _server_error(request)
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> Response:
-        correlation = request_id(request)
-        log.exception("unexpected error, request %s", correlation)
-        return JSONResponse(
-            {
-                "error": "server_error",
-                "error_description": f"Something went wrong. Reference {correlation}.",
-            },
-            500,
-            {"Cache-Control": "no-store"},
-        )
+        return _server_error(request)
+
+
+def _server_error(request: Request) -> Response:
+    """`server_error` with a correlation id; the detail (traceback) goes to the log only."""
+    correlation = request_id(request)
+    log.exception("unexpected error, request %s", correlation)
+    return JSONResponse(
+        {
+            "error": "server_error",
+            "error_description": f"Something went wrong. Reference {correlation}.",
+        },
+        500,
+        {"Cache-Control": "no-store"},
+    )

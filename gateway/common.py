@@ -84,18 +84,22 @@ def ensure_keys_logged(settings: IdpSettings) -> None:
 def log_key_changes(settings: IdpSettings, event_type: str, records: list[KeyRecord]) -> None:
     prepare_embedded(settings)
     now = now_utc()
-    with database_for(settings).unit_of_work() as session:
-        record_operator_event(
-            session,
-            event_type,
-            now=now,
-            detail={
-                "keys": [
-                    {"kid": r.kid, "alg": r.alg, "activates_at": r.activates_at.isoformat()}
-                    for r in records
-                ]
-            },
-        )
+    database = database_for(settings)
+    try:
+        with database.unit_of_work() as session:
+            record_operator_event(
+                session,
+                event_type,
+                now=now,
+                detail={
+                    "keys": [
+                        {"kid": r.kid, "alg": r.alg, "activates_at": r.activates_at.isoformat()}
+                        for r in records
+                    ]
+                },
+            )
+    finally:
+        database.engine.dispose()  # callers in a long-lived process keep no idle connection
 
 
 def print_result(data: Any, as_json: bool) -> None:

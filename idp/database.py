@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+
+from idp.database_outage import OutageLog, is_database_unavailable
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -75,9 +78,20 @@ def create_database_engine(url: str, *, pool_size: int = 5) -> Engine:
         engine = create_engine(url, pool_size=pool_size, max_overflow=4)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
+    # A server that does not answer at all (packets dropped) fails the connection in seconds
+    # instead of the operating system's minutes, so requests get their 503 quickly.
+    connect_args = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     return create_engine(
-        url, pool_size=pool_size, max_overflow=4, pool_timeout=10, pool_pre_ping=True
+        url,
+        pool_size=pool_size,
+        max_overflow=4,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        connect_args=connect_args,
     )
+
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def is_sqlite(url: str) -> bool:
@@ -93,6 +107,8 @@ class Database:
         # SQLite has one writer at a time and makes the others sleep and retry. Queuing units of
         # work in the process instead hands the lock straight to the next one.
         self._one_at_a_time = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self.outage = OutageLog()
+        event.listen(self._sessions, "after_begin", _note_database_used)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -106,8 +122,42 @@ class Database:
             try:
                 yield session
                 session.commit()
-            except BaseException:
-                session.rollback()
+            except BaseException as error:
+                _roll_back(session, error)
+                if is_database_unavailable(error):
+                    self.outage.failed(error)
                 raise
+            else:
+                # Only a unit of work that reached the database says it is back.
+                if session.info.get("used_database"):
+                    self.outage.succeeded()
             finally:
                 session.close()
+
+    def is_reachable(self) -> bool:
+        """One round trip (readiness probes); an outage it finds or ends is logged."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as error:
+            if is_database_unavailable(error):
+                self.outage.failed(error)
+            return False
+        self.outage.succeeded()
+        return True
+
+
+def _note_database_used(
+    session: Session, _transaction: SessionTransaction, _connection: Any
+) -> None:
+    session.info["used_database"] = True
+
+
+def _roll_back(session: Session, error: BaseException) -> None:
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        # A connection that is gone cannot roll back (the server already has); the outage,
+        # not this second symptom of it, is what the caller must see.
+        if not is_database_unavailable(error):
+            raise

@@ -25,3 +25,14 @@ def matches_digest(value: str, expected_digest: str | None) -> bool:
     if expected_digest is None:
         return False
     return hmac.compare_digest(digest(value), expected_digest)
+
+
+def same_value(submitted: str, expected: str) -> bool:
+    """Constant-time equality of a submitted value (CSRF or form token) with the expected one.
+
+    `hmac.compare_digest` refuses str with non-ASCII characters (TypeError), and a submitted
+    form field may hold any character: compare the UTF-8 bytes instead.
+    """
+    return hmac.compare_digest(
+        submitted.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )

@@ -16,6 +16,10 @@ from typing import Any
 import httpx
 import psycopg
 
+from gateway.common import ensure_keys_logged
+from gateway.schema import upgrade_database
+from idp.settings import IdpSettings
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -98,7 +102,10 @@ def start_gateway(
     database_url: str,
     extra_env: dict[str, str] | None = None,
     workers: int = 1,
+    prepare_in_process: bool = False,
 ) -> Gateway:
+    """`prepare_in_process` applies the migrations and creates the keys in this process, as
+    `idp db upgrade` and `idp keys list` would, saving two command starts (seconds each)."""
     port = free_port()
     issuer = f"http://localhost:{port}"
     env = {
@@ -109,8 +116,14 @@ def start_gateway(
         **(extra_env or {}),
     }
     gateway = Gateway(issuer=issuer, env=env, workdir=workdir, backend=backend)
-    gateway.idp("db", "upgrade")
-    gateway.idp("keys", "list")
+    if prepare_in_process:
+        upgrade_database(database_url)
+        ensure_keys_logged(
+            IdpSettings(issuer=issuer, database_url=database_url, keys_dir=workdir / "keys")
+        )
+    else:
+        gateway.idp("db", "upgrade")
+        gateway.idp("keys", "list")
     gateway.log_path = workdir / "gateway.log"
     _serve(gateway, port=port, workers=workers)
     return gateway

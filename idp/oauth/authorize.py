@@ -234,6 +234,14 @@ def _check_with_authlib(
     oauth_request.operation_context = ctx
     oauth_request.claims_request = checked.claims_request
     server = build_server(ctx)
+    if oauth_request.payload.response_type != "code":
+        # Refused here with a fixed text: Authlib puts the value in its error_description and
+        # then raises ValueError when the value holds a character RFC 6749 4.1.2.1 forbids there.
+        raise _Refusal(
+            checked.reply.error(
+                "unsupported_response_type", "Only response_type=code is supported."
+            )
+        )
     try:
         checked.grant = server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:

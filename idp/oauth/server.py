@@ -10,14 +10,11 @@ import os
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
-from authlib.oauth2.rfc6749.authenticate_client import (
-    authenticate_client_secret_basic,
-    authenticate_client_secret_post,
-)
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc9207 import IssuerParameter
 
 from idp.oauth.adapters import OAuthClient
+from idp.oauth.client_authentication import strict_client_auth
 from idp.oauth.context import OperationContext
 from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
 from idp.oauth.grants import (
@@ -62,7 +59,7 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(TokenRevocation)
         self.register_extension(_Issuer(ctx.settings.issuer))
         for method in ("client_secret_basic", "client_secret_post"):
-            self.register_client_auth_method(method, _strict_client_auth(method))
+            self.register_client_auth_method(method, strict_client_auth(method))
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         row = self.ctx.provider.clients.find(self.ctx.session, client_id, now=self.ctx.now)
@@ -114,30 +111,6 @@ def _authenticated_in_body(request: Any) -> bool:
     if str(request.headers.get("Authorization", "")).strip():
         return False
     return "client_id" in request.form or "client_secret" in request.form
-
-
-def _strict_client_auth(method: str) -> Any:
-    """Authlib's secret methods plus two rules it leaves out: one authentication method per
-    request (RFC 6749 2.3) and a body `client_id` that must name the authenticated client."""
-    base = (
-        authenticate_client_secret_basic
-        if method == "client_secret_basic"
-        else authenticate_client_secret_post
-    )
-
-    def authenticate(query_client: Any, request: Any) -> Any:
-        has_basic = str(request.headers.get("Authorization", "")).lower().startswith("basic ")
-        if has_basic and "client_secret" in request.form:
-            raise InvalidRequestError("Use one client authentication method, not two.")
-        client = base(query_client, request)
-        if client is None:
-            return None
-        body_client_id = request.form.get("client_id")
-        if body_client_id is not None and body_client_id != client.get_client_id():
-            raise InvalidClientError(status_code=401, description="client_id does not match.")
-        return client
-
-    return authenticate
 
 
 def build_server(ctx: OperationContext) -> GatewayAuthorizationServer:

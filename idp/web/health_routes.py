@@ -1,12 +1,11 @@
-"""Probes for load balancers and orchestrators: alive, and ready (the database answers)."""
+"""Probes for load balancers and orchestrators: alive (the process answers, whatever the
+database does, so an outage does not get it restarted), and ready (the database answers)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from idp.web.http import json_response
 from idp.web.state import web_state
@@ -24,12 +23,12 @@ async def ready(request: Request) -> Response:
     state = web_state(request)
 
     def check() -> bool:
+        if not state.database.is_reachable():
+            return False
         try:
-            with state.database.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
             state.provider.keyring.signing_key("ES256")
             state.provider.keyring.signing_key("RS256")
-        except (SQLAlchemyError, LookupError, OSError):
+        except (LookupError, OSError):
             return False
         return True
 

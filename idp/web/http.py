@@ -37,9 +37,13 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
             raise BodyTooLarge()
     try:
         text = body.decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=200)
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=200)
     except (UnicodeDecodeError, ValueError) as error:
         raise NotAForm() from error
+    # No parameter may hold NUL (RFC 6749 Appendix A), and PostgreSQL cannot compare such text.
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        raise NotAForm()
+    return pairs
 
 
 async def page_form(request: Request) -> dict[str, str] | None:

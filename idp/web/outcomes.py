@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +20,7 @@ from idp.oauth.authorize import (
     ShowSignIn,
 )
 from idp.oauth.context import OperationContext
+from idp.opaque_values import same_value
 from idp.sessions import find_interaction, interaction_parameters
 from idp.web.state import WebState, web_state
 
@@ -104,9 +104,7 @@ def interaction_submitted(
     interaction = find_interaction(
         ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
     )
-    if interaction is None or not hmac.compare_digest(
-        form.get("csrf_token", ""), interaction.csrf_token
-    ):
+    if interaction is None or not same_value(form.get("csrf_token", ""), interaction.csrf_token):
         return None
     return interaction
 

@@ -1,0 +1,79 @@
+"""Answers that come before or instead of a route's own: a query string holding NUL, and a
+database that cannot be reached. Citizens' pages get a readable page, every other endpoint an
+OAuth error in JSON."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from idp.web.http import json_response
+from idp.web.state import web_state
+
+PAGE_PATHS = ("/authorize", "/sign-in", "/consent", "/account")
+# How long a client should wait before retrying when the database is unreachable (RFC 9110
+# 10.2.3); long enough not to hammer a recovering server, short enough for a citizen to retry.
+RETRY_AFTER_SECONDS = 5
+
+
+def is_page(path: str) -> bool:
+    return any(path == page or path.startswith(f"{page}/") for page in PAGE_PATHS)
+
+
+def _page(request: Request, *, status: int, title: str, message: str) -> Response:
+    return web_state(request).pages.render(
+        "idp/error.html", status=status, title=title, message=message
+    )
+
+
+def database_unavailable(request: Request) -> Response:
+    """503 with Retry-After: `temporarily_unavailable` (RFC 6749 4.1.2.1) or a page."""
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_page(request.url.path):
+        response = _page(
+            request,
+            status=503,
+            title="This service is not available right now",
+            message="Please try again in a few minutes.",
+        )
+        response.headers.update(retry)
+        return response
+    return json_response(
+        503,
+        {
+            "error": "temporarily_unavailable",
+            "error_description": "The service is temporarily unavailable. Try again later.",
+        },
+        retry,
+    )
+
+
+def unreadable_request(request: Request) -> Response:
+    if is_page(request.url.path):
+        return _page(
+            request,
+            status=400,
+            title="This request could not be read",
+            message="Go back to the service you were using and start again.",
+        )
+    return json_response(
+        400, {"error": "invalid_request", "error_description": "A parameter holds NUL."}
+    )
+
+
+class RefuseNulInQuery:
+    """No OAuth or OpenID parameter may hold NUL (RFC 6749 Appendix A allows none of %x00), and
+    PostgreSQL cannot store or even compare text that does: such a query is refused here, once,
+    before any route reads it. (Urlencoded bodies are checked where they are read.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query: bytes = scope.get("query_string", b"")
+            if b"\x00" in query or b"%00" in query:
+                await unreadable_request(Request(scope))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
