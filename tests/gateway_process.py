@@ -55,11 +55,16 @@ class Gateway:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def idp(
-        self, *args: str, stdin: str | None = None, check: bool = True
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Run an operator command; `env` overrides some of the gateway's variables."""
         result = subprocess.run(
             [*IDP_COMMAND, *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
             cwd=self.workdir,
             input=stdin,
             capture_output=True,
@@ -98,8 +103,9 @@ def start_gateway(
     database_url: str,
     extra_env: dict[str, str] | None = None,
     workers: int = 1,
+    port: int | None = None,
 ) -> Gateway:
-    port = free_port()
+    port = port or free_port()
     issuer = f"http://localhost:{port}"
     env = {
         **os.environ,

@@ -70,7 +70,9 @@ def test_small_subtrees_come_back_on_downgrade_and_go_on_upgrade(empty_database_
             for number in range(37):
                 DatabaseAccessLog().record(session, _sample_event(number))
         with database.unit_of_work() as session:
-            sequence_pending(session, key=KEY, issuer="https://id.example.gov", now=NOW)
+            sequence_pending(
+                session, key=KEY, verification_keys=[KEY], issuer="https://id.example.gov", now=NOW
+            )
         large = _nodes(engine)
         assert large and min(level for level, _, _ in large) == FIRST_STORED_NODE_LEVEL
 
@@ -152,7 +154,9 @@ def test_queued_entries_keep_every_field_across_0005(empty_database_url: str) ->
             connection.execute(insert(OLD_QUEUE), [OLD_ROW])
         upgrade_database(empty_database_url)
         with database.unit_of_work() as session:
-            sequence_pending(session, key=KEY, issuer="https://id.example.gov", now=NOW)
+            sequence_pending(
+                session, key=KEY, verification_keys=[KEY], issuer="https://id.example.gov", now=NOW
+            )
         with database.unit_of_work() as session:
             sealed = session.execute(select(AccessEventRecord)).scalar_one()
             assert {name: getattr(sealed, name) for name in OLD_ROW} == OLD_ROW
