@@ -177,7 +177,7 @@ def signed_checkpoints(
 def recorded_issuers(session: Session) -> dict[str, str]:
     """Each stored checkpoint and the issuer recorded beside it, for the audit to hold the two
     to each other."""
-    return dict(session.execute(select(LogCheckpoint.signed, LogCheckpoint.issuer)).tuples().all())
+    return dict(session.execute(select(LogCheckpoint.signed, LogCheckpoint.issuer)).all())
 
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
