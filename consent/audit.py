@@ -170,26 +170,34 @@ def _check_coverage(
     unsigned = size - first_unsigned
     if unsigned <= 0:
         return None
-    span = f"entries {first_unsigned} to {size - 1}" if unsigned > 1 else f"entry {size - 1}"
+    span = (
+        f"entries {first_unsigned} to {size - 1} ({unsigned}) are"
+        if unsigned > 1
+        else f"entry {size - 1} is"
+    )
     if newest is None:
         return Damage(
             "unsigned",
             first_unsigned,
-            f"{span} ({unsigned}) are covered by no signed checkpoint: there is none",
+            f"{span} covered by no signed checkpoint: "
+            + (
+                f"every one there is covers fewer than {first_unsigned} entries"
+                if report.checkpoints
+                else "there is none"
+            ),
         )
     if allowance is None:
         return Damage(
             "unsigned",
             first_unsigned,
-            f"{span} ({unsigned}) are covered by no signed checkpoint: the newest covers "
-            f"{newest.tree_size} entries",
+            f"{span} covered by no signed checkpoint: the newest covers {newest.tree_size} entries",
         )
     signed_at = datetime.fromtimestamp(newest.timestamp, UTC)
     if allowance.now - signed_at > allowance.max_age:
         return Damage(
             "unsigned",
             first_unsigned,
-            f"{span} ({unsigned}) are covered by no signed checkpoint, and the newest (of "
+            f"{span} covered by no signed checkpoint, and the newest (of "
             f"{newest.tree_size} entries) was signed at {signed_at.isoformat()}, longer ago "
             f"than the sequencer allows ({allowance.max_age.total_seconds():g} s): "
             "checkpoints were removed or the sequencer does not sign",
