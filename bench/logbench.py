@@ -355,6 +355,7 @@ def measure_token_cost(
     result = sequence_everything(
         setup.database,
         key=setup.checkpoint_key,
+        verification_keys=setup.keyring.historical_keys,
         issuer=setup.settings.issuer,
         clock=lambda: datetime.now(UTC),
         batch_size=GATEWAY_BATCH,
@@ -485,6 +486,7 @@ def generate_log(setup: Setup, total: int, deadline: Deadline) -> dict[str, Any]
     result = sequence_everything(
         setup.database,
         key=setup.checkpoint_key,
+        verification_keys=setup.keyring.historical_keys,
         issuer=setup.settings.issuer,
         clock=clock,
         batch_size=SEQUENCE_BATCH,

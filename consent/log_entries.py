@@ -26,6 +26,9 @@ PUBLIC_FIELDS = (
     "detail",
 )
 CONTENT_DOMAIN = b"idp-access-log-entry-v1\x00"
+# The entry an operator's `idp issuer move` places: its detail {"from", "to"} is the log's issuer
+# history, by which checkpoints signed under an earlier issuer stay checkable.
+ISSUER_MOVED = "issuer.moved"
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _ENCODED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 

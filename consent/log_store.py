@@ -1,5 +1,5 @@
-"""Reading the access log's tree from the database: entries in log order, checkpoints, subtree
-hashes for proofs, and erasing personal fields."""
+"""Reading the access log's tree from the database: entries in log order, checkpoints and the
+issuer they were signed under, subtree hashes for proofs, and erasing personal fields."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from consent.audit import LoggedEntry
-from consent.log_entries import PERSONAL_FIELDS, PUBLIC_FIELDS
+from consent.log_entries import ISSUER_MOVED, PERSONAL_FIELDS, PUBLIC_FIELDS
 from consent.merkle import (
     CompactRange,
     consistency_proof,
@@ -131,8 +131,11 @@ def current_tree_size(session: Session) -> int:
     return int(session.scalar(select(LogState.tree_size).where(LogState.id == 1)) or 0)
 
 
-def logged_entries(session: Session, *, since: int = 0, chunk: int = 5000) -> Iterator[LoggedEntry]:
-    """Sequenced entries in log order, read in chunks (memory stays flat on a large log)."""
+def logged_entries(
+    session: Session, *, since: int = 0, before: int | None = None, chunk: int = 5000
+) -> Iterator[LoggedEntry]:
+    """Sequenced entries in log order from `since` (up to `before`), read in chunks (memory
+    stays flat on a large log)."""
     statement = (
         select(
             AccessEventRecord.log_index,
@@ -147,6 +150,8 @@ def logged_entries(session: Session, *, since: int = 0, chunk: int = 5000) -> It
         .order_by(AccessEventRecord.log_index, AccessEventRecord.id)
         .execution_options(yield_per=chunk)
     )
+    if before is not None:
+        statement = statement.where(AccessEventRecord.log_index < before)
     for row in session.execute(statement):
         mapping = row._mapping
         yield LoggedEntry(
@@ -160,18 +165,42 @@ def logged_entries(session: Session, *, since: int = 0, chunk: int = 5000) -> It
         )
 
 
-def signed_checkpoints(session: Session, *, min_tree_size: int = 0) -> list[str]:
-    return list(
-        session.scalars(
-            select(LogCheckpoint.signed)
-            .where(LogCheckpoint.tree_size >= min_tree_size)
-            .order_by(LogCheckpoint.tree_size)
-        )
-    )
+def signed_checkpoints(
+    session: Session, *, min_tree_size: int = 0, max_tree_size: int | None = None
+) -> list[str]:
+    statement = select(LogCheckpoint.signed).where(LogCheckpoint.tree_size >= min_tree_size)
+    if max_tree_size is not None:
+        statement = statement.where(LogCheckpoint.tree_size <= max_tree_size)
+    return list(session.scalars(statement.order_by(LogCheckpoint.tree_size)))
+
+
+def recorded_issuers(session: Session) -> dict[str, str]:
+    """Each stored checkpoint and the issuer recorded beside it, for the audit to hold the two
+    to each other."""
+    return dict(session.execute(select(LogCheckpoint.signed, LogCheckpoint.issuer)).all())
 
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     return session.scalar(select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1))
+
+
+def checkpoint_at_or_before(session: Session, size: int) -> LogCheckpoint | None:
+    """The newest checkpoint of a tree of at most `size` entries."""
+    return session.scalar(
+        select(LogCheckpoint)
+        .where(LogCheckpoint.tree_size <= size)
+        .order_by(LogCheckpoint.tree_size.desc())
+        .limit(1)
+    )
+
+
+def log_issuer(session: Session) -> str | None:
+    """The issuer the log is signed under now: its newest checkpoint's (None before the first,
+    and for a checkpoint whose payload named none when 0007 filled the column)."""
+    latest = latest_checkpoint(session)
+    if latest is None or not latest.issuer:
+        return None
+    return latest.issuer
 
 
 def frontier_at(session: Session, size: int) -> CompactRange:
@@ -218,7 +247,9 @@ def prune_entries(
     pruned: dict[str, int] = {}
     for event_type in event_types:
         period = retention.get(event_type, default)
-        if period is None:
+        # An issuer move's detail is the log's issuer history: without it the checkpoints
+        # signed before the move could not be checked any more.
+        if period is None or event_type == ISSUER_MOVED:
             continue
         result = session.execute(
             update(AccessEventRecord)

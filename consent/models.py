@@ -118,12 +118,14 @@ class LogNode(Base):
 
 
 class LogCheckpoint(Base):
-    """A signed statement of the tree's size and root at one moment (a compact JWS)."""
+    """A signed statement of the tree's size and root at one moment (a compact JWS), and the
+    issuer it was signed under (its `iss`), which a node compares with its own at start."""
 
     __tablename__ = "log_checkpoints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
     root_hash: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     signed: Mapped[str] = mapped_column(Text)

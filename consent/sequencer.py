@@ -6,6 +6,9 @@ queued entry (a fresh salt, the personal commitment, the content hash), numbers 
 `access_events` with its leaf hash and the subtree hashes it completes, and removes it from the
 queue, all in one transaction. Turns serialize on the single log_state row, so every gateway
 process can run a sequencer. Entries are numbered in the order they are sequenced.
+
+A turn signs only a tree that extends the newest signed checkpoint, under the issuer that
+checkpoint names; `move_issuer` (the operator's `idp issuer move`) is the one way to change it.
 """
 
 from __future__ import annotations
@@ -13,16 +16,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from consent.checkpoints import sign_checkpoint
-from consent.log_entries import PERSONAL_FIELDS, leaf_data, seal_entry
+from consent.access_log import queued_values
+from consent.checkpoints import Checkpoint, InvalidCheckpoint, read_checkpoint, sign_checkpoint
+from consent.log_entries import ISSUER_MOVED, PERSONAL_FIELDS, leaf_data, seal_entry
 from consent.merkle import CompactRange, leaf_hash
 from consent.models import (
     FIRST_STORED_NODE_LEVEL,
@@ -36,6 +40,7 @@ from idp.bulk_insert import insert_rows
 from idp.database import Database
 from idp.database_outage import is_database_unavailable
 from idp.jose import SigningKey
+from idp.ports import AccessEvent
 
 log = logging.getLogger("consent.sequencer")
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
@@ -48,6 +53,24 @@ _ENTRIES = cast(Table, AccessEventRecord.__table__)
 _NODES = cast(Table, LogNode.__table__)
 
 
+class SequencingRefused(Exception):
+    """The sequencer will not sign: what it would sign does not extend the log's newest signed
+    checkpoint. Entries stay queued; nothing is lost."""
+
+
+class IssuerMismatch(SequencingRefused):
+    """This process signs as another issuer than the log's newest checkpoint names."""
+
+    def __init__(self, *, log_issuer: str, node_issuer: str) -> None:
+        self.log_issuer = log_issuer
+        self.node_issuer = node_issuer
+        super().__init__(
+            f"this node's issuer is {node_issuer}, but the access log is signed as "
+            f"{log_issuer}: start it with IDP_ISSUER={log_issuer}, or, if the gateway moves, "
+            f"run `idp issuer move --to {node_issuer}`"
+        )
+
+
 @dataclass(frozen=True)
 class SequencingResult:
     appended: int
@@ -55,6 +78,13 @@ class SequencingResult:
     root_hash: str
     checkpoint_signed: bool
     more_pending: bool
+
+
+@dataclass(frozen=True)
+class IssuerMove:
+    from_issuer: str
+    to_issuer: str
+    log_index: int  # where the issuer.moved entry was placed
 
 
 def seal_queued(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,10 +96,77 @@ def sequence_pending(
     session: Session,
     *,
     key: SigningKey,
+    verification_keys: Sequence[SigningKey],
     issuer: str,
     now: datetime,
     batch_size: int = 5000,
 ) -> SequencingResult:
+    """One turn: place up to `batch_size` queued entries and sign the grown tree.
+
+    The turn first checks that the stored tree is the one the newest checkpoint signed (with
+    `verification_keys`, every key that ever signed one) and that the checkpoint names `issuer`.
+    Otherwise it raises SequencingRefused: after checkpoints were removed or entries rewritten
+    a new signature would vouch for whatever the tables now hold."""
+    state, compact = _lock_tree(session, now)
+    newest = _newest_checkpoint(session, compact, verification_keys)
+    if newest is not None and newest.issuer != issuer:
+        raise IssuerMismatch(log_issuer=newest.issuer, node_issuer=issuer)
+    queued = (
+        session.execute(_SELECT_QUEUED.order_by(_QUEUE.c.id).limit(batch_size + 1)).mappings().all()
+    )
+    batch = queued[:batch_size]
+    if batch:
+        _place(session, state, compact, [seal_queued(dict(q)) for q in batch])
+        session.execute(delete(_QUEUE).where(_QUEUE.c.id.in_([q["id"] for q in batch])))
+    # The first turn signs the empty tree too, so a log always has a checkpoint to extend.
+    signed = newest is None or bool(batch)
+    if signed:
+        _sign(session, compact, key=key, issuer=issuer, now=now)
+    return SequencingResult(
+        appended=len(batch),
+        tree_size=compact.size,
+        root_hash=compact.root().hex(),
+        checkpoint_signed=signed,
+        more_pending=len(queued) > batch_size,
+    )
+
+
+def move_issuer(
+    session: Session,
+    *,
+    to_issuer: str,
+    actor_id: str,
+    key: SigningKey,
+    verification_keys: Sequence[SigningKey],
+    now: datetime,
+) -> IssuerMove:
+    """Move the log to a new issuer: place an issuer.moved entry at once (ahead of the queue)
+    and sign the tree that ends with it under `to_issuer`, in one turn. So every checkpoint
+    before the entry names the old issuer and every one after it the new, which is how a
+    verifier knows the issuer of each checkpoint's time."""
+    state, compact = _lock_tree(session, now)
+    newest = _newest_checkpoint(session, compact, verification_keys)
+    if newest is None:
+        raise SequencingRefused(
+            "the access log has no checkpoint yet: the first node that signs one sets its issuer"
+        )
+    if newest.issuer == to_issuer:
+        raise SequencingRefused(f"the access log is already signed as {to_issuer}")
+    event = AccessEvent(
+        event_type=ISSUER_MOVED,
+        occurred_at=now,
+        actor_type="admin",
+        actor_id=actor_id,
+        outcome="success",
+        detail={"from": newest.issuer, "to": to_issuer},
+    )
+    index = compact.size
+    _place(session, state, compact, [seal_queued(queued_values(event))])
+    _sign(session, compact, key=key, issuer=to_issuer, now=now)
+    return IssuerMove(from_issuer=newest.issuer, to_issuer=to_issuer, log_index=index)
+
+
+def _lock_tree(session: Session, now: datetime) -> tuple[LogState, CompactRange]:
     # Updating the one log_state row first serializes sequencer turns on every engine
     # (PostgreSQL row lock, SQLite write lock); every read after it sees the previous turn.
     session.execute(update(LogState).where(LogState.id == 1).values(sequenced_at=now))
@@ -77,14 +174,48 @@ def sequence_pending(
         select(LogState).where(LogState.id == 1).execution_options(populate_existing=True)
     ).scalar_one()
     compact = CompactRange.from_hashes(state.tree_size, [bytes.fromhex(h) for h in state.frontier])
-    queued = (
-        session.execute(_SELECT_QUEUED.order_by(_QUEUE.c.id).limit(batch_size + 1)).mappings().all()
+    return state, compact
+
+
+def _newest_checkpoint(
+    session: Session, compact: CompactRange, keys: Sequence[SigningKey]
+) -> Checkpoint | None:
+    """The newest checkpoint, which must sign exactly the stored tree (each turn places entries
+    and signs them in one transaction, so an honest log never holds anything else)."""
+    signed = session.scalar(
+        select(LogCheckpoint.signed).order_by(LogCheckpoint.tree_size.desc()).limit(1)
     )
-    batch = queued[:batch_size]
+    if signed is None:
+        if compact.size:
+            raise SequencingRefused(
+                f"the access log holds {compact.size} entries but no signed checkpoint: "
+                "checkpoints were removed; not signing (run `idp audit verify`)"
+            )
+        return None
+    try:
+        newest = read_checkpoint(signed, keys=keys, issuer=None)
+    except InvalidCheckpoint as error:
+        raise SequencingRefused(
+            f"the access log's newest checkpoint is not valid ({error}); not signing "
+            "(run `idp audit verify`)"
+        ) from error
+    if newest.tree_size != compact.size or newest.root_hash != compact.root().hex():
+        raise SequencingRefused(
+            f"the stored tree ({compact.size} entries) is not the one the newest checkpoint "
+            f"signed ({newest.tree_size} entries): checkpoints were removed or the tree was "
+            "rewritten; not signing (run `idp audit verify`)"
+        )
+    return newest
+
+
+def _place(
+    session: Session, state: LogState, compact: CompactRange, sealed: list[dict[str, Any]]
+) -> None:
+    """Number sealed entries from the tree's size on and store them, their leaves and the
+    subtrees they complete; the log_state row gets the grown frontier."""
     entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
-    for queued_entry in batch:
-        entry = seal_queued(dict(queued_entry))
+    for entry in sealed:
         index = compact.size
         leaf = leaf_hash(leaf_data(index, entry["content_hash"]))
         for level, node_index, value in compact.append(leaf):
@@ -92,33 +223,27 @@ def sequence_pending(
             if level >= FIRST_STORED_NODE_LEVEL:
                 nodes.append({"level": level, "index": node_index, "hash": value.hex()})
         entries.append({**entry, "log_index": index, "leaf_hash": leaf.hex()})
-    if entries:
-        connection = session.connection()
-        insert_rows(connection, _ENTRIES, entries)
-        insert_rows(connection, _NODES, nodes)
-        session.execute(delete(_QUEUE).where(_QUEUE.c.id.in_([q["id"] for q in batch])))
-        state.tree_size = compact.size
-        state.frontier = [h.hex() for h in compact.to_hashes()]
+    connection = session.connection()
+    insert_rows(connection, _ENTRIES, entries)
+    insert_rows(connection, _NODES, nodes)
+    state.tree_size = compact.size
+    state.frontier = [h.hex() for h in compact.to_hashes()]
+
+
+def _sign(
+    session: Session, compact: CompactRange, *, key: SigningKey, issuer: str, now: datetime
+) -> None:
     root = compact.root().hex()
-    latest = session.scalar(select(func.max(LogCheckpoint.tree_size)))
-    signed = latest is None or latest != compact.size
-    if signed:
-        session.add(
-            LogCheckpoint(
-                tree_size=compact.size,
-                root_hash=root,
-                issued_at=now,
-                signed=sign_checkpoint(
-                    key=key, issuer=issuer, tree_size=compact.size, root_hash=root, now=now
-                ),
-            )
+    session.add(
+        LogCheckpoint(
+            tree_size=compact.size,
+            root_hash=root,
+            issuer=issuer,
+            issued_at=now,
+            signed=sign_checkpoint(
+                key=key, issuer=issuer, tree_size=compact.size, root_hash=root, now=now
+            ),
         )
-    return SequencingResult(
-        appended=len(entries),
-        tree_size=compact.size,
-        root_hash=root,
-        checkpoint_signed=signed,
-        more_pending=len(queued) > batch_size,
     )
 
 
@@ -126,6 +251,7 @@ def sequence_everything(
     database: Database,
     *,
     key: Callable[[], SigningKey],
+    verification_keys: Callable[[], Sequence[SigningKey]],
     issuer: str,
     clock: Callable[[], datetime],
     batch_size: int = 5000,
@@ -134,7 +260,12 @@ def sequence_everything(
     while True:
         with database.unit_of_work() as session:
             result = sequence_pending(
-                session, key=key(), issuer=issuer, now=clock(), batch_size=batch_size
+                session,
+                key=key(),
+                verification_keys=verification_keys(),
+                issuer=issuer,
+                now=clock(),
+                batch_size=batch_size,
             )
         if not result.more_pending:
             return result
@@ -144,6 +275,7 @@ async def sequence_periodically(
     database: Database,
     *,
     key: Callable[[], SigningKey],
+    verification_keys: Callable[[], Sequence[SigningKey]],
     issuer: str,
     clock: Callable[[], datetime],
     interval_seconds: float,
@@ -156,10 +288,13 @@ async def sequence_periodically(
                 sequence_everything,
                 database,
                 key=key,
+                verification_keys=verification_keys,
                 issuer=issuer,
                 clock=clock,
                 batch_size=batch_size,
             )
+        except SequencingRefused as refusal:  # retried each interval, so it keeps being said
+            log.error("not sequencing the access log: %s", refusal)
         except Exception as error:  # a failed turn is retried next interval; entries wait
             # An unreachable database is logged once by the database's outage log, not at
             # every turn; anything else is a bug worth its traceback.

@@ -18,7 +18,9 @@ class AccessLogSettings(BaseSettings):
         gt=0,
         le=3600,
         description="Seconds between sequencer turns: new entries get their place in the Merkle "
-        "tree and a new checkpoint is signed. Each gateway process runs one; they take turns.",
+        "tree and a new checkpoint is signed. Each gateway process runs one; they take turns. "
+        "`idp audit verify` accepts entries after the newest checkpoint (as not yet signed) only "
+        "while that checkpoint is at most 3 intervals old.",
     )
     retention: dict[str, timedelta] = Field(
         default_factory=dict,

@@ -73,6 +73,7 @@ def build_app(
             sequence_periodically(
                 database,
                 key=lambda: provider.keyring.signing_key(CHECKPOINT_ALG),
+                verification_keys=provider.keyring.historical_keys,
                 issuer=settings.issuer,
                 clock=provider.clock,
                 interval_seconds=log_settings.sequence_interval,

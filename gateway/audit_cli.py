@@ -6,21 +6,29 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from consent.audit import AuditReport, verify_log
-from consent.audit_bundle import InvalidBundle, read_bundle, write_bundle
+from consent.audit import AuditReport, UnsignedTailAllowance, verify_log
+from consent.audit_bundle import (
+    InvalidBundle,
+    NothingSigned,
+    read_bundle,
+    verify_bundle,
+    write_bundle,
+)
 from consent.checkpoints import CHECKPOINT_ALG
 from consent.log_store import (
     current_tree_size,
     erase_personal_fields,
     logged_entries,
     prune_entries,
+    recorded_issuers,
     signed_checkpoints,
 )
-from consent.sequencer import sequence_everything
+from consent.sequencer import IssuerMismatch, SequencingRefused, sequence_everything
 from consent.settings import AccessLogSettings
 from gateway.common import (
     build_keyring,
@@ -33,6 +41,10 @@ from gateway.common import (
 )
 from idp.jose import load_public_keys
 from idp.settings import IdpSettings
+
+# How many sequencer intervals the newest entries may wait for a checkpoint before an audit of
+# the database calls them unsigned: a turn runs every interval, and a busy one takes a while.
+UNSIGNED_TAIL_INTERVALS = 3
 
 
 def _progress(label: str) -> Callable[[int], None]:
@@ -47,12 +59,17 @@ def cmd_audit_sequence(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     keyring = build_keyring(settings)
     ensure_keys_logged(settings)
-    result = sequence_everything(
-        database_for(settings),
-        key=lambda: keyring.signing_key(CHECKPOINT_ALG),
-        issuer=settings.issuer,
-        clock=now_utc,
-    )
+    try:
+        result = sequence_everything(
+            database_for(settings),
+            key=lambda: keyring.signing_key(CHECKPOINT_ALG),
+            verification_keys=keyring.historical_keys,
+            issuer=settings.issuer,
+            clock=now_utc,
+        )
+    except SequencingRefused as refusal:
+        print(f"error: not sequencing: {refusal}", file=sys.stderr)
+        return 2 if isinstance(refusal, IssuerMismatch) else 1
     print_result({"tree_size": result.tree_size, "root_hash": result.root_hash}, args.json)
     return 0
 
@@ -85,25 +102,26 @@ def cmd_audit_verify(settings: IdpSettings, args: argparse.Namespace) -> int:
         except (OSError, ValueError, InvalidBundle) as error:
             print(f"BUNDLE INVALID: {error}", file=sys.stderr)
             return 1
-        report = verify_log(
-            bundle.logged_entries(),
-            bundle.checkpoints,
-            keys=keys,
-            issuer=bundle.issuer,
-            start=bundle.start,
-            progress=_progress("verified"),
-        )
+        report = verify_bundle(bundle, keys=keys, progress=_progress("verified"))
     else:
         prepare_embedded(settings)
         keys = build_keyring(settings).historical_keys()
         if args.jwks:
             keys = load_public_keys(_load_jwks(args.jwks))
+        # The sequencer signs each tree it grows within an interval or so: newer entries than
+        # the newest checkpoint are only "not yet signed" while that checkpoint is that young.
+        interval = AccessLogSettings().sequence_interval
+        allowance = UnsignedTailAllowance(
+            now=now_utc(), max_age=timedelta(seconds=UNSIGNED_TAIL_INTERVALS * interval)
+        )
         with database_for(settings).unit_of_work() as session:
             report = verify_log(
                 logged_entries(session),
                 signed_checkpoints(session),
                 keys=keys,
                 issuer=settings.issuer,
+                recorded_issuers=recorded_issuers(session),
+                unsigned_tail=allowance,
                 progress=_progress("verified"),
             )
     if report.damage is not None:
@@ -112,11 +130,23 @@ def cmd_audit_verify(settings: IdpSettings, args: argparse.Namespace) -> int:
         )
         print(f"DAMAGED ({report.damage.kind}){where}: {report.damage.message}")
         return 1
-    print(
+    print(_summary(report))
+    return 0
+
+
+def _summary(report: AuditReport) -> str:
+    line = (
         f"OK: {report.entries_checked} entries, {report.checkpoints_checked} signed "
         f"checkpoints, tree size {report.tree_size}, root {report.root_hash}"
     )
-    return 0
+    if len(report.issuers) > 1:
+        line += f", signed as {' then '.join(report.issuers)}"
+    if report.unsigned_entries:
+        line += (
+            f"; the newest {report.unsigned_entries} entries are not yet signed (placed after "
+            "the newest checkpoint, within the sequencer's interval)"
+        )
+    return line
 
 
 def cmd_audit_export(settings: IdpSettings, args: argparse.Namespace) -> int:
@@ -126,22 +156,31 @@ def cmd_audit_export(settings: IdpSettings, args: argparse.Namespace) -> int:
         if not 0 <= args.since <= current_tree_size(session):
             print("error: --since is beyond the end of the log", file=sys.stderr)
             return 2
-        with open(args.output, "w", encoding="utf-8") as out:
-            written = write_bundle(
-                session,
-                out,
-                issuer=settings.issuer,
-                since=args.since,
-                progress=_progress("exported"),
-            )
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                export = write_bundle(
+                    session, out, since=args.since, progress=_progress("exported")
+                )
+        except NothingSigned as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         # Bundles carry no personal fields, but handing the log out is an operator act.
         record_operator_event(
             session,
             "access_log.exported",
             now=now_utc(),
-            detail={"since": args.since, "entries": written},
+            detail={
+                "since": args.since,
+                "start_size": export.start_size,
+                "end_size": export.end_size,
+                "entries": export.entries,
+            },
         )
-    print(f"wrote {written} entries to {args.output}")
+    print(
+        f"wrote {export.entries} entries, from index {export.start_size} (the newest "
+        f"checkpoint at or before {args.since}) to {export.end_size} (the newest checkpoint), "
+        f"to {args.output}"
+    )
     return 0
 
 
@@ -187,7 +226,12 @@ def add_audit_commands(sub: Any) -> None:
     verify.set_defaults(handler=cmd_audit_verify)
     export = audit.add_parser("export", help="write a bundle an outside auditor can check")
     export.add_argument("--output", required=True)
-    export.add_argument("--since", type=int, default=0, help="first log index to include")
+    export.add_argument(
+        "--since",
+        type=int,
+        default=0,
+        help="first log index wanted: the bundle starts at the newest checkpoint at or before it",
+    )
     export.set_defaults(handler=cmd_audit_export)
     erase = audit.add_parser("erase", help="erase a citizen's personal fields from the log")
     erase.add_argument("--subject", required=True)

@@ -1,4 +1,5 @@
-"""The `idp` command: serve, db upgrade, clients, users, keys."""
+"""The `idp` command: serve, db upgrade, clients, users, keys (audit and issuer have modules of
+their own)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from gateway.common import (
     print_result,
     record_operator_event,
 )
+from gateway.issuer_cli import add_issuer_commands, issuer_conflict
 from gateway.schema import upgrade_database
 from idp.accounts import (
     InvalidAccountData,
@@ -48,6 +50,9 @@ def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
         ensure_keys_logged(settings)
     elif not build_keyring(settings).statuses():
         print("no signing keys: run `idp keys rotate` first", file=sys.stderr)
+        return 2
+    if conflict := issuer_conflict(settings):
+        print(f"error: {conflict}", file=sys.stderr)
         return 2
     if args.demo:
         from gateway.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
@@ -301,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_commands(sub)
     _add_key_commands(sub)
     add_audit_commands(sub)
+    add_issuer_commands(sub)
     return parser
 
 

@@ -59,11 +59,16 @@ class Gateway:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def idp(
-        self, *args: str, stdin: str | None = None, check: bool = True
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Run an operator command; `env` overrides some of the gateway's variables."""
         result = subprocess.run(
             [*IDP_COMMAND, *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
             cwd=self.workdir,
             input=stdin,
             capture_output=True,
@@ -103,10 +108,11 @@ def start_gateway(
     extra_env: dict[str, str] | None = None,
     workers: int = 1,
     prepare_in_process: bool = False,
+    port: int | None = None,
 ) -> Gateway:
     """`prepare_in_process` applies the migrations and creates the keys in this process, as
     `idp db upgrade` and `idp keys list` would, saving two command starts (seconds each)."""
-    port = free_port()
+    port = port or free_port()
     issuer = f"http://localhost:{port}"
     env = {
         **os.environ,

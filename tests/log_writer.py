@@ -39,6 +39,7 @@ def main(database_url: str, keys_dir: str, issuer: str, writer: str, count: int)
                 sequence_pending(
                     session,
                     key=keyring.signing_key("ES256"),
+                    verification_keys=keyring.historical_keys(),
                     issuer=issuer,
                     now=datetime.now(UTC),
                     batch_size=40,

@@ -18,9 +18,9 @@ import jwt
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from consent.audit import verify_log
-from consent.audit_bundle import InvalidBundle, read_bundle
-from consent.merkle import node_hash, verify_consistency, verify_inclusion
+from consent.audit_bundle import InvalidBundle, read_bundle, verify_bundle
+from consent.log_entries import PUBLIC_FIELDS, content_hash, leaf_data, public_content
+from consent.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
 from idp.jose import SigningKey, load_public_keys
 from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
 from tests.conftest import (
@@ -50,8 +50,8 @@ def _sequence(gateway: Gateway) -> dict[str, Any]:
     return result
 
 
-def _verify(gateway: Gateway, *args: str) -> tuple[int, str]:
-    result = gateway.idp("audit", "verify", *args, check=False)
+def _verify(gateway: Gateway, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = gateway.idp("audit", "verify", *args, check=False, env=env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -141,12 +141,18 @@ def activity(
     gateway.idp_json("clients", "disable", other_app.client_id)
     gateway.idp_json("clients", "enable", other_app.client_id)
     gateway.idp("audit", "export", "--output", str(tmp_path_factory.mktemp("export") / "b.json"))
+    # The gateway moves to another issuer and back: the running node keeps its own.
+    moved = gateway.idp_json("issuer", "move", "--to", "https://id.example.gov")
+    assert moved["from"] == gateway.issuer and moved["to"] == "https://id.example.gov"
+    gateway.idp_json("issuer", "move", "--to", gateway.issuer)
     _sequence(gateway)
     return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
 
 
-def _export(gateway: Gateway, tmp_path: Path, *extra: str) -> dict[str, Any]:
-    path = tmp_path / "bundle.json"
+def _export(
+    gateway: Gateway, tmp_path: Path, *extra: str, name: str = "bundle.json"
+) -> dict[str, Any]:
+    path = tmp_path / name
     gateway.idp("audit", "export", "--output", str(path), *extra)
     data: dict[str, Any] = json.loads(path.read_text())
     data["_path"] = str(path)
@@ -181,6 +187,7 @@ def test_every_event_is_recorded_without_secrets(
         "client.disabled",
         "client.enabled",
         "access_log.exported",
+        "issuer.moved",
     ):
         assert expected in kinds, expected
     withdrawal = next(
@@ -477,14 +484,7 @@ def _bundle_verifies(data: bytes, keys: list[SigningKey]) -> bool:
         bundle = read_bundle(data.decode("utf-8"))
     except (InvalidBundle, UnicodeDecodeError):
         return False
-    report = verify_log(
-        bundle.logged_entries(),
-        bundle.checkpoints,
-        keys=keys,
-        issuer=bundle.issuer,
-        start=bundle.start,
-    )
-    return report.ok
+    return verify_bundle(bundle, keys=keys).ok
 
 
 def test_retention_prunes_content_but_keeps_every_proof(
@@ -524,3 +524,140 @@ def test_retention_prunes_content_but_keeps_every_proof(
         ).returncode
         == 0
     )
+
+
+def _claims(signed: str) -> dict[str, Any]:
+    claims: dict[str, Any] = json.loads(_b64(signed.split(".")[1]))
+    return claims
+
+
+def _jwks_file(gateway: Gateway, tmp_path: Path) -> Path:
+    path = tmp_path / "jwks.json"
+    path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
+    return path
+
+
+def _verify_bundle_file(
+    gateway: Gateway, bundle: dict[str, Any], tmp_path: Path
+) -> tuple[int, str]:
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps({k: v for k, v in bundle.items() if k != "_path"}))
+    jwks = _jwks_file(gateway, tmp_path)
+    result = gateway.idp("audit", "verify", "--bundle", str(path), "--jwks", str(jwks), check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+def _rehash(entry: dict[str, Any]) -> None:
+    """What anyone can do without the gateway's keys: recompute an entry's unkeyed hashes."""
+    public = public_content({name: entry[name] for name in PUBLIC_FIELDS})
+    entry["content_hash"] = content_hash(public, entry["personal_commitment"])
+    entry["leaf_hash"] = leaf_hash(leaf_data(entry["log_index"], entry["content_hash"])).hex()
+
+
+def test_a_bundle_whose_entries_no_checkpoint_covers_fails(
+    gateway: Gateway, activity: dict[str, Any], tmp_path: Path
+) -> None:
+    size = int(_sequence(gateway)["tree_size"])
+    full = _export(gateway, tmp_path)
+    assert _verify_bundle_file(gateway, full, tmp_path)[0] == 0
+    # Checkpoints removed, an entry rewritten and its hashes recomputed.
+    forged = json.loads(json.dumps(full))
+    forged["checkpoints"] = []
+    victim = forged["entries"][3]
+    victim["outcome"] = "failure" if victim["outcome"] == "success" else "success"
+    _rehash(victim)
+    code, output = _verify_bundle_file(gateway, forged, tmp_path)
+    assert code == 1 and f"(unsigned) at entry {full['start_size']}:" in output, output
+    # A bundle from --since left with only the checkpoints older than its first entry.
+    since = _export(gateway, tmp_path, "--since", str(size // 2), name="since.json")
+    first = since["start_size"]
+    older = [c for c in full["checkpoints"] if _claims(c)["tree_size"] < first]
+    assert older and first > 0
+    since["checkpoints"] = older
+    code, output = _verify_bundle_file(gateway, since, tmp_path)
+    assert code == 1 and f"(unsigned) at entry {first}:" in output, output
+
+
+def test_an_export_runs_from_one_signed_checkpoint_to_another(
+    gateway: Gateway, activity: dict[str, Any], tmp_path: Path
+) -> None:
+    size = int(_sequence(gateway)["tree_size"])
+    bundle = _export(gateway, tmp_path, "--since", str(size // 2))
+    start, entries = bundle["start_size"], bundle["entries"]
+    signed = {_claims(c)["tree_size"]: _claims(c) for c in bundle["checkpoints"]}
+    end = max(signed)
+    # A checkpoint right before its first entry, and one that covers its last.
+    assert 0 < start <= size // 2 and start in signed and entries[0]["log_index"] == start
+    assert end == size == entries[-1]["log_index"] + 1 == start + len(entries)
+    proof = [bytes.fromhex(h) for h in bundle["consistency_proof"]]
+    first_root, last_root = (_b64(signed[n]["root_hash"]) for n in (start, end))
+    assert verify_consistency(start, end, first_root, last_root, proof)
+    assert _verify_bundle_file(gateway, bundle, tmp_path)[0] == 0
+    bundle["consistency_proof"] = bundle["consistency_proof"][1:]
+    code, output = _verify_bundle_file(gateway, bundle, tmp_path)
+    assert code == 1 and "(checkpoint)" in output and "consistency proof" in output, output
+
+
+@contextmanager
+def _checkpoints_removed(engine: Engine, where: str) -> Iterator[int]:
+    """DELETE FROM log_checkpoints WHERE ..., put back afterwards; yields how many went."""
+    with engine.begin() as connection:
+        rows = [
+            dict(r)
+            for r in connection.execute(text(f"SELECT * FROM log_checkpoints WHERE {where}"))
+            .mappings()
+            .all()
+        ]
+        connection.execute(text(f"DELETE FROM log_checkpoints WHERE {where}"))
+    try:
+        yield len(rows)
+    finally:
+        with engine.begin() as connection:
+            columns = list(rows[0]) if rows else []
+            if rows:
+                connection.execute(
+                    text(
+                        f"INSERT INTO log_checkpoints ({', '.join(columns)}) "
+                        f"VALUES ({', '.join(':' + c for c in columns)})"
+                    ),
+                    rows,
+                )
+
+
+def test_a_database_without_checkpoints_fails_and_is_not_signed_again(
+    gateway: Gateway, activity: dict[str, Any], engine: Engine
+) -> None:
+    size = int(_sequence(gateway)["tree_size"])
+    with _checkpoints_removed(engine, "1 = 1") as removed:
+        assert removed > 0
+        code, output = _verify(gateway)
+        assert code == 1 and "(unsigned) at entry 0:" in output, output
+        assert f"entries 0 to {size - 1} ({size})" in output, output
+        # Nor does the sequencer sign what it can no longer check (the gateway's would, too).
+        refused = gateway.idp("audit", "sequence", check=False)
+        assert refused.returncode == 1 and "no signed checkpoint" in refused.stderr
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM log_checkpoints"))
+            assert count.scalar_one() == 0
+    assert _verify(gateway)[0] == 0
+
+
+def test_the_newest_entries_may_wait_for_the_sequencer_but_not_longer(
+    gateway: Gateway, activity: dict[str, Any], engine: Engine
+) -> None:
+    signed = int(_sequence(gateway)["tree_size"])
+    gateway.idp_json("users", "list")  # logged: one more entry
+    size = int(_sequence(gateway)["tree_size"])
+    assert size > signed
+    # As if the newest checkpoints had not been signed yet (or were removed).
+    with _checkpoints_removed(engine, f"tree_size > {signed}"):
+        # The newest remaining checkpoint is seconds old: within 3 intervals of an hour.
+        code, output = _verify(gateway, env={"IDP_LOG_SEQUENCE_INTERVAL": "3600"})
+        assert code == 0, output
+        assert f"the newest {size - signed} entries are not yet signed" in output, output
+        # With a 1 ms interval the same checkpoint is older than the sequencer would allow.
+        code, output = _verify(gateway, env={"IDP_LOG_SEQUENCE_INTERVAL": "0.001"})
+        assert code == 1 and f"(unsigned) at entry {signed}:" in output, output
+        assert "longer ago than the sequencer allows" in output, output
+    code, output = _verify(gateway)
+    assert code == 0 and "not yet signed" not in output, output

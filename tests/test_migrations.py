@@ -3,6 +3,7 @@ models exactly."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
@@ -24,8 +25,9 @@ from sqlalchemy import (
 import consent.models  # noqa: F401
 import idp.models  # noqa: F401
 from consent.access_log import DatabaseAccessLog
-from consent.audit import verify_log
-from consent.log_store import logged_entries, signed_checkpoints
+from consent.audit import AuditReport, verify_log
+from consent.checkpoints import sign_checkpoint
+from consent.log_store import logged_entries, recorded_issuers, signed_checkpoints
 from consent.merkle import CompactRange
 from consent.models import FIRST_STORED_NODE_LEVEL, AccessEventRecord
 from consent.sequencer import sequence_pending
@@ -70,7 +72,9 @@ def test_small_subtrees_come_back_on_downgrade_and_go_on_upgrade(empty_database_
             for number in range(37):
                 DatabaseAccessLog().record(session, _sample_event(number))
         with database.unit_of_work() as session:
-            sequence_pending(session, key=KEY, issuer="https://id.example.gov", now=NOW)
+            sequence_pending(
+                session, key=KEY, verification_keys=[KEY], issuer="https://id.example.gov", now=NOW
+            )
         large = _nodes(engine)
         assert large and min(level for level, _, _ in large) == FIRST_STORED_NODE_LEVEL
 
@@ -152,7 +156,9 @@ def test_queued_entries_keep_every_field_across_0005(empty_database_url: str) ->
             connection.execute(insert(OLD_QUEUE), [OLD_ROW])
         upgrade_database(empty_database_url)
         with database.unit_of_work() as session:
-            sequence_pending(session, key=KEY, issuer="https://id.example.gov", now=NOW)
+            sequence_pending(
+                session, key=KEY, verification_keys=[KEY], issuer="https://id.example.gov", now=NOW
+            )
         with database.unit_of_work() as session:
             sealed = session.execute(select(AccessEventRecord)).scalar_one()
             assert {name: getattr(sealed, name) for name in OLD_ROW} == OLD_ROW
@@ -172,3 +178,67 @@ def test_queued_entries_keep_every_field_across_0005(empty_database_url: str) ->
             assert dict(connection.execute(select(OLD_QUEUE)).mappings().one()) == OLD_ROW
     finally:
         engine.dispose()
+
+
+OLD_ISSUER, NEW_ISSUER = "https://id.example.gov", "https://new.id.example.gov"
+
+
+def test_0007_records_each_checkpoints_issuer_and_the_changes_nothing_recorded(
+    empty_database_url: str,
+) -> None:
+    """Before 0007 a node could start under another issuer without a trace: the upgrade fills
+    log_checkpoints.issuer from each payload and queues an issuer.moved entry for each change,
+    after which the whole log verifies."""
+    upgrade_database(empty_database_url)
+    engine = create_engine(empty_database_url)
+    database = Database(engine)
+    try:
+        for first in (0, 3):
+            with database.unit_of_work() as session:
+                for number in range(first, first + 3):
+                    DatabaseAccessLog().record(session, _sample_event(number))
+            with database.unit_of_work() as session:
+                sequence_pending(
+                    session, key=KEY, verification_keys=[KEY], issuer=OLD_ISSUER, now=NOW
+                )
+        # The checkpoint of 6 entries as a node under the new issuer signed it.
+        with engine.begin() as connection:
+            root = connection.execute(
+                text("SELECT root_hash FROM log_checkpoints WHERE tree_size = 6")
+            ).scalar_one()
+            resigned = sign_checkpoint(
+                key=KEY, issuer=NEW_ISSUER, tree_size=6, root_hash=root, now=NOW
+            )
+            connection.execute(
+                text("UPDATE log_checkpoints SET signed = :s WHERE tree_size = 6"), {"s": resigned}
+            )
+        downgrade_database(empty_database_url, "0006")
+        upgrade_database(empty_database_url)
+        with engine.connect() as connection:
+            issuers = dict(
+                connection.execute(text("SELECT tree_size, issuer FROM log_checkpoints")).all()
+            )
+            queued = connection.execute(text("SELECT public_fields FROM access_log_queue"))
+            records = [json.loads(document) for (document,) in queued]
+        assert issuers == {3: OLD_ISSUER, 6: NEW_ISSUER}
+        assert [(r["event_type"], r["detail"]) for r in records] == [
+            ("issuer.moved", {"from": OLD_ISSUER, "to": NEW_ISSUER, "tree_size": 6})
+        ]
+        assert _verified(database, NEW_ISSUER).damage is not None  # the record is still queued
+        with database.unit_of_work() as session:
+            sequence_pending(session, key=KEY, verification_keys=[KEY], issuer=NEW_ISSUER, now=NOW)
+        report = _verified(database, NEW_ISSUER)
+        assert report.ok and report.issuers == [OLD_ISSUER, NEW_ISSUER], report.damage
+    finally:
+        engine.dispose()
+
+
+def _verified(database: Database, issuer: str) -> AuditReport:
+    with database.unit_of_work() as session:
+        return verify_log(
+            logged_entries(session),
+            signed_checkpoints(session),
+            keys=[KEY],
+            issuer=issuer,
+            recorded_issuers=recorded_issuers(session),
+        )

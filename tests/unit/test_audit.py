@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from consent.access_log import queued_values
-from consent.audit import LoggedEntry, verify_log
+from consent.audit import LoggedEntry, UnsignedTailAllowance, verify_log
 from consent.checkpoints import sign_checkpoint
 from consent.log_entries import canonical_json, decode_time, encode_time, leaf_data
 from consent.merkle import CompactRange, leaf_hash
@@ -21,25 +23,34 @@ KEY = generate_signing_key(alg="ES256", kid="log-key")
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
-def _log(count: int) -> tuple[list[LoggedEntry], list[str]]:
+def _event(n: int, **overrides: Any) -> AccessEvent:
+    values: dict[str, Any] = {
+        "event_type": "token.issued",
+        "occurred_at": T0 + timedelta(seconds=n),
+        "actor_type": "client",
+        "actor_id": "agency",
+        "subject": f"citizen-{n}",
+        "source_address": "192.0.2.1",
+        "outcome": "success",
+        "client_id": "agency",
+        "detail": {"n": n},
+    }
+    return AccessEvent(**{**values, **overrides})
+
+
+def _log(
+    count: int,
+    *,
+    events: dict[int, AccessEvent] | None = None,
+    issuer_of: Callable[[int], str] = lambda size: ISSUER,
+    every: int = 4,
+) -> tuple[list[LoggedEntry], list[str]]:
+    """`count` entries (`events` replaces some) and a checkpoint after every `every`th, signed
+    under `issuer_of(tree_size)`."""
     entries, checkpoints = [], []
     compact = CompactRange()
     for n in range(count):
-        values = seal_queued(
-            queued_values(
-                AccessEvent(
-                    event_type="token.issued",
-                    occurred_at=T0 + timedelta(seconds=n),
-                    actor_type="client",
-                    actor_id="agency",
-                    subject=f"citizen-{n}",
-                    source_address="192.0.2.1",
-                    outcome="success",
-                    client_id="agency",
-                    detail={"n": n},
-                )
-            )
-        )
+        values = seal_queued(queued_values((events or {}).get(n) or _event(n)))
         leaf = leaf_hash(leaf_data(n, str(values["content_hash"])))
         compact.append(leaf)
         entries.append(
@@ -52,11 +63,11 @@ def _log(count: int) -> tuple[list[LoggedEntry], list[str]]:
                 leaf_hash=leaf.hex(),
             )
         )
-        if n % 4 == 3:
+        if n % every == every - 1:
             checkpoints.append(
                 sign_checkpoint(
                     key=KEY,
-                    issuer=ISSUER,
+                    issuer=issuer_of(compact.size),
                     tree_size=compact.size,
                     root_hash=compact.root().hex(),
                     now=T0,
@@ -119,6 +130,107 @@ def test_checkpoint_issuer_must_match_when_given(issuer: str | None) -> None:
     entries, checkpoints = _log(4)
     report = verify_log(entries, checkpoints, keys=[KEY], issuer=issuer)
     assert report.ok is (issuer is None)
+
+
+def test_entries_no_checkpoint_covers_are_unsigned() -> None:
+    entries, checkpoints = _log(12)
+    assert _verify(entries, checkpoints[:2]) == ("unsigned", 8)
+    assert _verify(entries, []) == ("unsigned", 0)
+    # Only checkpoints of a smaller tree than where the entries start cover none of them.
+    compact = CompactRange()
+    compact.extend(bytes.fromhex(str(e.leaf_hash)) for e in entries[:8])
+    report = verify_log(entries[8:], checkpoints[:2], keys=[KEY], issuer=ISSUER, start=compact)
+    assert report.damage is not None and (report.damage.kind, report.damage.log_index) == (
+        "unsigned",
+        8,
+    )
+
+
+@pytest.mark.parametrize(
+    ("age", "unsigned"), [(timedelta(seconds=15), 4), (timedelta(seconds=15, microseconds=1), None)]
+)
+def test_the_newest_entries_may_wait_a_few_intervals_for_a_checkpoint(
+    age: timedelta, unsigned: int | None
+) -> None:
+    entries, checkpoints = _log(12)  # every checkpoint signed at T0
+    allowance = UnsignedTailAllowance(now=T0 + age, max_age=timedelta(seconds=15))
+    report = verify_log(
+        entries, checkpoints[:2], keys=[KEY], issuer=ISSUER, unsigned_tail=allowance
+    )
+    if unsigned is None:
+        assert report.damage is not None and report.damage.kind == "unsigned"
+        assert report.damage.log_index == 8 and "longer ago" in report.damage.message
+    else:
+        assert report.ok and report.unsigned_entries == unsigned
+
+
+def test_a_log_without_any_checkpoint_is_never_a_tail_waiting() -> None:
+    entries, _ = _log(3)
+    allowance = UnsignedTailAllowance(now=T0, max_age=timedelta(hours=1))
+    report = verify_log(entries, [], keys=[KEY], issuer=ISSUER, unsigned_tail=allowance)
+    assert report.damage is not None and (report.damage.kind, report.damage.log_index) == (
+        "unsigned",
+        0,
+    )
+
+
+OTHER = "https://new.id.example.gov"
+
+
+def _moved(n: int, old: str, new: str, **detail: Any) -> AccessEvent:
+    return _event(
+        n, event_type="issuer.moved", actor_type="admin", detail={"from": old, "to": new, **detail}
+    )
+
+
+def test_checkpoints_before_a_move_name_the_old_issuer_and_after_it_the_new() -> None:
+    # The move is entry 5; the checkpoints of 4 entries and fewer name ISSUER, later ones OTHER.
+    entries, checkpoints = _log(
+        12, events={5: _moved(5, ISSUER, OTHER)}, issuer_of=lambda n: ISSUER if n <= 5 else OTHER
+    )
+    report = verify_log(entries, checkpoints, keys=[KEY], issuer=OTHER)
+    assert report.ok and report.issuers == [ISSUER, OTHER]
+    # Verified as the old issuer, the log is signed as another now.
+    assert _verify_as(entries, checkpoints, ISSUER) == ("issuer", None)
+    # Without a move entry the change is unexplained.
+    plain, unexplained = _log(12, issuer_of=lambda n: ISSUER if n <= 5 else OTHER)
+    assert _verify_as(plain, unexplained, OTHER) == ("issuer", None)
+
+
+def test_a_move_must_start_from_the_issuer_the_log_was_signed_as() -> None:
+    entries, checkpoints = _log(8, events={5: _moved(5, OTHER, ISSUER)}, issuer_of=lambda n: ISSUER)
+    assert _verify_as(entries, checkpoints, ISSUER) == ("issuer", 5)
+
+
+def test_a_change_recorded_afterwards_by_the_migration_is_accepted() -> None:
+    # Before moves were placed, a node started under OTHER at the checkpoint of 8 entries;
+    # migration 0007 recorded that as entry 10, naming that checkpoint.
+    recorded = _moved(10, ISSUER, OTHER, tree_size=8)
+    entries, checkpoints = _log(
+        12, events={10: recorded}, issuer_of=lambda n: ISSUER if n < 8 else OTHER
+    )
+    assert _verify_as(entries, checkpoints, OTHER) is None
+    wrong = _moved(10, ISSUER, OTHER, tree_size=12)
+    entries, checkpoints = _log(
+        12, events={10: wrong}, issuer_of=lambda n: ISSUER if n < 8 else OTHER
+    )
+    assert _verify_as(entries, checkpoints, OTHER) == ("issuer", 10)
+
+
+def test_stored_issuers_must_be_what_the_checkpoints_say() -> None:
+    entries, checkpoints = _log(8)
+    recorded = dict.fromkeys(checkpoints, ISSUER)
+    assert verify_log(entries, checkpoints, keys=[KEY], issuer=ISSUER, recorded_issuers=recorded).ok
+    recorded[checkpoints[1]] = OTHER
+    report = verify_log(entries, checkpoints, keys=[KEY], issuer=ISSUER, recorded_issuers=recorded)
+    assert report.damage is not None and report.damage.kind == "checkpoint"
+
+
+def _verify_as(
+    entries: list[LoggedEntry], checkpoints: list[str], issuer: str
+) -> tuple[str, int | None] | None:
+    report = verify_log(entries, checkpoints, keys=[KEY], issuer=issuer)
+    return None if report.damage is None else (report.damage.kind, report.damage.log_index)
 
 
 @pytest.mark.parametrize(
