@@ -16,11 +16,17 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.citizen import AppClient, Browser, authorization_params, hidden_fields, split_verifier
+from tests.citizen import (
+    TRUSTED_PROXY,
+    AppClient,
+    Browser,
+    authorization_params,
+    hidden_fields,
+    split_verifier,
+)
 from tests.conftest import BACKENDS, TEST_ENV, add_citizen, register_app
 from tests.gateway_process import (
     Gateway,
@@ -31,13 +37,13 @@ from tests.gateway_process import (
 
 FREE_ATTEMPTS = 3
 SOURCE_ATTEMPTS = 4
-PROXY = "127.0.0.2"
 THROTTLE_ENV = {
     **TEST_ENV,
     "IDP_SIGN_IN_FREE_ATTEMPTS": str(FREE_ATTEMPTS),
     "IDP_SIGN_IN_FIRST_DELAY": "600",
     "IDP_SIGN_IN_SOURCE_ATTEMPTS": str(SOURCE_ATTEMPTS),
-    "IDP_TRUSTED_PROXIES": PROXY,
+    "IDP_SIGN_IN_SOURCE_WINDOW": "3600",  # no attempt comes back while the module runs
+    "IDP_TRUSTED_PROXIES": TRUSTED_PROXY,
 }
 WRONG = "a wrong password, long enough"
 SIGNED_IN = "signed in"
@@ -71,18 +77,8 @@ def gateway(
 
 
 def _browser(gateway: Gateway, source: str | bytes | None) -> Browser:
-    """A browser whose requests come from `source` through the trusted proxy, or (None) a
-    browser connecting straight from 127.0.0.1."""
-    browser = Browser(gateway.issuer)
-    if source is not None:
-        browser.http.close()
-        browser.http = httpx.Client(
-            follow_redirects=False,
-            timeout=60,
-            transport=httpx.HTTPTransport(local_address=PROXY),
-            headers={"X-Forwarded-For": source},
-        )
-    return browser
+    """A browser at `source` behind the trusted proxy, or (None) straight from 127.0.0.1."""
+    return Browser(gateway.issuer, source=source)
 
 
 def _new_network() -> str:
