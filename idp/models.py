@@ -74,7 +74,8 @@ class BrowserSession(Base):
 
 
 class SignInThrottle(Base):
-    """Consecutive failed sign-ins for one username (known or not), by digest of the name."""
+    """Consecutive failed sign-ins for one username (known or not), by digest of the name.
+    `failures` includes attempts still being checked: each is counted when it is reserved."""
 
     __tablename__ = "sign_in_throttles"
 

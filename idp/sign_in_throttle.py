@@ -13,7 +13,8 @@ Three counters decide whether an attempt may spend an argon2 check:
 The check runs between two short transactions, so the attempt is reserved in the first one,
 under a lock on the counter's row, before any argon2 work: a burst of any size gets at most the
 free attempts checked, and one with the right password inside is refused like the others once the
-waits begin. A success gives the reservation back (and clears the username's failures).
+waits begin. A success clears the counter it went through (the username's; a browser's
+allowance is replaced by a fresh one) and gives the source address its attempt back.
 """
 
 from __future__ import annotations
