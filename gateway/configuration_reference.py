@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from consent.settings import AccessLogSettings
-from idp.settings import IdpSettings
+from idp.settings import IdpSettings, IpNetwork
 
 REGENERATE_COMMAND = "python -m gateway.configuration_reference > docs/configuration.md"
 
@@ -29,6 +29,7 @@ _TYPE_NAMES: dict[Any, str] = {
     timedelta: "duration",
     float: "number",
     dict[str, timedelta]: "JSON object of durations",
+    list[IpNetwork]: "IP addresses or networks",
 }
 _BOUNDS = (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than"))
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
@@ -115,7 +116,7 @@ def _default_text(field: FieldInfo) -> str:
         return f"`{str(value).lower()}`"
     if value is None:
         return "none"
-    if isinstance(value, str | dict) and not value:
+    if isinstance(value, str | dict | list) and not value:
         return "empty"
     return f"`{value}`"
 

@@ -74,13 +74,46 @@ class BrowserSession(Base):
 
 
 class SignInThrottle(Base):
-    """Consecutive failed sign-ins for one username (known or not), by digest of the name."""
+    """Consecutive failed sign-ins for one username (known or not), by digest of the name.
+    `failures` includes attempts still being checked: each is counted when it is reserved."""
 
     __tablename__ = "sign_in_throttles"
 
     username_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignInAllowance(Base):
+    """A browser's own allowance of sign-in attempts for one account (OWASP's device cookie).
+
+    Set at a successful sign-in; failures from other browsers never touch it. The cookie holds
+    a random value; only its SHA-256 is stored, like a session cookie's.
+    """
+
+    __tablename__ = "sign_in_allowances"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignInSourceLimit(Base):
+    """Failed sign-ins from one source address (by digest), as a bucket that drains steadily.
+
+    `drained_at` is when the bucket is empty again (the generic cell rate algorithm's
+    theoretical arrival time): each counted attempt adds window / attempts to it.
+    """
+
+    __tablename__ = "sign_in_source_limits"
+
+    source_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    drained_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
 
@@ -22,6 +23,21 @@ def _seconds_or_iso(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_seconds_or_iso)]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _address_list(value: Any) -> Any:
+    """A JSON list, or addresses and networks separated by commas or spaces."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [item for item in value.replace(",", " ").split() if item]
+    return value
+
+
+# NoDecode: pydantic-settings would read a list variable as JSON only; _address_list reads both.
+# A bare address is a network of one; host bits set beside a prefix (a typo) are refused.
+NetworkList = Annotated[list[IpNetwork], NoDecode, BeforeValidator(_address_list)]
 
 
 def is_loopback_host(host: str) -> bool:
@@ -109,11 +125,40 @@ class IdpSettings(BaseSettings):
         ge=1,
         le=100,
         description="Consecutive failed sign-ins for one username before each further attempt "
-        "has to wait (1 s, then doubling).",
+        "has to wait (sign_in_first_delay, then doubling). A browser in which the citizen "
+        "signed in before has as many of its own for that account.",
+    )
+    sign_in_first_delay: Duration = Field(
+        default=timedelta(seconds=1),
+        description="The wait after the last free attempt; each further failure doubles it.",
     )
     sign_in_max_delay: Duration = Field(
         default=timedelta(minutes=15),
         description="The longest wait the sign-in throttle imposes; nothing is locked for good.",
+    )
+    sign_in_device_lifetime: Duration = Field(
+        default=timedelta(days=365),
+        description="How long the cookie that gives a browser its own sign-in allowance for an "
+        "account lasts; every successful sign-in in that browser renews it.",
+    )
+    sign_in_source_attempts: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="Sign-in attempts that may fail from one source address (IPv6: its /64) "
+        "within sign_in_source_window, refilled steadily; attempts from a browser with its own "
+        "allowance for the account are not counted.",
+    )
+    sign_in_source_window: Duration = Field(
+        default=timedelta(minutes=15),
+        description="The window of sign_in_source_attempts.",
+    )
+    trusted_proxies: NetworkList = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies in front of the gateway "
+        "(JSON list or comma-separated). Only a request from one of them has its source "
+        "address taken from X-Forwarded-For: the right-most address that is not a trusted "
+        "proxy. Empty: the direct peer is the source.",
     )
     password_hash_workers: int = Field(
         default=4,
@@ -153,7 +198,15 @@ class IdpSettings(BaseSettings):
                 "jwks_max_age must be shorter than key_publish_lead, or relying "
                 "parties may not know a new key when it starts signing"
             )
-        for name in ("access_token_lifetime", "id_token_lifetime", "interaction_lifetime"):
+        if not timedelta(0) < self.sign_in_first_delay <= self.sign_in_max_delay:
+            raise ValueError("sign_in_first_delay must be positive and at most sign_in_max_delay")
+        for name in (
+            "access_token_lifetime",
+            "id_token_lifetime",
+            "interaction_lifetime",
+            "sign_in_device_lifetime",
+            "sign_in_source_window",
+        ):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
         return self

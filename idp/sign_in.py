@@ -1,7 +1,9 @@
 """Password sign-in on the interaction page: check, start a fresh browser session, continue.
 
 The slow part (argon2) runs between two short transactions, so waiting for it holds no database
-connection and no request thread.
+connection and no request thread. The first reserves the attempt with the throttle
+(`idp.sign_in_throttle`) or refuses it; the second gives the reservation back on success and
+gives the browser its own allowance for the account (`idp.sign_in_allowances`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 from idp.account_sign_in import agency_of, continue_after_sign_in
 from idp.accounts import StoredPassword, accept_password_verdict, stored_password_for
-from idp.models import Interaction
+from idp.models import Account, Interaction
 from idp.oauth.authorize import (
     PASSWORD_ACR,
     PASSWORD_AMR,
@@ -20,7 +22,15 @@ from idp.oauth.authorize import (
 from idp.oauth.context import OperationContext
 from idp.passwords import MAX_PASSWORD_LENGTH, PasswordVerdict
 from idp.sessions import end_sessions_of_cookie, start_browser_session
-from idp.sign_in_throttle import blocked_until, note_failure, note_success
+from idp.sign_in_allowances import find_allowance, issue_allowance
+from idp.sign_in_throttle import (
+    Claim,
+    Refusal,
+    Throttle,
+    ThrottleRules,
+    claim_attempt,
+    release_claim,
+)
 
 
 @dataclass(frozen=True)
@@ -30,33 +40,77 @@ class SignInFailed:
 
 @dataclass(frozen=True)
 class SignInThrottled:
-    """Too many recent failures for this username; says nothing about whether it exists."""
+    """Too many recent failures; says nothing about whether the username exists."""
+
+    throttle: Throttle
 
 
 @dataclass(frozen=True)
 class SignedIn:
     outcome: Outcome
     session_secret: str
+    allowance_cookie: str
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A reserved attempt: what the password must be checked against, and what was claimed."""
+
+    stored: StoredPassword
+    claim: Claim
 
 
 def password_to_check(
-    ctx: OperationContext, interaction: Interaction, *, username: str, password: str
-) -> StoredPassword | SignInThrottled:
-    """Step 1: what the password must be checked against (nothing for impossible input), or a
-    refusal when this username must wait (no argon2 work is spent on it then)."""
-    if username and blocked_until(ctx.session, username, now=ctx.now) is not None:
+    ctx: OperationContext,
+    interaction: Interaction,
+    *,
+    username: str,
+    password: str,
+    allowances: list[str],
+) -> PasswordCheck | SignInThrottled:
+    """Step 1: reserve the attempt and say what the password must be checked against (nothing
+    for impossible input), or refuse it (no argon2 work is spent on it then). `allowances` are
+    the values of the browser's device cookie."""
+    allowance = find_allowance(ctx.session, allowances, username, now=ctx.now)
+    decision = claim_attempt(
+        ctx.session,
+        username=username,
+        source_address=ctx.source_address,
+        allowance=allowance,
+        now=ctx.now,
+        rules=ThrottleRules.of(ctx.settings),
+    )
+    # Only a browser that signed in to the account before names it in these entries.
+    subject = _subject_of(ctx, allowance.account_id) if allowance else None
+    if isinstance(decision, Refusal):
         ctx.record(
             "sign_in.throttled",
             actor_type="account",
             actor_id=None,
+            subject=subject,
             client_id=agency_of(interaction),
             outcome="failure",
+            detail={"method": "pwd", "throttle": decision.throttle},
+        )
+        return SignInThrottled(decision.throttle)
+    if decision.passed_username_wait:
+        ctx.record(
+            "sign_in.device_allowance_used",
+            actor_type="account",
+            actor_id=None,
+            subject=subject,
+            client_id=agency_of(interaction),
+            outcome="success",
             detail={"method": "pwd"},
         )
-        return SignInThrottled()
     if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
-        return StoredPassword(account_id=None, password_hash=None)
-    return stored_password_for(ctx.session, username)
+        return PasswordCheck(StoredPassword(account_id=None, password_hash=None), decision)
+    return PasswordCheck(stored_password_for(ctx.session, username), decision)
+
+
+def _subject_of(ctx: OperationContext, account_id: int) -> str | None:
+    account = ctx.session.get(Account, account_id)
+    return account.subject if account else None
 
 
 def complete_password_sign_in(
@@ -64,21 +118,14 @@ def complete_password_sign_in(
     interaction: Interaction,
     browser: BrowserState,
     *,
-    username: str,
-    stored: StoredPassword,
+    checked: PasswordCheck,
     verdict: PasswordVerdict,
+    allowances: list[str],
 ) -> SignInFailed | SignedIn:
-    """Step 3, after the check: start a new browser session and continue the request."""
-    account = accept_password_verdict(ctx.session, stored, verdict, now=ctx.now)
+    """Step 3, after the check: start a new browser session and continue the request. A failure
+    was already counted when the attempt was reserved."""
+    account = accept_password_verdict(ctx.session, checked.stored, verdict, now=ctx.now)
     if account is None:
-        if username:
-            note_failure(
-                ctx.session,
-                username,
-                now=ctx.now,
-                free_attempts=ctx.settings.sign_in_free_attempts,
-                max_delay=ctx.settings.sign_in_max_delay,
-            )
         ctx.record(
             "sign_in.failed",
             actor_type="account",
@@ -88,7 +135,14 @@ def complete_password_sign_in(
             detail={"reason": "bad_credentials", "method": "pwd"},
         )
         return SignInFailed()
-    note_success(ctx.session, username)
+    release_claim(ctx.session, checked.claim, now=ctx.now, rules=ThrottleRules.of(ctx.settings))
+    allowance_cookie = issue_allowance(
+        ctx.session,
+        account=account,
+        presented=allowances,
+        now=ctx.now,
+        lifetime=ctx.settings.sign_in_device_lifetime,
+    )
     # A new identifier at every sign-in: a planted or old cookie never becomes authenticated.
     end_sessions_of_cookie(ctx.session, browser.session_secret, now=ctx.now)
     new = start_browser_session(
@@ -113,4 +167,5 @@ def complete_password_sign_in(
     return SignedIn(
         outcome=continue_after_sign_in(ctx, interaction, browser),
         session_secret=new.cookie_secret,
+        allowance_cookie=allowance_cookie,
     )

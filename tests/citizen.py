@@ -14,6 +14,9 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import httpx
 
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+# The gateways under test trust this loopback address as their reverse proxy
+# (IDP_TRUSTED_PROXIES): a browser connecting from it speaks from any address it names.
+TRUSTED_PROXY = "127.0.0.2"
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -42,13 +45,29 @@ class AppClient:
 class Browser:
     """Cookies and redirects like a browser, but every hop is visible to the test."""
 
-    def __init__(self, issuer: str) -> None:
+    def __init__(self, issuer: str, *, source: str | bytes | None = None) -> None:
+        """`source`: the client address the trusted proxy reports in X-Forwarded-For; without
+        it the browser connects straight from 127.0.0.1."""
         self.issuer = issuer
-        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        if source is None:
+            self.http = httpx.Client(follow_redirects=False, timeout=30)
+        else:
+            self.http = httpx.Client(
+                follow_redirects=False,
+                timeout=60,
+                transport=httpx.HTTPTransport(local_address=TRUSTED_PROXY),
+                headers={"X-Forwarded-For": source},
+            )
         self.last_page = ""
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def authorize(self, params: dict[str, str], *, method: str = "GET") -> httpx.Response:
         if method == "POST":

@@ -9,6 +9,7 @@ import base64
 import json
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,18 @@ from consent.audit_bundle import InvalidBundle, read_bundle, verify_bundle
 from consent.log_entries import PUBLIC_FIELDS, content_hash, leaf_data, public_content
 from consent.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
 from idp.jose import SigningKey, load_public_keys
-from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
+from tests.citizen import (
+    AppClient,
+    Browser,
+    account_form_token,
+    authorization_params,
+    callback_params,
+    hidden_fields,
+    split_verifier,
+)
 from tests.conftest import (
     TAX_OFFICE_PURPOSE,
+    TEST_ENV,
     CitizenAccount,
     add_citizen,
     register_app,
@@ -32,6 +42,9 @@ from tests.conftest import (
     userinfo,
 )
 from tests.gateway_process import IDP_COMMAND, Gateway
+
+FREE_ATTEMPTS = 5  # IDP_SIGN_IN_FREE_ATTEMPTS's default
+SOURCE_ATTEMPTS = int(TEST_ENV["IDP_SIGN_IN_SOURCE_ATTEMPTS"])
 
 
 def _b64(text_value: str) -> bytes:
@@ -104,6 +117,8 @@ def activity(
             f"{gateway.issuer}/sign-in",
             data={**hidden_fields(page.text), "username": person.username, "password": wrong},
         )
+        _throttle_decisions(gateway, browser, app_a, person, wrong)
+        secrets_used.append(browser.http.cookies["idp-device"])
     finally:
         browser.close()
     other_app = register_app(gateway, name="Statistics office")
@@ -149,6 +164,46 @@ def activity(
     return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
 
 
+def _throttle_decisions(
+    gateway: Gateway, browser: Browser, app: AppClient, person: CitizenAccount, wrong: str
+) -> None:
+    """The sign-in throttle's decisions: the username waits after failures elsewhere, the
+    citizen's browser (holding its allowance) is let through, then uses its allowance up; one
+    address spraying a password over many names is stopped."""
+
+    def form(where: Browser) -> dict[str, str]:
+        start = where.http.get(f"{gateway.issuer}/account/sign-in")
+        return hidden_fields(where.http.get(gateway.issuer + start.headers["location"]).text)
+
+    def attempt(
+        where: Browser, username: str, password: str, fields: dict[str, str] | None = None
+    ) -> str:
+        response = where.http.post(
+            f"{gateway.issuer}/sign-in",
+            data={**(fields or form(where)), "username": username, "password": password},
+        )
+        return "signed in" if response.status_code == 303 else response.text
+
+    with Browser(gateway.issuer, source="203.0.113.9") as attacker:
+        for _ in range(FREE_ATTEMPTS):
+            assert "not right" in attempt(attacker, person.username, wrong)
+        assert "too many attempts" in attempt(attacker, person.username, wrong)
+    request, _ = split_verifier(authorization_params(app, prompt="login"))
+    response = browser.follow_to_client(
+        browser.authorize(request), username=person.username, password=person.password
+    )
+    assert "code" in callback_params(response)
+    for _ in range(FREE_ATTEMPTS):
+        assert "not right" in attempt(browser, person.username, wrong)
+    assert "too many attempts" in attempt(browser, person.username, person.password)
+    with Browser(gateway.issuer, source="198.51.100.23") as sprayer:
+        names, fields = [f"nobody-{n}" for n in range(SOURCE_ATTEMPTS)], form(sprayer)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            sprayed = list(pool.map(lambda name: attempt(sprayer, name, wrong, fields), names))
+        assert all("not right" in answer for answer in sprayed)
+        assert "from your network" in attempt(sprayer, "nobody-else", wrong)
+
+
 def _export(
     gateway: Gateway, tmp_path: Path, *extra: str, name: str = "bundle.json"
 ) -> dict[str, Any]:
@@ -167,6 +222,8 @@ def test_every_event_is_recorded_without_secrets(
     for expected in (
         "sign_in.succeeded",
         "sign_in.failed",
+        "sign_in.throttled",
+        "sign_in.device_allowance_used",
         "consent.given",
         "consent.denied",
         "consent.withdrawn",
@@ -190,6 +247,10 @@ def test_every_event_is_recorded_without_secrets(
         "issuer.moved",
     ):
         assert expected in kinds, expected
+    throttles = {
+        e["detail"]["throttle"] for e in bundle["entries"] if e["event_type"] == "sign_in.throttled"
+    }
+    assert throttles == {"username", "device", "source_address"}
     withdrawal = next(
         e
         for e in bundle["entries"]

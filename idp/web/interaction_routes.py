@@ -9,20 +9,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from idp.account_sign_in import cancel_sign_in, is_account_sign_in
-from idp.accounts import StoredPassword
 from idp.clients import find_client
 from idp.models import Interaction
 from idp.oauth.authorize import ErrorPage, handle_authorization_request
 from idp.oauth.context import OperationContext
 from idp.sessions import interaction_parameters
 from idp.sign_in import (
+    PasswordCheck,
     SignInFailed,
     SignInThrottled,
     complete_password_sign_in,
     password_to_check,
 )
+from idp.sign_in_allowances import allowance_values
 from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
 from idp.web.outcomes import (
+    ALLOWANCE_COOKIE,
     SESSION_COOKIE,
     browser_state,
     expired_page,
@@ -35,6 +37,15 @@ from idp.web.outcomes import (
 from idp.web.state import WebState, operation, web_state
 
 router = APIRouter()
+
+_THROTTLED = {
+    "source_address": "There have been too many attempts to sign in from your network. "
+    "Wait a few minutes, then try again.",
+}
+_THROTTLED_DEFAULT = (
+    "There have been too many attempts to sign in with this username. "
+    "Wait a few minutes, then try again."
+)
 
 
 async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
@@ -119,8 +130,9 @@ async def sign_in_submit(request: Request) -> Response:
     state = web_state(request)
     browser = browser_state(request)
     username, password = form.get("username", ""), form.get("password", "")
+    allowances = allowance_values(request.cookies.get(state.cookie_name(ALLOWANCE_COOKIE)))
 
-    def prepare() -> Response | StoredPassword:
+    def prepare() -> Response | PasswordCheck:
         with operation(request) as ctx:
             interaction = interaction_submitted(ctx, form, browser)
             if interaction is None:
@@ -128,17 +140,16 @@ async def sign_in_submit(request: Request) -> Response:
             if "cancel" in form:
                 outcome = cancel_sign_in(ctx, interaction)
                 return render_outcome(request, outcome, browser, redirect_status=303)
-            checked = password_to_check(ctx, interaction, username=username, password=password)
+            checked = password_to_check(
+                ctx, interaction, username=username, password=password, allowances=allowances
+            )
             if isinstance(checked, SignInThrottled):
                 return _sign_in_form(
                     state,
                     ctx,
                     interaction,
                     username=username,
-                    error=(
-                        "There have been too many attempts to sign in with this username. "
-                        "Wait a few minutes, then try again."
-                    ),
+                    error=_THROTTLED.get(checked.throttle, _THROTTLED_DEFAULT),
                 )
             return checked
 
@@ -146,7 +157,7 @@ async def sign_in_submit(request: Request) -> Response:
     if isinstance(prepared, Response):
         return prepared
     verdict = await asyncio.wrap_future(
-        state.password_checker.submit(password, prepared.password_hash)
+        state.password_checker.submit(password, prepared.stored.password_hash)
     )
 
     def complete() -> Response:
@@ -155,7 +166,7 @@ async def sign_in_submit(request: Request) -> Response:
             if interaction is None:
                 return expired_page(request)
             result = complete_password_sign_in(
-                ctx, interaction, browser, username=username, stored=prepared, verdict=verdict
+                ctx, interaction, browser, checked=prepared, verdict=verdict, allowances=allowances
             )
             if isinstance(result, SignInFailed):
                 return _sign_in_form(
@@ -168,6 +179,13 @@ async def sign_in_submit(request: Request) -> Response:
         # The transaction has committed: only now may the browser carry the new session.
         response = render_outcome(request, result.outcome, browser, redirect_status=303)
         set_cookie(state, response, SESSION_COOKIE, result.session_secret)
+        set_cookie(
+            state,
+            response,
+            ALLOWANCE_COOKIE,
+            result.allowance_cookie,
+            max_age=int(state.provider.settings.sign_in_device_lifetime.total_seconds()),
+        )
         return response
 
     return await run_in_threadpool(complete)

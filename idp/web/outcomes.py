@@ -26,6 +26,8 @@ from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
 BINDING_COOKIE = "idp-browser"
+# A browser's own sign-in allowance for the accounts signed in there (idp.sign_in_allowances).
+ALLOWANCE_COOKIE = "idp-device"
 
 
 def browser_state(request: Request) -> BrowserState:

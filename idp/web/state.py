@@ -13,6 +13,7 @@ from idp.database import Database
 from idp.oauth.context import OperationContext, Provider
 from idp.passwords import PasswordChecker
 from idp.web.pages import PageRenderer
+from idp.web.source_address import source_address
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,11 @@ def operation(request: Request) -> Iterator[OperationContext]:
             provider=state.provider,
             session=session,
             request_id=request_id(request),
-            # The direct peer only: forwarded-for headers are not trusted (checklist PW-07).
-            source_address=request.client.host if request.client else None,
+            # X-Forwarded-For only as far as trusted proxies vouch for it (checklist PW-07).
+            source_address=source_address(
+                request.client.host if request.client else None,
+                request.headers.getlist("x-forwarded-for"),
+                state.provider.settings.trusted_proxies,
+            ),
             now=state.provider.clock(),
         )

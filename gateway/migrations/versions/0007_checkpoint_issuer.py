@@ -5,7 +5,7 @@ whether it signs as the others do. Until now a node could start under another is
 trace; each such change among the existing checkpoints is queued as an issuer.moved entry naming
 the first checkpoint under the new issuer, so the audit can accept it.
 
-Revision ID: 0007_checkpoint_issuer
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 10:00:00
 """
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_checkpoint_issuer"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
