@@ -48,10 +48,33 @@ from measurement import CpuSnapshot, cpu_snapshot, source_revision  # noqa: E402
 from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from consent.access_log import DatabaseAccessLog, queued_values  # noqa: E402
-from consent.audit import verify_log  # noqa: E402
-from consent.checkpoints import CHECKPOINT_ALG  # noqa: E402
-from consent.log_store import (  # noqa: E402
+from consent.records import DatabaseConsentRecords  # noqa: E402
+from gateway.schema import upgrade_database  # noqa: E402
+from idp.clients import ClientCache, register_client  # noqa: E402
+from idp.keys.jose import SigningKey  # noqa: E402
+from idp.keys.keyring import Keyring  # noqa: E402
+from idp.oauth.context import OperationContext, Provider  # noqa: E402
+from idp.oauth.requests import Headers, ProtocolRequest  # noqa: E402
+from idp.oauth.server import allow_loopback_http, handle_token_request  # noqa: E402
+from idp.ports import AccessEvent, AccessLog  # noqa: E402
+from idp.settings import IdpSettings  # noqa: E402
+from idp.storage.database import Database, create_database_engine  # noqa: E402
+from tests.gateway_process import (  # noqa: E402
+    POSTGRES_ADMIN_URL,
+    create_postgres_database,
+    drop_postgres_database,
+)
+from transparency.access_log import DatabaseAccessLog, queued_values  # noqa: E402
+from transparency.checkpoints import CHECKPOINT_ALG  # noqa: E402
+from transparency.merkle import (  # noqa: E402
+    root_from_source,
+    verify_consistency,
+    verify_inclusion,
+)
+from transparency.models import AccessLogQueueEntry  # noqa: E402
+from transparency.sequencer import sequence_everything  # noqa: E402
+from transparency.settings import AccessLogSettings  # noqa: E402
+from transparency.store import (  # noqa: E402
     DatabaseHashSource,
     consistency_proof_from,
     current_tree_size,
@@ -60,30 +83,7 @@ from consent.log_store import (  # noqa: E402
     logged_entries,
     signed_checkpoints,
 )
-from consent.merkle import (  # noqa: E402
-    root_from_source,
-    verify_consistency,
-    verify_inclusion,
-)
-from consent.models import AccessLogQueueEntry  # noqa: E402
-from consent.records import DatabaseConsentRecords  # noqa: E402
-from consent.sequencer import sequence_everything  # noqa: E402
-from consent.settings import AccessLogSettings  # noqa: E402
-from gateway.schema import upgrade_database  # noqa: E402
-from idp.clients import ClientCache, register_client  # noqa: E402
-from idp.database import Database, create_database_engine  # noqa: E402
-from idp.jose import SigningKey  # noqa: E402
-from idp.oauth.context import OperationContext, Provider  # noqa: E402
-from idp.oauth.requests import Headers, ProtocolRequest  # noqa: E402
-from idp.oauth.server import allow_loopback_http, handle_token_request  # noqa: E402
-from idp.ports import AccessEvent, AccessLog  # noqa: E402
-from idp.settings import IdpSettings  # noqa: E402
-from idp.signing_keys import Keyring  # noqa: E402
-from tests.gateway_process import (  # noqa: E402
-    POSTGRES_ADMIN_URL,
-    create_postgres_database,
-    drop_postgres_database,
-)
+from transparency.verification import verify_log  # noqa: E402
 
 ISSUER = "http://localhost:8000"  # never contacted: everything runs in this process
 SOURCE_ADDRESS = "127.0.0.1"

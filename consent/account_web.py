@@ -14,13 +14,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from consent.account import shared_with, was_withdrawn, withdraw_consent
-from idp.account_sign_in import ACCOUNT_HOME, start_account_sign_in
 from idp.accounts import get_active_account
+from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
+from idp.interactions.sessions import find_browser_session
 from idp.models import Account
 from idp.oauth.authorize import BrowserState
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, same_value
-from idp.sessions import find_browser_session
 from idp.web.http import page_form
 from idp.web.outcomes import browser_state, expired_page, render_outcome
 from idp.web.state import operation, web_state

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from idp.accounts import get_active_account
+from idp.interactions.sessions import find_browser_session
 from idp.oauth.authorize import (
     client_of_interaction,
     deny_authorization,
@@ -14,7 +15,6 @@ from idp.oauth.authorize import (
     resume_authorization,
 )
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
-from idp.sessions import find_browser_session
 from idp.web.http import page_form
 from idp.web.outcomes import (
     browser_state,

@@ -18,23 +18,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from consent.access_log import DatabaseAccessLog
 from consent.account_web import router as account_router
-from consent.checkpoints import CHECKPOINT_ALG
 from consent.records import DatabaseConsentRecords
-from consent.sequencer import sequence_periodically
-from consent.settings import AccessLogSettings
-from consent.transparency_web import router as transparency_router
 from consent.web import router as consent_router
 from gateway.common import build_keyring
+from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
-from idp.database import Database, create_database_engine
-from idp.database_outage import is_database_unavailable
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
-from idp.passwords import PasswordChecker
 from idp.protocol.discovery import provider_metadata
 from idp.settings import IdpSettings
+from idp.storage.database import Database, create_database_engine
+from idp.storage.outage import is_database_unavailable
 from idp.web.health_routes import router as health_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.pages import PageRenderer
@@ -42,6 +37,11 @@ from idp.web.protocol_routes import router as protocol_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.state import WebState, request_id
+from transparency.access_log import DatabaseAccessLog
+from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.sequencer import sequence_periodically
+from transparency.settings import AccessLogSettings
+from transparency.web import router as transparency_router
 
 log = logging.getLogger("gateway")
 

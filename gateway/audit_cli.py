@@ -11,25 +11,6 @@ from typing import Any
 
 import httpx
 
-from consent.audit import AuditReport, UnsignedTailAllowance, verify_log
-from consent.audit_bundle import (
-    InvalidBundle,
-    NothingSigned,
-    read_bundle,
-    verify_bundle,
-    write_bundle,
-)
-from consent.checkpoints import CHECKPOINT_ALG
-from consent.log_store import (
-    current_tree_size,
-    erase_personal_fields,
-    logged_entries,
-    prune_entries,
-    recorded_issuers,
-    signed_checkpoints,
-)
-from consent.sequencer import IssuerMismatch, SequencingRefused, sequence_everything
-from consent.settings import AccessLogSettings
 from gateway.common import (
     build_keyring,
     database_for,
@@ -39,8 +20,27 @@ from gateway.common import (
     print_result,
     record_operator_event,
 )
-from idp.jose import load_public_keys
+from idp.keys.jose import load_public_keys
 from idp.settings import IdpSettings
+from transparency.bundles import (
+    InvalidBundle,
+    NothingSigned,
+    read_bundle,
+    verify_bundle,
+    write_bundle,
+)
+from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.sequencer import IssuerMismatch, SequencingRefused, sequence_everything
+from transparency.settings import AccessLogSettings
+from transparency.store import (
+    current_tree_size,
+    erase_personal_fields,
+    logged_entries,
+    prune_entries,
+    recorded_issuers,
+    signed_checkpoints,
+)
+from transparency.verification import AuditReport, UnsignedTailAllowance, verify_log
 
 # How many sequencer intervals the newest entries may wait for a checkpoint before an audit of
 # the database calls them unsigned: a turn runs every interval, and a busy one takes a while.

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent.access_log import DatabaseAccessLog
 from gateway.schema import upgrade_database
-from idp.database import Database, create_database_engine
+from idp.keys.keyring import KeyRecord, Keyring
 from idp.ports import AccessEvent
 from idp.settings import IdpSettings
-from idp.signing_keys import KeyRecord, Keyring
+from idp.storage.database import Database, create_database_engine
+from transparency.access_log import DatabaseAccessLog
 
 
 def operator_name() -> str:

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
-from consent.settings import AccessLogSettings
 from idp.settings import IdpSettings, IpNetwork
+from transparency.settings import AccessLogSettings
 
 REGENERATE_COMMAND = "python -m gateway.configuration_reference > docs/configuration.md"
 
@@ -43,7 +43,8 @@ def render_configuration_reference() -> str:
     lines = [
         "# Configuration reference",
         "",
-        "<!-- Generated from idp.settings.IdpSettings and consent.settings.AccessLogSettings by "
+        "<!-- Generated from idp.settings.IdpSettings and "
+        "transparency.settings.AccessLogSettings by "
         f"`{REGENERATE_COMMAND}`. Do not edit by hand. -->",
         "",
         "The gateway reads these environment variables when it starts and refuses to start when "

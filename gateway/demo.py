@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from idp.accounts import create_account, find_account_by_username
 from idp.clients import register_client
-from idp.database import Database, create_database_engine
 from idp.models import Client
 from idp.settings import IdpSettings
+from idp.storage.database import Database, create_database_engine
 
 DEMO_CLIENT_NAME = "Demo agency service"
 DEMO_USERNAME = "demo"

@@ -10,9 +10,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from consent.checkpoints import CHECKPOINT_ALG
-from consent.log_store import log_issuer
-from consent.sequencer import SequencingRefused, move_issuer
 from gateway.common import (
     build_keyring,
     database_for,
@@ -22,6 +19,9 @@ from gateway.common import (
     print_result,
 )
 from idp.settings import IdpSettings
+from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.sequencer import SequencingRefused, move_issuer
+from transparency.store import log_issuer
 
 
 def issuer_conflict(settings: IdpSettings) -> str | None:

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from idp.database import create_database_engine
+from idp.storage.database import create_database_engine
 
 
 def alembic_config(database_url: str) -> Config:

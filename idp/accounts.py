@@ -9,10 +9,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp import passwords
+from idp.authentication import passwords
+from idp.authentication.passwords import PasswordVerdict
 from idp.models import Account
 from idp.opaque_values import new_opaque_value
-from idp.passwords import PasswordVerdict
 from idp.protocol.claims import Person
 
 MIN_PASSWORD_LENGTH = 15  # single-factor use (NIST 800-63B, ASVS 6.2.1 project minimum)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.database import Base, UtcDateTime, utc_now
+from idp.storage.database import Base, UtcDateTime, utc_now
 
 
 class Account(Base):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from gateway.schema import upgrade_database
-from idp.database import Database, create_database_engine
+from idp.storage.database import Database, create_database_engine
 from tests.citizen import (
     TRUSTED_PROXY,
     AppClient,

@@ -9,7 +9,7 @@ from typing import Any
 
 from idp.accounts import create_account
 from idp.clients import register_client
-from idp.database import Database, create_database_engine
+from idp.storage.database import Database, create_database_engine
 from tests.citizen import AppClient
 from tests.conftest import CitizenAccount
 

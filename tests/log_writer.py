@@ -10,11 +10,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from consent.access_log import DatabaseAccessLog
-from consent.sequencer import sequence_pending
-from idp.database import Database, create_database_engine
+from idp.keys.keyring import Keyring
 from idp.ports import AccessEvent
-from idp.signing_keys import Keyring
+from idp.storage.database import Database, create_database_engine
+from transparency.access_log import DatabaseAccessLog
+from transparency.sequencer import sequence_pending
 
 
 def main(database_url: str, keys_dir: str, issuer: str, writer: str, count: int) -> None:

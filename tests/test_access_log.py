@@ -19,10 +19,7 @@ import jwt
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from consent.audit_bundle import InvalidBundle, read_bundle, verify_bundle
-from consent.log_entries import PUBLIC_FIELDS, content_hash, leaf_data, public_content
-from consent.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
-from idp.jose import SigningKey, load_public_keys
+from idp.keys.jose import SigningKey, load_public_keys
 from tests.citizen import (
     AppClient,
     Browser,
@@ -42,6 +39,9 @@ from tests.conftest import (
     userinfo,
 )
 from tests.gateway_process import IDP_COMMAND, Gateway
+from transparency.bundles import InvalidBundle, read_bundle, verify_bundle
+from transparency.entries import PUBLIC_FIELDS, content_hash, leaf_data, public_content
+from transparency.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
 
 FREE_ATTEMPTS = 5  # IDP_SIGN_IN_FREE_ATTEMPTS's default
 SOURCE_ATTEMPTS = int(TEST_ENV["IDP_SIGN_IN_SOURCE_ATTEMPTS"])

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from consent.models import AccessEventRecord, LogNode
-from idp.bulk_insert import insert_rows, needs_conversion
-from idp.database import Database
+from idp.storage.bulk_insert import insert_rows, needs_conversion
+from idp.storage.database import Database
+from transparency.models import AccessEventRecord, LogNode
 
 ENTRIES = cast(Table, AccessEventRecord.__table__)
 NODES = cast(Table, LogNode.__table__)

@@ -24,17 +24,18 @@ from sqlalchemy import (
 
 import consent.models  # noqa: F401
 import idp.models  # noqa: F401
-from consent.access_log import DatabaseAccessLog
-from consent.audit import AuditReport, verify_log
-from consent.checkpoints import sign_checkpoint
-from consent.log_store import logged_entries, recorded_issuers, signed_checkpoints
-from consent.merkle import CompactRange
-from consent.models import FIRST_STORED_NODE_LEVEL, AccessEventRecord
-from consent.sequencer import sequence_pending
+import transparency.models  # noqa: F401
 from gateway.schema import alembic_config, downgrade_database, upgrade_database
-from idp.database import Base, Database, UtcDateTime
-from idp.jose import generate_signing_key
+from idp.keys.jose import generate_signing_key
 from idp.ports import AccessEvent
+from idp.storage.database import Base, Database, UtcDateTime
+from transparency.access_log import DatabaseAccessLog
+from transparency.checkpoints import sign_checkpoint
+from transparency.merkle import CompactRange
+from transparency.models import FIRST_STORED_NODE_LEVEL, AccessEventRecord
+from transparency.sequencer import sequence_pending
+from transparency.store import logged_entries, recorded_issuers, signed_checkpoints
+from transparency.verification import AuditReport, verify_log
 
 KEY = generate_signing_key(alg="ES256", kid="migration-test")
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, Table, event, func, select
 from sqlalchemy.exc import StatementError
 
-from consent.access_log import DatabaseAccessLog
-from consent.models import AccessLogQueueEntry
-from idp.database import Database
 from idp.models import IssuedToken
-from idp.pending_inserts import insert_at_commit, pending_count
 from idp.ports import AccessEvent
+from idp.storage.database import Database
+from idp.storage.pending_inserts import insert_at_commit, pending_count
+from transparency.access_log import DatabaseAccessLog
+from transparency.models import AccessLogQueueEntry
 
 TOKENS = cast(Table, IssuedToken.__table__)
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from consent.access_log import DatabaseAccessLog
-from consent.audit import verify_log
-from consent.checkpoints import sign_checkpoint
-from consent.log_store import logged_entries, recorded_issuers, signed_checkpoints
-from consent.sequencer import IssuerMismatch, SequencingRefused, move_issuer, sequence_pending
-from idp.database import Database
-from idp.jose import generate_signing_key
+from idp.keys.jose import generate_signing_key
 from idp.ports import AccessEvent
+from idp.storage.database import Database
+from transparency.access_log import DatabaseAccessLog
+from transparency.checkpoints import sign_checkpoint
+from transparency.sequencer import IssuerMismatch, SequencingRefused, move_issuer, sequence_pending
+from transparency.store import logged_entries, recorded_issuers, signed_checkpoints
+from transparency.verification import verify_log
 
 KEY = generate_signing_key(alg="ES256", kid="sequencer-test")
 ISSUER, NEW_ISSUER = "https://id.example.gov", "https://new.id.example.gov"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-import consent.models  # noqa: F401  (registers the consent tables)
+import consent.models  # noqa: F401  (registers the consent table)
 import idp.models  # noqa: F401  (registers the core tables)
-from idp.database import Base
+import transparency.models  # noqa: F401  (registers the access log tables)
+from idp.storage.database import Base
 
 config = context.config
 target_metadata = Base.metadata

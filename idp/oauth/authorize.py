@@ -17,7 +17,12 @@ from authlib.oauth2.base import OAuth2Error
 
 from idp.accounts import get_active_account
 from idp.clients import find_client, redirect_uri_is_registered
-from idp.jose import InvalidJwt, verify_jwt
+from idp.interactions.sessions import (
+    find_browser_session,
+    interaction_parameters,
+    start_interaction,
+)
+from idp.keys.jose import InvalidJwt, verify_jwt
 from idp.models import Account, BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
@@ -42,7 +47,6 @@ from idp.protocol.claims import (
     parse_claims_request,
     scopes_needed_for_claims,
 )
-from idp.sessions import find_browser_session, interaction_parameters, start_interaction
 
 PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
 PASSWORD_AMR = ("pwd",)

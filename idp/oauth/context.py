@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from idp.clients import ClientCache
+from idp.keys.keyring import Keyring
 from idp.ports import AccessEvent, AccessLog, ConsentRecords
 from idp.settings import IdpSettings
-from idp.signing_keys import Keyring
 
 
 @dataclass(frozen=True)

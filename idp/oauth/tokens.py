@@ -11,12 +11,12 @@ from authlib.oidc.core.util import create_half_hash
 from sqlalchemy import Table, select, update
 
 from idp.accounts import person_of
-from idp.jose import InvalidJwt, sign_jwt, verify_jwt
+from idp.keys.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.models import Account, AuthorizationCode, IssuedToken
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, new_opaque_value
-from idp.pending_inserts import insert_at_commit
 from idp.protocol.claims import ClaimsRequest, release_claims
+from idp.storage.pending_inserts import insert_at_commit
 
 # ES256 signs ten times faster than RS256; agencies verify either with the JWKS.
 ACCESS_TOKEN_ALG = "ES256"  # noqa: S105  (an algorithm name)

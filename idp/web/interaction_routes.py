@@ -8,20 +8,20 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from idp.account_sign_in import cancel_sign_in, is_account_sign_in
-from idp.clients import find_client
-from idp.models import Interaction
-from idp.oauth.authorize import ErrorPage, handle_authorization_request
-from idp.oauth.context import OperationContext
-from idp.sessions import interaction_parameters
-from idp.sign_in import (
+from idp.authentication.account_sign_in import cancel_sign_in, is_account_sign_in
+from idp.authentication.allowances import allowance_values
+from idp.authentication.sign_in import (
     PasswordCheck,
     SignInFailed,
     SignInThrottled,
     complete_password_sign_in,
     password_to_check,
 )
-from idp.sign_in_allowances import allowance_values
+from idp.clients import find_client
+from idp.interactions.sessions import interaction_parameters
+from idp.models import Interaction
+from idp.oauth.authorize import ErrorPage, handle_authorization_request
+from idp.oauth.context import OperationContext
 from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
 from idp.web.outcomes import (
     ALLOWANCE_COOKIE,

@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from idp.interactions.sessions import find_interaction, interaction_parameters
 from idp.models import Interaction
 from idp.oauth.authorize import (
     BrowserState,
@@ -21,12 +22,12 @@ from idp.oauth.authorize import (
 )
 from idp.oauth.context import OperationContext
 from idp.opaque_values import same_value
-from idp.sessions import find_interaction, interaction_parameters
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
 BINDING_COOKIE = "idp-browser"
-# A browser's own sign-in allowance for the accounts signed in there (idp.sign_in_allowances).
+# A browser's own sign-in allowance for the accounts signed in there
+# (idp.authentication.allowances).
 ALLOWANCE_COOKIE = "idp-device"
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from idp.database import Database
+from idp.authentication.passwords import PasswordChecker
 from idp.oauth.context import OperationContext, Provider
-from idp.passwords import PasswordChecker
+from idp.storage.database import Database
 from idp.web.pages import PageRenderer
 from idp.web.source_address import source_address
 

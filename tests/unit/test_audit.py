@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from consent.access_log import queued_values
-from consent.audit import LoggedEntry, UnsignedTailAllowance, verify_log
-from consent.checkpoints import sign_checkpoint
-from consent.log_entries import canonical_json, decode_time, encode_time, leaf_data
-from consent.merkle import CompactRange, leaf_hash
-from consent.sequencer import seal_queued
-from idp.jose import generate_signing_key
+from idp.keys.jose import generate_signing_key
 from idp.ports import AccessEvent
+from transparency.access_log import queued_values
+from transparency.checkpoints import sign_checkpoint
+from transparency.entries import canonical_json, decode_time, encode_time, leaf_data
+from transparency.merkle import CompactRange, leaf_hash
+from transparency.sequencer import seal_queued
+from transparency.verification import LoggedEntry, UnsignedTailAllowance, verify_log
 
 ISSUER = "https://id.example.gov"
 KEY = generate_signing_key(alg="ES256", kid="log-key")

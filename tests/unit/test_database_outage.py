@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from sqlalchemy import exc
 
-from idp.database_outage import OutageLog, describe, is_database_unavailable
+from idp.storage.outage import OutageLog, describe, is_database_unavailable
 
 STATEMENT = "SELECT * FROM clients WHERE secret_digest = ?"
 PARAMETERS = ("a-secret-digest",)
@@ -70,7 +70,7 @@ def test_an_outage_is_logged_once_when_it_begins_and_once_when_it_ends(
 ) -> None:
     outage = OutageLog()
     locked = _wrapped(sqlite3.OperationalError("database is locked"))
-    with caplog.at_level(logging.WARNING, logger="idp.database"):
+    with caplog.at_level(logging.WARNING, logger="idp.storage.database"):
         outage.succeeded()  # no outage yet: nothing to say
         for _ in range(3):
             outage.failed(locked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from idp.signing_keys import KeyRecord, Keyring, key_statuses
+from idp.keys.keyring import KeyRecord, Keyring, key_statuses
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RETENTION = timedelta(minutes=10)

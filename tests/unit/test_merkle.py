@@ -10,7 +10,7 @@ from hashlib import sha256
 
 import pytest
 
-from consent.merkle import (
+from transparency.merkle import (
     EMPTY_ROOT,
     CompactRange,
     HashSource,

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from idp.authentication.throttle import ThrottleRules
 from idp.settings import IdpSettings
-from idp.sign_in_throttle import ThrottleRules
 
 
 def _rules(**overrides: Any) -> ThrottleRules:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from consent.merkle import CompactRange
+from transparency.merkle import CompactRange
 
 revision = "0004"
 down_revision = "0003"

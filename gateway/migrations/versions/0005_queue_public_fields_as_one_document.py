@@ -35,7 +35,7 @@ PUBLIC_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("purpose", sa.String(length=255), nullable=True),
     sa.Column("detail", sa.JSON(), nullable=False),
 ]
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # consent.log_entries.encode_time
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # transparency.entries.encode_time
 
 
 def _queue(*columns: sa.Column[Any]) -> sa.TableClause:

@@ -88,7 +88,7 @@ def upgrade() -> None:
 
 
 def _recorded_move(change: dict[str, object]) -> dict[str, object]:
-    """A queue row as consent.access_log writes one (public fields as canonical JSON)."""
+    """A queue row as transparency.access_log writes one (public fields as canonical JSON)."""
     public: dict[str, object] = {
         "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "event_type": "issuer.moved",

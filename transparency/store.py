@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from consent.audit import LoggedEntry
-from consent.log_entries import ISSUER_MOVED, PERSONAL_FIELDS, PUBLIC_FIELDS
-from consent.merkle import (
+from transparency.entries import ISSUER_MOVED, PERSONAL_FIELDS, PUBLIC_FIELDS
+from transparency.merkle import (
     CompactRange,
     consistency_proof,
     inclusion_proof,
     ranges_needed,
     root_from_leaf_hashes,
 )
-from consent.models import (
+from transparency.models import (
     FIRST_STORED_NODE_LEVEL,
     AccessEventRecord,
     AccessLogQueueEntry,
@@ -26,6 +25,7 @@ from consent.models import (
     LogNode,
     LogState,
 )
+from transparency.verification import LoggedEntry
 
 _FIELD_COLUMNS = [getattr(AccessEventRecord, name) for name in (*PUBLIC_FIELDS, *PERSONAL_FIELDS)]
 

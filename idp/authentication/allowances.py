@@ -3,7 +3,7 @@
 A successful sign-in gives the browser a cookie with a random value bound to that account; only
 its SHA-256 is stored (ADR 0003), so it cannot be forged or read from the database. Attempts for
 that account from that browser are counted on the allowance's own counter
-(`idp.sign_in_throttle`), never on the username's, so an attacker elsewhere cannot keep the
+(`idp.authentication.throttle`), never on the username's, so an attacker elsewhere cannot keep the
 citizen out of their usual browser; failures typed in that browser do use it up. Each success
 replaces the value (a copied cookie stops working once the citizen signs in again) and renews
 its lifetime.
@@ -44,7 +44,7 @@ def find_allowance(
     """The browser's live allowance for the account named `username`, locked until commit.
 
     The UPDATE both finds and holds it (PostgreSQL row lock, SQLite write lock), as in
-    `idp.sign_in_throttle._locked`; `updated_at` is when the browser last tried.
+    `idp.authentication.throttle._locked`; `updated_at` is when the browser last tried.
     """
     if not values or not username or len(username) > 256:
         return None

@@ -8,15 +8,15 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from consent.checkpoints import b64url
-from consent.log_store import (
+from idp.web.http import json_response, oauth_error
+from idp.web.state import operation, web_state
+from transparency.checkpoints import b64url
+from transparency.store import (
     consistency_proof_from,
     current_tree_size,
     inclusion_proof_from,
     latest_checkpoint,
 )
-from idp.web.http import json_response, oauth_error
-from idp.web.state import operation, web_state
 
 router = APIRouter(prefix="/transparency")
 

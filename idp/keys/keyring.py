@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from idp.jose import SUPPORTED_ALGORITHMS, SigningKey, generate_signing_key, load_signing_key
+from idp.keys.jose import SUPPORTED_ALGORITHMS, SigningKey, generate_signing_key, load_signing_key
 
 KEYRING_FILE = "keyring.json"
 

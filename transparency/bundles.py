@@ -19,9 +19,10 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from consent.audit import AuditReport, Damage, LoggedEntry, verify_log
-from consent.log_entries import PUBLIC_FIELDS, encode_time
-from consent.log_store import (
+from idp.keys.jose import SigningKey
+from transparency.entries import PUBLIC_FIELDS, encode_time
+from transparency.merkle import EMPTY_ROOT, CompactRange, verify_consistency
+from transparency.store import (
     checkpoint_at_or_before,
     consistency_proof_from,
     frontier_at,
@@ -29,8 +30,7 @@ from consent.log_store import (
     logged_entries,
     signed_checkpoints,
 )
-from consent.merkle import EMPTY_ROOT, CompactRange, verify_consistency
-from idp.jose import SigningKey
+from transparency.verification import AuditReport, Damage, LoggedEntry, verify_log
 
 BUNDLE_FORMAT = "idp-access-log-bundle/2"
 _ENTRY_KEYS = frozenset(

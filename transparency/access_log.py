@@ -2,9 +2,9 @@
 
 Appending is one INSERT into a narrow queue table with nothing but a primary key: no hashing, no
 lock, no read on the request's path. The INSERT is sent at commit with the request's other
-written-only rows (idp/pending_inserts.py): on PostgreSQL a token and its entry are one
-statement. The sequencer (consent/sequencer.py) seals queued entries (salted commitment, content
-hash), places them in the Merkle tree and signs a checkpoint, in batches.
+written-only rows (idp/storage/pending_inserts.py): on PostgreSQL a token and its entry are one
+statement. The sequencer (transparency/sequencer.py) seals queued entries (salted commitment,
+content hash), places them in the Merkle tree and signs a checkpoint, in batches.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from consent.log_entries import canonical_text, encode_time
-from consent.models import AccessLogQueueEntry
-from idp.pending_inserts import insert_at_commit
 from idp.ports import AccessEvent
+from idp.storage.pending_inserts import insert_at_commit
+from transparency.entries import canonical_text, encode_time
+from transparency.models import AccessLogQueueEntry
 
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
 

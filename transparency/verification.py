@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from consent.checkpoints import Checkpoint, InvalidCheckpoint, read_checkpoint
-from consent.log_entries import (
+from idp.keys.jose import SigningKey
+from transparency.checkpoints import Checkpoint, InvalidCheckpoint, read_checkpoint
+from transparency.entries import (
     ISSUER_MOVED,
     PERSONAL_FIELDS,
     content_hash,
@@ -31,8 +32,7 @@ from consent.log_entries import (
     personal_commitment,
     public_content,
 )
-from consent.merkle import CompactRange, leaf_hash
-from idp.jose import SigningKey
+from transparency.merkle import CompactRange, leaf_hash
 
 PROGRESS_EVERY = 50_000
 

@@ -5,7 +5,7 @@ access log entry. Held until the commit, they reach PostgreSQL as one statement 
 common table expressions), one round trip instead of one each, which keeps the log from adding a
 round trip to every token. Otherwise (SQLite has no round trips to save) each row is one INSERT,
 and a row whose columns need no conversion (text and integers only, like an access log entry)
-goes to the driver directly (idp/bulk_insert.py), without SQLAlchemy's per-statement work.
+goes to the driver directly (idp/storage/bulk_insert.py), without SQLAlchemy's per-statement work.
 
 Only for rows the same unit of work does not read again: a pending row is invisible to queries
 until the commit. A rollback discards them with everything else.
@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import Insert, Table, bindparam, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
-from idp.bulk_insert import insert_rows, needs_conversion
+from idp.storage.bulk_insert import insert_rows, needs_conversion
 
-_PENDING = "idp.pending_inserts"
+_PENDING = "idp.storage.pending_inserts"
 
 # One shape is the tables and the column names of one unit of work's pending rows, in order;
 # the gateway has a handful (a token row with or without a refresh token, with its log entry).

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from idp.jose import InvalidJwt, SigningKey, sign_jwt, verify_jwt
+from idp.keys.jose import InvalidJwt, SigningKey, sign_jwt, verify_jwt
 
 CHECKPOINT_TYP = "checkpoint+jwt"
 CHECKPOINT_ALG = "ES256"

@@ -24,11 +24,16 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from consent.access_log import queued_values
-from consent.checkpoints import Checkpoint, InvalidCheckpoint, read_checkpoint, sign_checkpoint
-from consent.log_entries import ISSUER_MOVED, PERSONAL_FIELDS, leaf_data, seal_entry
-from consent.merkle import CompactRange, leaf_hash
-from consent.models import (
+from idp.keys.jose import SigningKey
+from idp.ports import AccessEvent
+from idp.storage.bulk_insert import insert_rows
+from idp.storage.database import Database
+from idp.storage.outage import is_database_unavailable
+from transparency.access_log import queued_values
+from transparency.checkpoints import Checkpoint, InvalidCheckpoint, read_checkpoint, sign_checkpoint
+from transparency.entries import ISSUER_MOVED, PERSONAL_FIELDS, leaf_data, seal_entry
+from transparency.merkle import CompactRange, leaf_hash
+from transparency.models import (
     FIRST_STORED_NODE_LEVEL,
     AccessEventRecord,
     AccessLogQueueEntry,
@@ -36,13 +41,8 @@ from consent.models import (
     LogNode,
     LogState,
 )
-from idp.bulk_insert import insert_rows
-from idp.database import Database
-from idp.database_outage import is_database_unavailable
-from idp.jose import SigningKey
-from idp.ports import AccessEvent
 
-log = logging.getLogger("consent.sequencer")
+log = logging.getLogger("transparency.sequencer")
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
 # Plain table statements and driver-level inserts: a turn handles thousands of rows and needs
 # none of the ORM's bookkeeping.

@@ -7,6 +7,7 @@ it returns to the page of the gateway it was started from.
 
 from __future__ import annotations
 
+from idp.interactions.sessions import interaction_parameters, start_interaction
 from idp.models import Interaction
 from idp.oauth.authorize import (
     BrowserState,
@@ -17,7 +18,6 @@ from idp.oauth.authorize import (
     resume_authorization,
 )
 from idp.oauth.context import OperationContext
-from idp.sessions import interaction_parameters, start_interaction
 
 # Stands where an agency's client_id would be. Registered client ids are URL-safe base64, which
 # has no colon, so no agency can ever be mistaken for it.

@@ -2,16 +2,27 @@
 
 The slow part (argon2) runs between two short transactions, so waiting for it holds no database
 connection and no request thread. The first reserves the attempt with the throttle
-(`idp.sign_in_throttle`) or refuses it; the second gives the reservation back on success and
-gives the browser its own allowance for the account (`idp.sign_in_allowances`).
+(`idp.authentication.throttle`) or refuses it; the second gives the reservation back on success and
+gives the browser its own allowance for the account (`idp.authentication.allowances`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.account_sign_in import agency_of, continue_after_sign_in
 from idp.accounts import StoredPassword, accept_password_verdict, stored_password_for
+from idp.authentication.account_sign_in import agency_of, continue_after_sign_in
+from idp.authentication.allowances import find_allowance, issue_allowance
+from idp.authentication.passwords import MAX_PASSWORD_LENGTH, PasswordVerdict
+from idp.authentication.throttle import (
+    Claim,
+    Refusal,
+    Throttle,
+    ThrottleRules,
+    claim_attempt,
+    release_claim,
+)
+from idp.interactions.sessions import end_sessions_of_cookie, start_browser_session
 from idp.models import Account, Interaction
 from idp.oauth.authorize import (
     PASSWORD_ACR,
@@ -20,17 +31,6 @@ from idp.oauth.authorize import (
     Outcome,
 )
 from idp.oauth.context import OperationContext
-from idp.passwords import MAX_PASSWORD_LENGTH, PasswordVerdict
-from idp.sessions import end_sessions_of_cookie, start_browser_session
-from idp.sign_in_allowances import find_allowance, issue_allowance
-from idp.sign_in_throttle import (
-    Claim,
-    Refusal,
-    Throttle,
-    ThrottleRules,
-    claim_attempt,
-    release_claim,
-)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Three counters decide whether an attempt may spend an argon2 check:
 - per username (known or not, so the throttle tells nothing about which accounts exist): after
   a few consecutive failures each further attempt waits, the wait doubling up to a cap;
 - per browser and account, for a browser that holds the account's allowance cookie
-  (`idp.sign_in_allowances`, OWASP's device cookies): the same rule on its own counter, so
+  (`idp.authentication.allowances`, OWASP's device cookies): the same rule on its own counter, so
   failures elsewhere, however many, never keep the citizen out of their usual browser;
 - per source address (IPv6: its /64), for attempts without such an allowance: a bucket of
   attempts that refills steadily over a window, against spraying one password over many names.
@@ -99,7 +99,7 @@ def claim_attempt(
     rules: ThrottleRules,
 ) -> Claim | Refusal:
     """Reserve one password check, or refuse it. `allowance` is the browser's allowance for
-    this username, already locked (`idp.sign_in_allowances.find_allowance`)."""
+    this username, already locked (`idp.authentication.allowances.find_allowance`)."""
     if allowance is not None:
         if not _take_attempt(allowance, now=now, rules=rules):
             return Refusal("device")

@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import exc
 
-log = logging.getLogger("idp.database")
+log = logging.getLogger("idp.storage.database")
 
 
 def is_database_unavailable(error: BaseException) -> bool:

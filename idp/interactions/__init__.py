@@ -1,0 +1,1 @@
+"""The browser's side of a request: sessions, interactions waiting on a page, and outcomes."""

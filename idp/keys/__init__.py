@@ -1,0 +1,1 @@
+"""Signing keys and the one module that touches the JOSE library."""
