@@ -24,6 +24,7 @@ from consent.web import router as consent_router
 from gateway.common import build_keyring
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
+from idp.oauth.capabilities import provider_capabilities
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
 from idp.protocol.discovery import provider_metadata
@@ -97,7 +98,9 @@ def build_app(
         provider=provider,
         pages=PageRenderer(["idp.web", "consent"]),
         password_checker=password_checker,
-        discovery_document=json.dumps(provider_metadata(settings.issuer)).encode(),
+        discovery_document=json.dumps(
+            provider_metadata(settings.issuer, provider_capabilities())
+        ).encode(),
     )
     app.include_router(health_router)
     app.include_router(protocol_router)

@@ -26,7 +26,7 @@ from idp.keys.jose import InvalidJwt, verify_jwt
 from idp.models import Account, BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
-from idp.oauth.server import GatewayAuthorizationServer, build_server
+from idp.oauth.server import RESPONSE_TYPES, GatewayAuthorizationServer, build_server
 from idp.opaque_values import new_opaque_value
 from idp.protocol.authorization import (
     InteractionFacts,
@@ -238,7 +238,7 @@ def _check_with_authlib(
     oauth_request.operation_context = ctx
     oauth_request.claims_request = checked.claims_request
     server = build_server(ctx)
-    if oauth_request.payload.response_type != "code":
+    if oauth_request.payload.response_type not in RESPONSE_TYPES:
         # Refused here with a fixed text: Authlib puts the value in its error_description and
         # then raises ValueError when the value holds a character RFC 6749 4.1.2.1 forbids there.
         raise _Refusal(

@@ -45,16 +45,25 @@ class _Issuer(IssuerParameter):  # type: ignore[misc]
         return self.issuer
 
 
+# The grants this server runs, in the order the discovery document lists them.
+GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant)
+# The authorization endpoint refuses every other response_type itself (idp.oauth.authorize).
+RESPONSE_TYPES = ("code",)
+
+
 class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, ctx: OperationContext) -> None:
         super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
         self.ctx = ctx
-        self.register_grant(
-            AuthorizationCodeGrant,
-            [S256CodeChallenge(required=True), OpenIDConnectCode(require_nonce=False)],
-        )
-        self.register_grant(RefreshTokenGrant, [OpenIDConnectRefresh()])
-        self.register_grant(ClientCredentialsGrant)
+        extensions: dict[type, list[Any]] = {
+            AuthorizationCodeGrant: [
+                S256CodeChallenge(required=True),
+                OpenIDConnectCode(require_nonce=False),
+            ],
+            RefreshTokenGrant: [OpenIDConnectRefresh()],
+        }
+        for grant in GRANTS:
+            self.register_grant(grant, extensions.get(grant))
         self.register_endpoint(TokenIntrospection)
         self.register_endpoint(TokenRevocation)
         self.register_extension(_Issuer(ctx.settings.issuer))

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-# select_account is not offered: a browser has one citizen session at a time.
-PROMPT_VALUES = frozenset({"none", "login", "consent"})
-RESPONSE_MODES = frozenset({"query", "form_post"})
+# select_account is not offered: a browser has one citizen session at a time. In the order the
+# discovery document lists them.
+PROMPT_VALUES = ("none", "login", "consent")
+RESPONSE_MODES = ("query", "form_post")
 # Parameters that must appear at most once (RFC 6749 3.1; OIDC Core 3.1.2.1).
 SINGLE_VALUED = (
     "response_type",
@@ -53,7 +54,7 @@ def parse_prompt(raw: str | None) -> frozenset[str]:
     if raw is None or raw == "":
         return frozenset()
     values = frozenset(raw.split(" "))
-    if not values <= PROMPT_VALUES:
+    if not values <= frozenset(PROMPT_VALUES):
         raise InvalidAuthorizationParameter("Unsupported 'prompt' value.")
     if "none" in values and len(values) > 1:
         raise InvalidAuthorizationParameter("'prompt=none' cannot be combined with other values.")

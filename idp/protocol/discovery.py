@@ -1,14 +1,35 @@
-"""The OpenID Provider metadata document (OIDC Discovery 3, RFC 8414), built from settings only:
-never from request headers, so a forged Host cannot poison it (RFC 9700 4.13)."""
+"""The OpenID Provider metadata document (OIDC Discovery 3, RFC 8414), built from settings and
+from what the code supports (`idp.oauth.capabilities`): never from request headers, so a forged
+Host cannot poison it (RFC 9700 4.13)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from idp.protocol.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 
+# Claims of the ID token itself, beside the citizen's claims of the scopes (OIDC Core 2).
+ID_TOKEN_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid")
 
-def provider_metadata(issuer: str) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class ProviderCapabilities:
+    """What the endpoints accept, each read from the code that enforces it."""
+
+    response_types: tuple[str, ...]
+    response_modes: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    token_endpoint_auth_methods: tuple[str, ...]
+    introspection_endpoint_auth_methods: tuple[str, ...]
+    revocation_endpoint_auth_methods: tuple[str, ...]
+    code_challenge_methods: tuple[str, ...]
+    id_token_signing_algs: tuple[str, ...]
+    prompt_values: tuple[str, ...]
+    acr_values: tuple[str, ...]
+
+
+def provider_metadata(issuer: str, supported: ProviderCapabilities) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
@@ -18,45 +39,26 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/introspect",
         "revocation_endpoint": f"{issuer}/revoke",
         "scopes_supported": list(SUPPORTED_SCOPES),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types_supported": list(supported.response_types),
+        "response_modes_supported": list(supported.response_modes),
+        "grant_types_supported": list(supported.grant_types),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "code_challenge_methods_supported": ["S256"],
-        "claims_supported": [
-            "sub",
-            "iss",
-            "aud",
-            "exp",
-            "iat",
-            "auth_time",
-            "nonce",
-            "acr",
-            "amr",
-            "sid",
-            *[c for c in SUPPORTED_CLAIMS if c != "sub"],
-        ],
+        "id_token_signing_alg_values_supported": list(supported.id_token_signing_algs),
+        "token_endpoint_auth_methods_supported": list(supported.token_endpoint_auth_methods),
+        "introspection_endpoint_auth_methods_supported": list(
+            supported.introspection_endpoint_auth_methods
+        ),
+        "revocation_endpoint_auth_methods_supported": list(
+            supported.revocation_endpoint_auth_methods
+        ),
+        "code_challenge_methods_supported": list(supported.code_challenge_methods),
+        "claims_supported": [*ID_TOKEN_CLAIMS, *[c for c in SUPPORTED_CLAIMS if c != "sub"]],
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "acr_values_supported": ["http://eidas.europa.eu/LoA/low"],
-        "prompt_values_supported": ["none", "login", "consent"],
+        "acr_values_supported": list(supported.acr_values),
+        "prompt_values_supported": list(supported.prompt_values),
         "ui_locales_supported": ["en"],
         "claims_locales_supported": ["en"],
     }
