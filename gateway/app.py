@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from consent.account_web import router as account_router
 from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
-from gateway.common import build_keyring
+from gateway.command_runtime import build_keyring
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
 from idp.oauth.capabilities import provider_capabilities

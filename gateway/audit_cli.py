@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gateway.common import (
+from gateway.command_runtime import (
     build_keyring,
     database_for,
     ensure_keys_logged,

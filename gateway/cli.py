@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gateway.audit_cli import add_audit_commands
-from gateway.common import (
+from gateway.command_runtime import (
     build_keyring,
     database_for,
     ensure_keys_logged,

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.common import (
+from gateway.command_runtime import (
     build_keyring,
     database_for,
     now_utc,

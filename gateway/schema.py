@@ -6,9 +6,6 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
 
 from idp.storage.database import create_database_engine
 
@@ -27,14 +24,3 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
 
 def downgrade_database(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
-
-
-def pending_revisions(database_url: str) -> bool:
-    script = ScriptDirectory.from_config(alembic_config(database_url))
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
-    return current != script.get_current_head()

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from gateway.common import ensure_keys_logged
+from gateway.command_runtime import ensure_keys_logged
 from gateway.schema import upgrade_database
 from idp.settings import IdpSettings
 

@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Engine, Table, event, func, select
 from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
 
 from idp.models import IssuedToken
 from idp.ports import AccessEvent
@@ -137,3 +138,12 @@ def test_column_types_still_check_their_values(database: Database) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         issue(database, "jti-naive", created_at=naive)
     assert counts(database) == (0, 0)
+
+
+def test_a_session_not_from_a_database_refuses_pending_rows(database: Database) -> None:
+    """Only the Database's sessions write pending rows at commit; any other session would drop
+    them silently, so it refuses them at once."""
+    with Session(database.engine) as bare, pytest.raises(RuntimeError, match="pending rows"):
+        insert_at_commit(bare, TOKENS, token_row("bare"))
+    with database.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(TOKENS)) == 0

@@ -73,10 +73,6 @@ def find_browser_session(
     return record
 
 
-def end_browser_session(session: Session, record: BrowserSession, *, now: datetime) -> None:
-    record.ended_at = now
-
-
 def end_sessions_of_cookie(session: Session, cookie_secret: str | None, *, now: datetime) -> None:
     """End whatever session the browser had, so a new sign-in never reuses an identifier."""
     if not cookie_secret or len(cookie_secret) > 128:

@@ -4,7 +4,7 @@ tokens, and OIDC ID tokens."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from authlib.oidc.core.util import create_half_hash
@@ -249,7 +249,3 @@ def find_refresh_token(ctx: OperationContext, token: str) -> IssuedToken | None:
 
 def access_token_is_live(row: IssuedToken, *, now: datetime) -> bool:
     return row.revoked_at is None and row.access_token_expires_at > now
-
-
-def grant_lifetime_left(row: IssuedToken, *, now: datetime) -> timedelta | None:
-    return row.grant_expires_at - now if row.grant_expires_at else None

@@ -76,10 +76,6 @@ def parse_response_mode(raw: str | None) -> str:
     return mode
 
 
-def parse_acr_values(raw: str | None) -> tuple[str, ...]:
-    return tuple(raw.split()) if raw else ()
-
-
 def check_parameter_lengths(pairs: Iterable[tuple[str, str]]) -> None:
     for name, value in pairs:
         if len(value) > MAX_PARAMETER_LENGTH:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 from idp.storage.outage import OutageLog, is_database_unavailable
+from idp.storage.pending_inserts import write_pending_rows_at_commit
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -104,6 +105,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        write_pending_rows_at_commit(self._sessions)
         # SQLite has one writer at a time and makes the others sleep and retry. Queuing units of
         # work in the process instead hands the lock straight to the next one.
         self._one_at_a_time = threading.Lock() if engine.dialect.name == "sqlite" else None

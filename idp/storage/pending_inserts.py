@@ -18,11 +18,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, event, insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from idp.storage.bulk_insert import insert_rows, needs_conversion
 
-_PENDING = "idp.storage.pending_inserts"
+_PENDING = "pending rows"
+_WRITES_PENDING = "writes pending rows at commit"
 
 # One shape is the tables and the column names of one unit of work's pending rows, in order;
 # the gateway has a handful (a token row with or without a refresh token, with its log entry).
@@ -31,9 +32,20 @@ _SHAPES_CACHED = 64
 Shape = tuple[tuple[Table, tuple[str, ...]], ...]
 
 
+def write_pending_rows_at_commit(sessions: sessionmaker[Session]) -> None:
+    """Make every session of `sessions` insert its pending rows when it commits (and forget them
+    when it rolls back). `Database` calls it for the sessions it hands out."""
+    event.listen(sessions, "before_commit", _write_pending)
+    event.listen(sessions, "after_soft_rollback", _forget_pending)
+    sessions.configure(info={_WRITES_PENDING: True})
+
+
 def insert_at_commit(session: Session, table: Table, values: Mapping[str, Any]) -> None:
     """Insert `values` into `table` when `session` commits, with the session's other pending
     rows."""
+    if not session.info.get(_WRITES_PENDING):
+        # Silently never written would lose a token row and its log entry.
+        raise RuntimeError("this session does not write pending rows: open it from a Database")
     session.info.setdefault(_PENDING, []).append((table, dict(values)))
 
 
@@ -85,8 +97,3 @@ def _write_pending(session: Session) -> None:
 
 def _forget_pending(session: Session, _transaction: SessionTransaction) -> None:
     session.info.pop(_PENDING, None)
-
-
-# Every session, also one a command or a test opens by hand, writes its pending rows on commit.
-event.listen(Session, "before_commit", _write_pending)
-event.listen(Session, "after_soft_rollback", _forget_pending)
