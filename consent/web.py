@@ -83,7 +83,8 @@ async def consent_decision(request: Request) -> Response:
                     outcome="success",
                 )
             else:
-                # The scopes come from the stored request, never from the form (CON-04).
+                # The scopes come from the stored request, never from the form: consent is bound
+                # to the request the client made (RFC 9700 4.7).
                 scopes = requested_scopes_of_interaction(interaction, client)
                 ctx.provider.consent.record_consent(
                     ctx.session,

@@ -1,5 +1,5 @@
-"""The authorization endpoint's refusals (checklist AZ-*): error pages where the redirect URI is
-not trusted, spec-shaped error redirects with state and iss where it is."""
+"""The authorization endpoint's refusals (RFC 6749 4.1.2.1, OIDC Core 3.1.2): error pages where the
+redirect URI is not trusted, spec-shaped error redirects with state and iss where it is."""
 
 from __future__ import annotations
 

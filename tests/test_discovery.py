@@ -1,4 +1,4 @@
-"""Discovery metadata and the JWKS (checklist DISC-01..15)."""
+"""Discovery metadata and the JWKS (OIDC Discovery 3-4, RFC 8414, RFC 7517)."""
 
 from __future__ import annotations
 

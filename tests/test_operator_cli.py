@@ -1,4 +1,4 @@
-"""The operator's command line, and key rotation seen from an agency (checklist DISC-13)."""
+"""The operator's command line, and key rotation seen from an agency (OIDC Core 10.1.1)."""
 
 from __future__ import annotations
 

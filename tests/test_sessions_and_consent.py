@@ -1,4 +1,5 @@
-"""Sign-in page, browser sessions, SSO and consent (checklist SES-*, PW-08, CON-*, AZ-19..28)."""
+"""Sign-in page, browser sessions, SSO and consent (ASVS 5.0 3.3, 3.5.1, 6.3.8 and 7.2.4; OIDC Core
+3.1.2.1 prompt and max_age)."""
 
 from __future__ import annotations
 

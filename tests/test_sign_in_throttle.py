@@ -1,12 +1,10 @@
-"""The sign-in throttle over real HTTP on SQLite and PostgreSQL (checklist PW-06, PW-07): a
-parallel burst gets no more than the free attempts checked, the citizen's usual browser keeps its
-own allowance while an attacker elsewhere keeps failing, one source address is limited, and
-X-Forwarded-For counts only from a trusted proxy.
-
-This gateway waits ten minutes after the free attempts, so a refusal shows at once and no test
-waits for one to end. It trusts 127.0.0.2 as its proxy: a test speaks from any address by
-connecting from 127.0.0.2 with X-Forwarded-For, and as an untrusted peer from 127.0.0.1.
-"""
+"""The sign-in throttle over real HTTP on SQLite and PostgreSQL (ASVS 5.0 6.1.1 and 6.3.1, NIST SP
+800-63B 5.2.2, RFC 9700 4.13): a parallel burst gets no more than the free attempts checked, the
+citizen's usual browser keeps its own allowance while an attacker elsewhere keeps failing, one
+source address is limited, and X-Forwarded-For counts only from a trusted proxy. This gateway waits
+ten minutes after the free attempts, so a refusal shows at once and no test waits for one to end. It
+trusts 127.0.0.2 as its proxy: a test speaks from any address by connecting from 127.0.0.2 with
+X-Forwarded-For, and as an untrusted peer from 127.0.0.1."""
 
 from __future__ import annotations
 

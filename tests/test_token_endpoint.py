@@ -1,5 +1,6 @@
-"""The token endpoint's rules (checklist TOK-*, CA-*, REF-*): single-use codes bound to client,
-redirect URI and PKCE verifier; client authentication; refresh rotation with reuse detection."""
+"""The token endpoint's rules (RFC 6749 4.1.3, 5.2 and 10.5; RFC 9700 4.14): single-use codes bound
+to client, redirect URI and PKCE verifier; client authentication; refresh rotation with reuse
+detection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Userinfo (checklist UI-*): bearer in header or body, never the query; spec-shaped refusals."""
+"""Userinfo (OIDC Core 5.3, RFC 6750 2-3): bearer in header or body, never the query; spec-shaped
+refusals."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
-# No inline script or style anywhere: scripts and styles come from /static (HDR-02).
+# No inline script or style anywhere: scripts and styles come from /static (CSP Level 3,
+# ASVS 5.0 3.4.3).
 BASE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "

@@ -1,4 +1,5 @@
-"""Headers every response carries (checklist HDR-01..06), added by one ASGI middleware."""
+"""Headers every response carries (ASVS 5.0 3.4: HSTS, CSP, nosniff, Referrer-Policy, framing,
+COOP), added by one ASGI middleware."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Which address a request came from: the direct peer, or behind trusted proxies the client.
 
 X-Forwarded-For is a list any client can start, so only the entries appended by our own proxies
-mean anything (checklist PW-07, ASVS 4.1.3). Reading from the right, each hop that is a trusted
+mean anything (RFC 9700 4.13, ASVS 5.0 4.1.3). Reading from the right, each hop that is a trusted
 proxy vouches for the entry before it; the first address that is not a trusted proxy is the
 client. A request whose direct peer is not a trusted proxy is its own source, whatever it sends.
 """

@@ -55,7 +55,7 @@ def operation(request: Request) -> Iterator[OperationContext]:
             provider=state.provider,
             session=session,
             request_id=request_id(request),
-            # X-Forwarded-For only as far as trusted proxies vouch for it (checklist PW-07).
+            # X-Forwarded-For only as far as trusted proxies vouch for it (RFC 9700 4.13).
             source_address=source_address(
                 request.client.host if request.client else None,
                 request.headers.getlist("x-forwarded-for"),

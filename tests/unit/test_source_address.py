@@ -1,5 +1,5 @@
-"""Which address a request came from (checklist PW-07): X-Forwarded-For only as far as trusted
-proxies vouch for it, the right-most address that is not one of them, and never an error."""
+"""Which address a request came from (RFC 9700 4.13, ASVS 5.0 4.1.3): X-Forwarded-For only as far as
+trusted proxies vouch for it, the right-most address that is not one of them, and never an error."""
 
 from __future__ import annotations
 
