@@ -1,10 +1,9 @@
-"""Agency clients: registration, secrets and exact redirect URI matching."""
+"""Agency clients: registration (redirect URIs checked by idp.redirect_uris), secrets, lookup."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 from idp.models import Client
 from idp.opaque_values import digest, matches_digest, new_opaque_value
 from idp.protocol.claims import SUPPORTED_SCOPES
-from idp.settings import is_loopback_host
+from idp.redirect_uris import InvalidRedirectUri, check_redirect_uri
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -28,18 +27,6 @@ class InvalidClientData(ValueError):
 class RegisteredClient:
     client: Client
     client_secret: str | None  # shown once, never stored
-
-
-def check_redirect_uri(uri: str) -> None:
-    """Registration rules (RFC 9700 2.1, 4.1.3): absolute, no fragment, https or loopback http."""
-    parts = urlsplit(uri)
-    if parts.fragment or "#" in uri:
-        raise InvalidClientData(f"redirect URI must not have a fragment: {uri}")
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
-        return
-    raise InvalidClientData(f"redirect URI must be https (http only on loopback): {uri}")
 
 
 def register_client(
@@ -71,7 +58,10 @@ def register_client(
     if "authorization_code" in grants and not redirect_uris:
         raise InvalidClientData("authorization_code needs at least one redirect URI")
     for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
-        check_redirect_uri(uri)
+        try:
+            check_redirect_uri(uri)
+        except InvalidRedirectUri as error:
+            raise InvalidClientData(str(error)) from error
     allowed_scopes = list(dict.fromkeys(scopes or DEFAULT_SCOPES))
     for scope in allowed_scopes:
         if scope not in SUPPORTED_SCOPES:
@@ -144,8 +134,3 @@ def list_clients(session: Session) -> list[Client]:
 
 def client_secret_matches(client: Client, secret: str) -> bool:
     return not client.is_public and matches_digest(secret, client.secret_digest)
-
-
-def redirect_uri_is_registered(client: Client, redirect_uri: str) -> bool:
-    """Simple string comparison, nothing else (RFC 9700 4.1.3; OIDC Core 3.1.2.1)."""
-    return redirect_uri in client.redirect_uris

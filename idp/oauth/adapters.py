@@ -7,8 +7,9 @@ from datetime import datetime
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 
-from idp.clients import client_secret_matches, redirect_uri_is_registered
+from idp.clients import client_secret_matches
 from idp.models import AuthorizationCode, Client, IssuedToken
+from idp.redirect_uris import redirect_uri_is_registered
 
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 

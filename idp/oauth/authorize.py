@@ -16,7 +16,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.base import OAuth2Error
 
 from idp.accounts import get_active_account
-from idp.clients import find_client, redirect_uri_is_registered
+from idp.clients import find_client
 from idp.interactions.sessions import (
     find_browser_session,
     interaction_parameters,
@@ -47,6 +47,7 @@ from idp.protocol.claims import (
     parse_claims_request,
     scopes_needed_for_claims,
 )
+from idp.redirect_uris import redirect_uri_is_registered
 
 PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
 PASSWORD_AMR = ("pwd",)

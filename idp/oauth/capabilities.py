@@ -9,7 +9,7 @@ from __future__ import annotations
 from idp.clients import ID_TOKEN_ALGORITHMS
 from idp.oauth.authorize import PASSWORD_ACR
 from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
-from idp.oauth.grants import S256CodeChallenge
+from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.server import GRANTS, RESPONSE_TYPES
 from idp.protocol.authorization import PROMPT_VALUES, RESPONSE_MODES
 from idp.protocol.discovery import ProviderCapabilities

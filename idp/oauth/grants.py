@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, NoReturn, cast
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
-from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oidc.core import OpenIDCode, OpenIDToken
 from authlib.oidc.core.grants.util import validate_nonce
 from sqlalchemy import select, update
@@ -20,11 +19,10 @@ from idp.accounts import get_active_account
 from idp.models import AuthorizationCode, BrowserSession, IssuedToken
 from idp.oauth.adapters import CodeView, OAuthClient, TokenView
 from idp.oauth.context import OperationContext
+from idp.oauth.id_tokens import encode_id_token, id_token_claims_released
 from idp.oauth.tokens import (
     GrantFacts,
-    encode_id_token,
     find_refresh_token,
-    id_token_claims_released,
     issue_token_response,
     revoke_grant,
 )
@@ -61,24 +59,6 @@ def _consent_covers(ctx: OperationContext, account_id: int, client_id: str, scop
         ctx.session, account_id=account_id, client_id=client_id
     )
     return set(scope.split()) <= granted
-
-
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
-    """PKCE with S256 only (`plain` refused, RFC 9700 2.1.1); required for public clients and for
-    clients registered with require_pkce, honoured whenever a client sends it."""
-
-    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
-    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-
-    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
-        data = grant.request.payload.data
-        challenge = data.get("code_challenge")
-        client: OAuthClient = grant.request.client
-        if not challenge and client.row.require_pkce:
-            raise InvalidRequestError("PKCE is required: send 'code_challenge' (S256).")
-        if challenge and data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError("'code_challenge_method' must be S256.")
-        super().validate_code_challenge(grant, redirect_uri)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]

@@ -23,8 +23,8 @@ from idp.oauth.grants import (
     OpenIDConnectCode,
     OpenIDConnectRefresh,
     RefreshTokenGrant,
-    S256CodeChallenge,
 )
+from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest, ProtocolResponse
 from idp.protocol.claims import SUPPORTED_SCOPES
 from idp.settings import IdpSettings

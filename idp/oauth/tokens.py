@@ -1,5 +1,5 @@
-"""Issuing, finding and revoking tokens: RFC 9068 JWT access tokens, opaque rotating refresh
-tokens, and OIDC ID tokens."""
+"""Issuing, finding and revoking tokens: RFC 9068 JWT access tokens and opaque rotating refresh
+tokens (ID tokens: idp.oauth.id_tokens)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from authlib.oidc.core.util import create_half_hash
 from sqlalchemy import Table, select, update
 
-from idp.accounts import person_of
 from idp.keys.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.models import Account, AuthorizationCode, IssuedToken
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, new_opaque_value
-from idp.protocol.claims import ClaimsRequest, release_claims
+from idp.protocol.claims import ClaimsRequest
 from idp.storage.pending_inserts import insert_at_commit
 
 # ES256 signs ten times faster than RS256; agencies verify either with the JWKS.
@@ -42,7 +40,7 @@ class GrantFacts:
 _TOKENS = cast(Table, IssuedToken.__table__)
 
 
-def _epoch(moment: datetime) -> int:
+def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
@@ -66,12 +64,12 @@ def issue_token_response(
         "aud": client_id,
         "client_id": client_id,
         "scope": scope,
-        "iat": _epoch(now),
-        "exp": _epoch(access_expires_at),
+        "iat": epoch(now),
+        "exp": epoch(access_expires_at),
         "jti": jti,
     }
     if grant.auth_time is not None:
-        claims["auth_time"] = _epoch(grant.auth_time)
+        claims["auth_time"] = epoch(grant.auth_time)
     if grant.acr:
         claims["acr"] = grant.acr
     if grant.amr:
@@ -112,61 +110,6 @@ def issue_token_response(
     # nothing reads this row back in the same request, and it travels with the access log entry.
     insert_at_commit(ctx.session, _TOKENS, row)
     return response
-
-
-def encode_id_token(
-    ctx: OperationContext,
-    *,
-    client_id: str,
-    alg: str,
-    scope: str,
-    grant: GrantFacts,
-    access_token: str | None,
-) -> str:
-    """OIDC Core 2 and 3.1.3.6. Scope claims go to userinfo; the ID token carries only those the
-    `claims` parameter asked for in `id_token` (and that the citizen consented to)."""
-    assert grant.account is not None
-    now = ctx.now
-    claims = _id_token_person_claims(grant, scope)
-    claims.update(
-        {
-            "iss": ctx.settings.issuer,
-            "sub": grant.account.subject,
-            "aud": client_id,
-            "iat": _epoch(now),
-            "exp": _epoch(now + ctx.settings.id_token_lifetime),
-        }
-    )
-    if grant.auth_time is not None:
-        claims["auth_time"] = _epoch(grant.auth_time)
-    if grant.nonce:
-        claims["nonce"] = grant.nonce
-    if grant.acr:
-        claims["acr"] = grant.acr
-    if grant.amr:
-        claims["amr"] = list(grant.amr)
-    if grant.sid:
-        claims["sid"] = grant.sid
-    if access_token:
-        claims["at_hash"] = create_half_hash(access_token, alg).decode("ascii")
-    return sign_jwt(claims, key=ctx.provider.keyring.signing_key(alg), typ="JWT")
-
-
-def _id_token_person_claims(grant: GrantFacts, scope: str) -> dict[str, Any]:
-    assert grant.account is not None
-    requested = grant.claims_request.id_token if grant.claims_request else {}
-    released: dict[str, Any] = release_claims(
-        person_of(grant.account), granted_scopes=scope.split(), requested=requested
-    )
-    return released
-
-
-def id_token_claims_released(grant: GrantFacts, scope: str) -> tuple[str, ...]:
-    """The names of the citizen's claims an ID token for this grant carries, for the log."""
-    if grant.account is None or "openid" not in scope.split():
-        return ()
-    person_claims = set(_id_token_person_claims(grant, scope)) - {"sub"}
-    return ("sub", *sorted(person_claims))
 
 
 def revoke_grant(ctx: OperationContext, grant_id: str) -> int:
@@ -232,7 +175,7 @@ def verified_access_token_claims(ctx: OperationContext, token: str) -> dict[str,
     expires = claims.get("exp")
     if claims.get("iss") != ctx.settings.issuer:
         return None
-    if not isinstance(expires, int) or isinstance(expires, bool) or expires <= _epoch(ctx.now):
+    if not isinstance(expires, int) or isinstance(expires, bool) or expires <= epoch(ctx.now):
         return None
     if not isinstance(claims.get("aud"), str):
         return None
