@@ -7,13 +7,14 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.resources import files
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,9 +29,11 @@ from idp.oauth.capabilities import provider_capabilities
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
 from idp.protocol.discovery import provider_metadata
+from idp.protocol.errors import INVALID_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, server_error
 from idp.settings import IdpSettings
 from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
+from idp.web.errors import error_response
 from idp.web.health_routes import router as health_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.pages import PageRenderer
@@ -118,22 +121,16 @@ def build_app(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        headers = dict(error.headers or {})
+        headers = dict(error.headers or {})  # e.g. Allow with a 405
         if error.status_code == 405:
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": "Method not allowed."},
-                405,
-                headers,
-            )
-        return JSONResponse(
-            {"error": "not_found"} if error.status_code == 404 else {"error": "invalid_request"},
-            error.status_code,
-            headers,
-        )
+            return error_response(METHOD_NOT_ALLOWED, headers)
+        if error.status_code == 404:
+            return error_response(NOT_FOUND, headers)
+        return error_response(replace(INVALID_REQUEST, status=error.status_code), headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
-        return JSONResponse({"error": "invalid_request"}, 400)
+        return error_response(INVALID_REQUEST)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(request: Request, error: SQLAlchemyError) -> Response:
@@ -151,11 +148,4 @@ def _server_error(request: Request) -> Response:
     """`server_error` with a correlation id; the detail (traceback) goes to the log only."""
     correlation = request_id(request)
     log.exception("unexpected error, request %s", correlation)
-    return JSONResponse(
-        {
-            "error": "server_error",
-            "error_description": f"Something went wrong. Reference {correlation}.",
-        },
-        500,
-        {"Cache-Control": "no-store"},
-    )
+    return error_response(server_error(correlation))

@@ -8,7 +8,15 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from idp.web.http import json_response, oauth_error
+from idp.protocol.errors import (
+    CONSISTENCY_OUT_OF_RANGE,
+    CONSISTENCY_PARAMETERS_MISSING,
+    INCLUSION_OUT_OF_RANGE,
+    INCLUSION_PARAMETERS_MISSING,
+    NO_CHECKPOINT,
+)
+from idp.web.errors import error_response
+from idp.web.http import json_response
 from idp.web.state import operation, web_state
 from transparency.checkpoints import b64url
 from transparency.store import (
@@ -33,7 +41,7 @@ def checkpoint(request: Request) -> Response:
     with operation(request) as ctx:
         latest = latest_checkpoint(ctx.session)
     if latest is None:
-        return oauth_error(404, "not_found", "No checkpoint has been published yet.")
+        return error_response(NO_CHECKPOINT)
     return Response(
         latest.signed, media_type="application/jwt", headers={"Cache-Control": "no-cache"}
     )
@@ -44,10 +52,10 @@ def inclusion(request: Request) -> Response:
     index = _non_negative(request, "leaf_index")
     size = _non_negative(request, "tree_size")
     if index is None or size is None:
-        return oauth_error(400, "invalid_request", "leaf_index and tree_size are required.")
+        return error_response(INCLUSION_PARAMETERS_MISSING)
     with operation(request) as ctx:
         if not index < size <= current_tree_size(ctx.session):
-            return oauth_error(400, "invalid_request", "Need leaf_index < tree_size <= log size.")
+            return error_response(INCLUSION_OUT_OF_RANGE)
         leaf, path = inclusion_proof_from(ctx.session, index, size)
     return json_response(
         200,
@@ -65,10 +73,10 @@ def consistency(request: Request) -> Response:
     first = _non_negative(request, "first")
     second = _non_negative(request, "second")
     if first is None or second is None:
-        return oauth_error(400, "invalid_request", "first and second are required.")
+        return error_response(CONSISTENCY_PARAMETERS_MISSING)
     with operation(request) as ctx:
         if not first <= second <= current_tree_size(ctx.session):
-            return oauth_error(400, "invalid_request", "Need first <= second <= log size.")
+            return error_response(CONSISTENCY_OUT_OF_RANGE)
         proof = consistency_proof_from(ctx.session, first, second)
     return json_response(
         200, {"first": first, "second": second, "consistency": [b64url(h) for h in proof]}

@@ -26,7 +26,12 @@ from idp.keys.jose import InvalidJwt, verify_jwt
 from idp.models import Account, BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
-from idp.oauth.server import RESPONSE_TYPES, GatewayAuthorizationServer, build_server
+from idp.oauth.server import (
+    RESPONSE_TYPES,
+    GatewayAuthorizationServer,
+    build_server,
+    catalogue_error,
+)
 from idp.opaque_values import new_opaque_value
 from idp.protocol.authorization import (
     InteractionFacts,
@@ -46,6 +51,25 @@ from idp.protocol.claims import (
     InvalidClaimsRequest,
     parse_claims_request,
     scopes_needed_for_claims,
+)
+from idp.protocol.errors import (
+    ACCESS_DENIED,
+    ASSURANCE_NOT_AVAILABLE,
+    AUTHORIZATION_REQUEST_NOT_VALID,
+    CLIENT_NO_LONGER_REGISTERED,
+    CLIENT_NOT_REGISTERED,
+    CONSENT_REQUIRED,
+    ID_TOKEN_HINT_NOT_VALID,
+    INVALID_REQUEST,
+    LOGIN_REQUIRED,
+    REDIRECT_URI_MISSING,
+    REDIRECT_URI_NOT_REGISTERED,
+    REQUEST_NOT_SUPPORTED,
+    REQUEST_URI_NOT_SUPPORTED,
+    UNSUPPORTED_RESPONSE_TYPE,
+    ProtocolError,
+    repeated_parameter,
+    unvalidated_parameter_repeated,
 )
 from idp.redirect_uris import redirect_uri_is_registered
 
@@ -68,9 +92,7 @@ class PostToClient:
 
 @dataclass(frozen=True)
 class ErrorPage:
-    status: int
-    title: str
-    message: str
+    error: ProtocolError  # a catalogue entry with page text
 
 
 @dataclass(frozen=True)
@@ -124,17 +146,11 @@ class _Reply:
             return PostToClient(action=self.redirect_uri, params=params)
         return RedirectToClient(location=add_params_to_uri(self.redirect_uri, params))
 
-    def error(self, error: str, description: str | None = None) -> RedirectToClient | PostToClient:
-        params = [("error", error)]
-        if description:
-            params.append(("error_description", description))
+    def error(self, error: ProtocolError) -> RedirectToClient | PostToClient:
+        params = error.parameters()
         if self.state is not None:
             params.append(("state", self.state))
         return self.send(params)
-
-
-def _unknown_client_page(message: str) -> ErrorPage:
-    return ErrorPage(status=400, title="This sign-in link is not valid", message=message)
 
 
 class _Refusal(Exception):
@@ -189,25 +205,21 @@ def _check_client_and_redirect_uri(
         params.setdefault(name, value)
     repeated = find_repeated_parameter(pairs)
     if repeated in ("client_id", "redirect_uri"):
-        raise _Refusal(_unknown_client_page(f"The request repeats '{repeated}'."))
+        raise _Refusal(ErrorPage(unvalidated_parameter_repeated(repeated)))
     client = find_client(ctx.session, params.get("client_id", ""))
     if client is None:
-        raise _Refusal(
-            _unknown_client_page("The application that sent you here is not registered.")
-        )
+        raise _Refusal(ErrorPage(CLIENT_NOT_REGISTERED))
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
-        raise _Refusal(_unknown_client_page("The request does not say where to send you back."))
+        raise _Refusal(ErrorPage(REDIRECT_URI_MISSING))
     if not redirect_uri_is_registered(client, redirect_uri):
-        raise _Refusal(
-            _unknown_client_page("The return address is not registered for this application.")
-        )
+        raise _Refusal(ErrorPage(REDIRECT_URI_NOT_REGISTERED))
     state = params.get("state")
     try:
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter as error:
         reply = _Reply(redirect_uri, "query", state, ctx.settings.issuer)
-        raise _Refusal(reply.error("invalid_request", str(error))) from error
+        raise _Refusal(reply.error(INVALID_REQUEST.described(str(error)))) from error
     reply = _Reply(redirect_uri, mode, state, ctx.settings.issuer)
     return _CheckedRequest(client=client, reply=reply, params=params, pairs=list(pairs))
 
@@ -216,18 +228,18 @@ def _check_parameters(checked: _CheckedRequest) -> None:
     params, reply = checked.params, checked.reply
     repeated = find_repeated_parameter(checked.pairs)
     if repeated:
-        raise _Refusal(reply.error("invalid_request", f"The parameter '{repeated}' is repeated."))
+        raise _Refusal(reply.error(repeated_parameter(repeated)))
     if "request" in params:
-        raise _Refusal(reply.error("request_not_supported", "Request objects are not supported."))
+        raise _Refusal(reply.error(REQUEST_NOT_SUPPORTED))
     if "request_uri" in params:
-        raise _Refusal(reply.error("request_uri_not_supported", "request_uri is not supported."))
+        raise _Refusal(reply.error(REQUEST_URI_NOT_SUPPORTED))
     try:
         check_parameter_lengths(checked.pairs)
         checked.prompt = parse_prompt(params.get("prompt"))
         checked.max_age = parse_max_age(params.get("max_age"))
         checked.claims_request = parse_claims_request(params.get("claims"))
     except (InvalidAuthorizationParameter, InvalidClaimsRequest) as error:
-        raise _Refusal(reply.error("invalid_request", str(error))) from error
+        raise _Refusal(reply.error(INVALID_REQUEST.described(str(error)))) from error
 
 
 def _check_with_authlib(
@@ -242,17 +254,14 @@ def _check_with_authlib(
     if oauth_request.payload.response_type not in RESPONSE_TYPES:
         # Refused here with a fixed text: Authlib puts the value in its error_description and
         # then raises ValueError when the value holds a character RFC 6749 4.1.2.1 forbids there.
-        raise _Refusal(
-            checked.reply.error(
-                "unsupported_response_type", "Only response_type=code is supported."
-            )
-        )
+        raise _Refusal(checked.reply.error(UNSUPPORTED_RESPONSE_TYPE))
     try:
         checked.grant = server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:
         if error.redirect_uri:
-            raise _Refusal(checked.reply.error(error.error, error.description)) from error
-        raise _Refusal(_unknown_client_page("The request is not valid.")) from error
+            raise _Refusal(checked.reply.error(catalogue_error(error))) from error
+        detail = error.description or error.error
+        raise _Refusal(ErrorPage(AUTHORIZATION_REQUEST_NOT_VALID.because(detail))) from error
     # Claims asked for one by one need their scope's consent too (only allowed scopes count).
     extra = scopes_needed_for_claims(checked.claims_request) & set(checked.client.scopes)
     checked.scopes = list(dict.fromkeys([*oauth_request.scope.split(), *sorted(extra)]))
@@ -271,9 +280,7 @@ def _continue(
     if checked.params.get("id_token_hint"):
         hinted_subject = _subject_from_id_token_hint(ctx, checked.params["id_token_hint"])
         if hinted_subject is None:
-            raise _Refusal(
-                checked.reply.error("invalid_request", "The id_token_hint is not valid.")
-            )
+            raise _Refusal(checked.reply.error(ID_TOKEN_HINT_NOT_VALID))
     browser_session = find_browser_session(
         ctx.session,
         browser.session_secret,
@@ -315,9 +322,9 @@ def _continue(
         now=ctx.now,
     )
     if step is NextStep.LOGIN_REQUIRED:
-        raise _Refusal(checked.reply.error(step.value, "The citizen must sign in."))
+        raise _Refusal(checked.reply.error(LOGIN_REQUIRED))
     if step is NextStep.CONSENT_REQUIRED:
-        raise _Refusal(checked.reply.error(step.value, "The citizen must consent."))
+        raise _Refusal(checked.reply.error(CONSENT_REQUIRED))
     if step in (NextStep.SIGN_IN, NextStep.CONSENT):
         interaction = interaction or start_interaction(
             ctx.session,
@@ -332,11 +339,7 @@ def _continue(
     assert browser_session is not None
     assert checked.claims_request is not None
     if not _acr_satisfied(checked.claims_request.essential("acr"), browser_session):
-        raise _Refusal(
-            checked.reply.error(
-                "access_denied", "The requested level of assurance is not available."
-            )
-        )
+        raise _Refusal(checked.reply.error(ASSURANCE_NOT_AVAILABLE))
     _finish(ctx, interaction)
     return _issue_code(checked, account, browser_session)
 
@@ -410,7 +413,7 @@ def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outco
     redirect_uri = params.get("redirect_uri", "")
     _finish(ctx, interaction)
     if client is None or not redirect_uri_is_registered(client, redirect_uri):
-        return _unknown_client_page("The application is no longer registered.")
+        return ErrorPage(CLIENT_NO_LONGER_REGISTERED)
     try:
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter:
@@ -422,9 +425,7 @@ def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outco
         client_id=client.client_id,
         outcome="failure",
     )
-    return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(
-        "access_denied", "The citizen declined."
-    )
+    return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(ACCESS_DENIED)
 
 
 def _stored_request(ctx: OperationContext, interaction: Interaction) -> ProtocolRequest:

@@ -4,6 +4,8 @@ HTTP Basic credentials and the secret methods Authlib calls.
 Authlib's own Basic parser raises on a header it cannot split or decode (`Basic ` with nothing
 after it, bytes that are not UTF-8, non-ASCII text), which became a server error. Here every
 malformed credential is what it is: a failed client authentication (401 `invalid_client`).
+The descriptions of the `InvalidClientError`s raised here are private detail: the server answers
+every one with the catalogue's uniform `INVALID_CLIENT` (idp.oauth.server).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_post
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+
+from idp.protocol.errors import CLIENT_AUTHENTICATION_METHODS_MIXED
 
 
 class MalformedCredentials(ValueError):
@@ -77,7 +81,7 @@ def strict_client_auth(method: str) -> Any:
 
     def authenticate(query_client: Any, request: Any) -> Any:
         if _has_basic_header(request) and "client_secret" in request.form:
-            raise InvalidRequestError("Use one client authentication method, not two.")
+            raise InvalidRequestError(CLIENT_AUTHENTICATION_METHODS_MIXED.description)
         client = base(query_client, request)
         if client is None:
             return None

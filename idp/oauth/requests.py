@@ -10,6 +10,8 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 
+from idp.protocol.errors import ProtocolError
+
 
 class Headers(Mapping[str, str]):
     """Case-insensitive, read-only header mapping."""
@@ -45,6 +47,8 @@ class ProtocolResponse:
     status: int
     body: Any
     headers: list[tuple[str, str]]
+    # Set when the response is an error answer: the web layer renders it from the catalogue.
+    error: ProtocolError | None = None
 
     @property
     def location(self) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc9207 import IssuerParameter
@@ -27,6 +28,7 @@ from idp.oauth.grants import (
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest, ProtocolResponse
 from idp.protocol.claims import SUPPORTED_SCOPES
+from idp.protocol.errors import INVALID_CLIENT, INVALID_CLIENT_IN_BODY, ProtocolError
 from idp.settings import IdpSettings
 
 
@@ -94,26 +96,27 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return ProtocolResponse(status=status, body=body, headers=list(headers))
 
     def handle_error_response(self, request: Any, error: Any) -> ProtocolResponse:
+        if error.redirect_uri:  # an error redirect (not made at the endpoints served here)
+            response: ProtocolResponse = super().handle_error_response(request, error)
+            return response
+        answer = catalogue_error(error)
         if isinstance(error, InvalidClientError):
             # One answer for every client authentication failure, so it never tells whether a
-            # client_id exists (RFC 6749 10.12). RFC 6749 5.2: a client that used the
-            # Authorization header, or sent no credentials at all, gets 401 with a Basic
-            # challenge; one that authenticated in the body (client_secret_post, or none with
-            # its client_id) gets 400 and no challenge: a 401 must carry one (RFC 9110 15.5.2),
-            # and strict relying parties then report the challenge instead of invalid_client.
-            body = {"error": "invalid_client", "error_description": "Client authentication failed."}
-            if _authenticated_in_body(request):
-                return ProtocolResponse(status=400, body=body, headers=[])
-            return ProtocolResponse(
-                status=401,
-                body=body,
-                headers=[("WWW-Authenticate", 'Basic realm="token", charset="UTF-8"')],
-            )
-        response: ProtocolResponse = super().handle_error_response(request, error)
-        return response
+            # client_id exists (RFC 6749 10.12); why it failed goes to the log only. RFC 6749
+            # 5.2: a client that used the Authorization header, or sent no credentials at all,
+            # gets 401 with a Basic challenge; one that authenticated in the body gets 400.
+            uniform = INVALID_CLIENT_IN_BODY if _authenticated_in_body(request) else INVALID_CLIENT
+            answer = uniform.because(error.description or "no client authenticated")
+        return ProtocolResponse(status=answer.status, body=answer.body(), headers=[], error=answer)
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Events are recorded by the grants themselves, in the request's transaction."""
+
+
+def catalogue_error(error: OAuth2Error) -> ProtocolError:
+    """An error Authlib raised (its code, status and text, which Authlib keeps within RFC 6749's
+    characters) as a catalogue entry."""
+    return ProtocolError(error.error, error.status_code, None).described(error.description)
 
 
 def _authenticated_in_body(request: Any) -> bool:

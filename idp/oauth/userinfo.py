@@ -2,43 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from idp.accounts import get_active_account, person_of
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import access_token_is_live, find_access_token
 from idp.protocol.claims import ClaimsRequest, userinfo_claims
+from idp.protocol.errors import (
+    BEARER_TOKEN_MISSING,
+    INSUFFICIENT_SCOPE,
+    INVALID_TOKEN,
+    ProtocolError,
+)
 
 
-@dataclass(frozen=True)
-class UserinfoAnswer:
-    status: int
-    body: dict[str, Any]
-    www_authenticate: str | None = None
-
-
-def _refuse(error: str | None, description: str, status: int = 401) -> UserinfoAnswer:
-    if error is None:  # no token at all: no error code (RFC 6750 3.1)
-        return UserinfoAnswer(status, {}, 'Bearer realm="userinfo"')
-    header = f'Bearer error="{error}", error_description="{description}"'
-    return UserinfoAnswer(status, {"error": error, "error_description": description}, header)
-
-
-def answer_userinfo(ctx: OperationContext, access_token: str | None) -> UserinfoAnswer:
+def answer_userinfo(
+    ctx: OperationContext, access_token: str | None
+) -> dict[str, Any] | ProtocolError:
+    """The claims, or the RFC 6750 3.1 refusal (no error code when no token was sent)."""
     if not access_token:
-        return _refuse(None, "")
+        return BEARER_TOKEN_MISSING
     row = find_access_token(ctx, access_token)
     if row is None or not access_token_is_live(row, now=ctx.now):
-        return _refuse("invalid_token", "The access token is not valid.")
+        return INVALID_TOKEN.because("no live token on record for this jti")
     account = get_active_account(ctx.session, row.account_id) if row.account_id else None
     # A disabled agency's tokens no longer bring it anyone's data.
     client = ctx.provider.clients.find(ctx.session, row.client_id, now=ctx.now)
     if account is None or client is None:
-        return _refuse("invalid_token", "The access token is not valid.")
+        return INVALID_TOKEN.because("the account is inactive or the client disabled")
     scopes = row.scope.split()
     if "openid" not in scopes:
-        return _refuse("insufficient_scope", "The token lacks the openid scope.", 403)
+        return INSUFFICIENT_SCOPE
     claims = userinfo_claims(
         person_of(account),
         granted_scopes=scopes,
@@ -54,4 +48,4 @@ def answer_userinfo(ctx: OperationContext, access_token: str | None) -> Userinfo
         claims_released=tuple(sorted(claims)),
         purpose=client.purpose,
     )
-    return UserinfoAnswer(200, claims)
+    return claims

@@ -81,6 +81,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 def from_protocol(response: ProtocolResponse) -> Response:
+    """A successful protocol response (errors go through idp.web.errors)."""
     headers = {
         name: value
         for name, value in response.headers
@@ -91,7 +92,3 @@ def from_protocol(response: ProtocolResponse) -> Response:
     return Response(
         content=response.body or b"", status_code=response.status, headers={**NO_STORE, **headers}
     )
-
-
-def oauth_error(status: int, error: str, description: str) -> Response:
-    return json_response(status, {"error": error, "error_description": description})

@@ -22,6 +22,7 @@ from idp.interactions.sessions import interaction_parameters
 from idp.models import Interaction
 from idp.oauth.authorize import ErrorPage, handle_authorization_request
 from idp.oauth.context import OperationContext
+from idp.protocol.errors import BODY_NOT_A_FORM, BODY_TOO_LARGE, ProtocolError
 from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
 from idp.web.outcomes import (
     ALLOWANCE_COOKIE,
@@ -61,16 +62,8 @@ async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Re
     return await run_in_threadpool(work)
 
 
-def _bad_form_page(request: Request, status: int) -> Response:
-    return render_outcome(
-        request,
-        ErrorPage(
-            status=status,
-            title="This request could not be read",
-            message="Go back to the service you were using and start again.",
-        ),
-        browser_state(request),
-    )
+def _bad_form_page(request: Request, error: ProtocolError) -> Response:
+    return render_outcome(request, ErrorPage(error), browser_state(request))
 
 
 @router.get("/authorize", include_in_schema=False)
@@ -83,9 +76,9 @@ async def authorize_post(request: Request) -> Response:
     try:
         form = await read_form(request)
     except NotAForm:
-        return _bad_form_page(request, 400)
+        return _bad_form_page(request, BODY_NOT_A_FORM)
     except BodyTooLarge:
-        return _bad_form_page(request, 413)
+        return _bad_form_page(request, BODY_TOO_LARGE)
     return await _authorize(request, form)
 
 
@@ -126,7 +119,7 @@ def _sign_in_form(
 async def sign_in_submit(request: Request) -> Response:
     form = await page_form(request)
     if form is None:
-        return _bad_form_page(request, 400)
+        return _bad_form_page(request, BODY_NOT_A_FORM)
     state = web_state(request)
     browser = browser_state(request)
     username, password = form.get("username", ""), form.get("password", "")

@@ -22,6 +22,8 @@ from idp.oauth.authorize import (
 )
 from idp.oauth.context import OperationContext
 from idp.opaque_values import same_value
+from idp.protocol.errors import PAGE_EXPIRED
+from idp.web.errors import error_page
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
@@ -69,9 +71,7 @@ def render_outcome(
             form_action=f"{target.scheme}://{target.netloc}",
         )
     elif isinstance(outcome, ErrorPage):
-        response = state.pages.render(
-            "idp/error.html", status=outcome.status, title=outcome.title, message=outcome.message
-        )
+        response = error_page(request, outcome.error)
     elif isinstance(outcome, ShowSignIn):
         response = RedirectResponse(
             f"/sign-in?interaction={quote(outcome.interaction_handle)}", status_code=303
@@ -123,9 +123,4 @@ def form_action_for(interaction: Interaction) -> str:
 
 
 def expired_page(request: Request) -> Response:
-    return web_state(request).pages.render(
-        "idp/error.html",
-        status=400,
-        title="This page has expired",
-        message="Go back to the service you were using and start again.",
-    )
+    return error_page(request, PAGE_EXPIRED)

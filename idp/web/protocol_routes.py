@@ -8,12 +8,21 @@ from fastapi.responses import Response
 
 from idp.oauth.server import handle_introspection, handle_revocation, handle_token_request
 from idp.oauth.userinfo import answer_userinfo
+from idp.protocol.errors import (
+    ACCESS_TOKEN_IN_QUERY,
+    ACCESS_TOKEN_SENT_TWICE,
+    BODY_NOT_A_FORM,
+    BODY_TOO_LARGE,
+    PARAMETERS_IN_QUERY,
+    ProtocolError,
+    repeated_parameter,
+)
+from idp.web.errors import error_response
 from idp.web.http import (
     BodyTooLarge,
     NotAForm,
     from_protocol,
     json_response,
-    oauth_error,
     protocol_request,
     read_form,
 )
@@ -49,17 +58,15 @@ async def _form_or_error(request: Request) -> list[tuple[str, str]] | Response:
     try:
         return await read_form(request)
     except NotAForm:
-        return oauth_error(
-            400, "invalid_request", "The body must be application/x-www-form-urlencoded."
-        )
+        return error_response(BODY_NOT_A_FORM)
     except BodyTooLarge:
-        return oauth_error(413, "invalid_request", "The request body is too large.")
+        return error_response(BODY_TOO_LARGE)
 
 
 def _refuse_query_parameters(request: Request) -> Response | None:
     # Credentials and tokens belong in the body, never in a URL that logs keep (RFC 6749 3.2).
     if request.query_params:
-        return oauth_error(400, "invalid_request", "Parameters must be sent in the body.")
+        return error_response(PARAMETERS_IN_QUERY)
     return None
 
 
@@ -81,13 +88,15 @@ async def _back_channel(request: Request, path: str, handler: object) -> Respons
         return form
     repeated = _duplicate(form)
     if repeated:
-        return oauth_error(400, "invalid_request", f"The parameter '{repeated}' is repeated.")
+        return error_response(repeated_parameter(repeated))
     url = web_state(request).provider.settings.endpoint(path)
     proto = protocol_request(request, url=url, form=form)
 
     def work() -> Response:
         with operation(request) as ctx:
             response = handler(ctx, proto)  # type: ignore[operator]
+        if response.error is not None:
+            return error_response(response.error)
         return from_protocol(response)
 
     return await run_in_threadpool(work)
@@ -121,7 +130,7 @@ def _bearer_token(request: Request) -> tuple[str | None, str | None]:
 
 async def _userinfo(request: Request) -> Response:
     if "access_token" in request.query_params:
-        return oauth_error(400, "invalid_request", "Send the access token in a header or body.")
+        return error_response(ACCESS_TOKEN_IN_QUERY)
     access_token, problem = _bearer_token(request)
     if request.method == "POST":
         form = await _form_or_error(request) if request.headers.get("content-type") else []
@@ -129,7 +138,7 @@ async def _userinfo(request: Request) -> Response:
             return form
         body_tokens = [v for k, v in form if k == "access_token"]
         if body_tokens and access_token:
-            return oauth_error(400, "invalid_request", "Send the access token only once.")
+            return error_response(ACCESS_TOKEN_SENT_TWICE)
         if len(body_tokens) == 1:
             access_token = body_tokens[0]
     if problem:
@@ -138,8 +147,9 @@ async def _userinfo(request: Request) -> Response:
     def work() -> Response:
         with operation(request) as ctx:
             answer = answer_userinfo(ctx, access_token)
-        headers = {"WWW-Authenticate": answer.www_authenticate} if answer.www_authenticate else {}
-        return json_response(answer.status, answer.body, headers)
+        if isinstance(answer, ProtocolError):
+            return error_response(answer)
+        return json_response(200, answer)
 
     return await run_in_threadpool(work)
 

@@ -8,8 +8,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from idp.web.http import json_response
-from idp.web.state import web_state
+from idp.protocol.errors import NUL_IN_PARAMETER, TEMPORARILY_UNAVAILABLE
+from idp.web.errors import error_page, error_response
 
 PAGE_PATHS = ("/authorize", "/sign-in", "/consent", "/account")
 # How long a client should wait before retrying when the database is unreachable (RFC 9110
@@ -21,45 +21,18 @@ def is_page(path: str) -> bool:
     return any(path == page or path.startswith(f"{page}/") for page in PAGE_PATHS)
 
 
-def _page(request: Request, *, status: int, title: str, message: str) -> Response:
-    return web_state(request).pages.render(
-        "idp/error.html", status=status, title=title, message=message
-    )
-
-
 def database_unavailable(request: Request) -> Response:
     """503 with Retry-After: `temporarily_unavailable` (RFC 6749 4.1.2.1) or a page."""
     retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if is_page(request.url.path):
-        response = _page(
-            request,
-            status=503,
-            title="This service is not available right now",
-            message="Please try again in a few minutes.",
-        )
-        response.headers.update(retry)
-        return response
-    return json_response(
-        503,
-        {
-            "error": "temporarily_unavailable",
-            "error_description": "The service is temporarily unavailable. Try again later.",
-        },
-        retry,
-    )
+        return error_page(request, TEMPORARILY_UNAVAILABLE, retry)
+    return error_response(TEMPORARILY_UNAVAILABLE, retry)
 
 
 def unreadable_request(request: Request) -> Response:
     if is_page(request.url.path):
-        return _page(
-            request,
-            status=400,
-            title="This request could not be read",
-            message="Go back to the service you were using and start again.",
-        )
-    return json_response(
-        400, {"error": "invalid_request", "error_description": "A parameter holds NUL."}
-    )
+        return error_page(request, NUL_IN_PARAMETER)
+    return error_response(NUL_IN_PARAMETER)
 
 
 class RefuseNulInQuery:
