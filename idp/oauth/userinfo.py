@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from idp import events
 from idp.accounts import get_active_account, person_of
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import access_token_is_live, find_access_token
@@ -45,13 +46,11 @@ def answer_userinfo(ctx: OperationContext, access_token: str | None) -> Userinfo
         claims_request=ClaimsRequest.from_json(row.claims_request),
     )
     ctx.record(
-        "userinfo.answered",
-        actor_type="client",
-        actor_id=row.client_id,
-        client_id=row.client_id,
-        subject=account.subject,
-        outcome="success",
-        claims_released=tuple(sorted(claims)),
-        purpose=client.purpose,
+        events.userinfo_answered(
+            client_id=row.client_id,
+            subject=account.subject,
+            claims_released=tuple(sorted(claims)),
+            purpose=client.purpose,
+        )
     )
     return UserinfoAnswer(200, claims)
