@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from consent.models import Consent
+from idp import events
 from idp.clients import find_client
 from idp.models import Account, Client
 from idp.oauth.context import OperationContext
@@ -76,13 +77,12 @@ def withdraw_consent(ctx: OperationContext, account: Account, client_id: str) ->
     record.updated_at = ctx.now
     revoked = revoke_client_access(ctx, account_id=account.id, client_id=client_id)
     ctx.record(
-        "consent.withdrawn",
-        actor_type="account",
-        actor_id=account.subject,
-        subject=account.subject,
-        client_id=client_id,
-        outcome="success",
-        detail={"scopes": list(record.scopes), "tokens_revoked": revoked},
+        events.consent_withdrawn(
+            subject=account.subject,
+            client_id=client_id,
+            scopes=list(record.scopes),
+            tokens_revoked=revoked,
+        )
     )
     return True
 

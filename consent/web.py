@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from idp import events
 from idp.accounts import get_active_account
 from idp.interactions.sessions import find_browser_session
 from idp.oauth.authorize import (
@@ -75,12 +76,7 @@ async def consent_decision(request: Request) -> Response:
             if form.get("decision") != "allow":
                 outcome = deny_authorization(ctx, interaction)
                 ctx.record(
-                    "consent.denied",
-                    actor_type="account",
-                    actor_id=account.subject,
-                    subject=account.subject,
-                    client_id=client.client_id,
-                    outcome="success",
+                    events.consent_denied(subject=account.subject, client_id=client.client_id)
                 )
             else:
                 # The scopes come from the stored request, never from the form: consent is bound
@@ -94,14 +90,12 @@ async def consent_decision(request: Request) -> Response:
                     now=ctx.now,
                 )
                 ctx.record(
-                    "consent.given",
-                    actor_type="account",
-                    actor_id=account.subject,
-                    subject=account.subject,
-                    client_id=client.client_id,
-                    outcome="success",
-                    purpose=client.purpose,
-                    detail={"scopes": scopes},
+                    events.consent_given(
+                        subject=account.subject,
+                        client_id=client.client_id,
+                        purpose=client.purpose,
+                        scopes=scopes,
+                    )
                 )
                 outcome = resume_authorization(ctx, interaction, browser, consented_here=True)
         return render_outcome(request, outcome, browser, redirect_status=303)

@@ -16,10 +16,12 @@ from gateway.command_runtime import (
     database_for,
     ensure_keys_logged,
     now_utc,
+    operator_name,
     prepare_embedded,
     print_result,
     record_operator_event,
 )
+from idp import events
 from idp.keys.jose import load_public_keys
 from idp.settings import IdpSettings
 from transparency.bundles import (
@@ -167,14 +169,14 @@ def cmd_audit_export(settings: IdpSettings, args: argparse.Namespace) -> int:
         # Bundles carry no personal fields, but handing the log out is an operator act.
         record_operator_event(
             session,
-            "access_log.exported",
+            events.access_log_exported(
+                operator=operator_name(),
+                since=args.since,
+                start_size=export.start_size,
+                end_size=export.end_size,
+                entries=export.entries,
+            ),
             now=now_utc(),
-            detail={
-                "since": args.since,
-                "start_size": export.start_size,
-                "end_size": export.end_size,
-                "entries": export.entries,
-            },
         )
     print(
         f"wrote {export.entries} entries, from index {export.start_size} (the newest "
@@ -191,7 +193,9 @@ def cmd_audit_erase(settings: IdpSettings, args: argparse.Namespace) -> int:
     with database_for(settings).unit_of_work() as session:
         erased = erase_personal_fields(session, subject=args.subject, now=now)
         # The erasure itself is an event; it names no one (the subject is what was erased).
-        record_operator_event(session, "personal_data.erased", now=now, detail={"entries": erased})
+        record_operator_event(
+            session, events.personal_data_erased(operator=operator_name(), entries=erased), now=now
+        )
     print_result({"entries_erased": erased}, args.json)
     return 0
 
@@ -205,7 +209,9 @@ def cmd_audit_prune(settings: IdpSettings, args: argparse.Namespace) -> int:
     now = now_utc()
     with database_for(settings).unit_of_work() as session:
         pruned = prune_entries(session, retention=retention, now=now)
-        record_operator_event(session, "access_log.pruned", now=now, detail={"pruned": pruned})
+        record_operator_event(
+            session, events.access_log_pruned(operator=operator_name(), pruned=pruned), now=now
+        )
     print_result({"pruned": pruned}, args.json)
     return 0
 

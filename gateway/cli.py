@@ -20,12 +20,14 @@ from gateway.command_runtime import (
     is_embedded,
     log_key_changes,
     now_utc,
+    operator_name,
     prepare_embedded,
     print_result,
     record_operator_event,
 )
 from gateway.issuer_cli import add_issuer_commands, issuer_conflict
 from gateway.schema import upgrade_database
+from idp import events
 from idp.accounts import (
     InvalidAccountData,
     create_account,
@@ -120,10 +122,12 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
             summary = client_summary(registered.client, registered.client_secret)
             record_operator_event(
                 session,
-                "client.registered",
+                events.client_registered(
+                    operator=operator_name(),
+                    client_id=registered.client.client_id,
+                    registration=summary,
+                ),
                 now=registered.client.created_at,
-                client_id=registered.client.client_id,
-                detail={k: v for k, v in summary.items() if k != "client_secret"},
             )
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
@@ -168,7 +172,9 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
             )
             summary = {"username": account.username, "subject": account.subject}
             record_operator_event(
-                session, "account.created", now=account.created_at, subject=account.subject
+                session,
+                events.account_created(operator=operator_name(), subject=account.subject),
+                now=account.created_at,
             )
     except InvalidAccountData as error:
         print(f"error: {error}", file=sys.stderr)
@@ -186,7 +192,9 @@ def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
         ]
         # Reading citizens' data is itself an event (who looked at whose data).
         record_operator_event(
-            session, "account.listed", now=now_utc(), detail={"accounts": len(rows)}
+            session,
+            events.account_listed(operator=operator_name(), accounts=len(rows)),
+            now=now_utc(),
         )
     print_result(rows, args.json)
     return 0
@@ -214,10 +222,12 @@ def cmd_users_show(settings: IdpSettings, args: argparse.Namespace) -> int:
         # transaction, before anything is printed.
         record_operator_event(
             session,
-            "account.read",
+            events.account_read(
+                operator=operator_name(),
+                subject=account.subject,
+                fields=(name for name, value in shown.items() if value),
+            ),
             now=now_utc(),
-            subject=account.subject,
-            detail={"fields": sorted(name for name, value in shown.items() if value)},
         )
     print_result(shown, args.json)
     return 0
@@ -235,11 +245,9 @@ def _set_client_disabled(settings: IdpSettings, args: argparse.Namespace, *, dis
             return 0
         now = now_utc()
         client.disabled_at = now if disabled else None
+        change = events.client_disabled if disabled else events.client_enabled
         record_operator_event(
-            session,
-            "client.disabled" if disabled else "client.enabled",
-            now=now,
-            client_id=client.client_id,
+            session, change(operator=operator_name(), client_id=client.client_id), now=now
         )
         summary = client_summary(client)
     print_result(summary, args.json)
@@ -279,10 +287,10 @@ def cmd_keys_rotate(settings: IdpSettings, args: argparse.Namespace) -> int:
     keyring = build_keyring(settings)
     created = keyring.ensure_initial_keys()
     if created:
-        log_key_changes(settings, "signing_key.created", created)
+        log_key_changes(settings, events.signing_key_created, created)
     else:
         lead = timedelta(0) if args.immediately else settings.key_publish_lead
-        log_key_changes(settings, "signing_key.rotated", keyring.rotate(publish_lead=lead))
+        log_key_changes(settings, events.signing_key_rotated, keyring.rotate(publish_lead=lead))
     print_result(_key_rows(settings), args.json)
     return 0
 

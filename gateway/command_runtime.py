@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from gateway.schema import upgrade_database
+from idp import events
 from idp.keys.keyring import KeyRecord, Keyring
-from idp.ports import AccessEvent
 from idp.settings import IdpSettings
 from idp.storage.database import Database, create_database_engine
 from transparency.access_log import DatabaseAccessLog
@@ -48,56 +49,32 @@ def prepare_embedded(settings: IdpSettings) -> None:
         upgrade_database(settings.database_url)
 
 
-def record_operator_event(
-    session: Session,
-    event_type: str,
-    *,
-    now: datetime,
-    client_id: str | None = None,
-    subject: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
+def record_operator_event(session: Session, event: events.Event, *, now: datetime) -> None:
     """Log what an operator did at the command line, in the same transaction as the act. The
-    actor is the operating-system account that ran the command."""
-    DatabaseAccessLog().record(
-        session,
-        AccessEvent(
-            event_type=event_type,
-            occurred_at=now,
-            actor_type="admin",
-            actor_id=operator_name(),
-            outcome="success",
-            client_id=client_id,
-            subject=subject,
-            detail=detail or {},
-        ),
-    )
+    actor is the operating-system account that ran the command (`operator_name()`)."""
+    DatabaseAccessLog().record(session, event.occurred(now))
+
+
+class KeyChange(Protocol):
+    """events.signing_key_created or events.signing_key_rotated."""
+
+    def __call__(self, *, operator: str, keys: Sequence[KeyRecord]) -> events.Event: ...
 
 
 def ensure_keys_logged(settings: IdpSettings) -> None:
     """Create the first keys if there are none, and log their creation."""
     created = build_keyring(settings).ensure_initial_keys()
     if created:
-        log_key_changes(settings, "signing_key.created", created)
+        log_key_changes(settings, events.signing_key_created, created)
 
 
-def log_key_changes(settings: IdpSettings, event_type: str, records: list[KeyRecord]) -> None:
+def log_key_changes(settings: IdpSettings, change: KeyChange, records: list[KeyRecord]) -> None:
     prepare_embedded(settings)
     now = now_utc()
     database = database_for(settings)
     try:
         with database.unit_of_work() as session:
-            record_operator_event(
-                session,
-                event_type,
-                now=now,
-                detail={
-                    "keys": [
-                        {"kid": r.kid, "alg": r.alg, "activates_at": r.activates_at.isoformat()}
-                        for r in records
-                    ]
-                },
-            )
+            record_operator_event(session, change(operator=operator_name(), keys=records), now=now)
     finally:
         database.engine.dispose()  # callers in a long-lived process keep no idle connection
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from idp.events import EventType
+
 # Personal data is kept out of the hashed content: the content commits to it only through a
 # salted hash, so erasing the fields and the salt leaves every proof intact (GDPR Art. 17).
 PERSONAL_FIELDS = ("actor_id", "subject", "source_address")
@@ -28,7 +30,7 @@ PUBLIC_FIELDS = (
 CONTENT_DOMAIN = b"idp-access-log-entry-v1\x00"
 # The entry an operator's `idp issuer move` places: its detail {"from", "to"} is the log's issuer
 # history, by which checkpoints signed under an earlier issuer stay checkable.
-ISSUER_MOVED = "issuer.moved"
+ISSUER_MOVED = EventType.ISSUER_MOVED
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _ENCODED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 

@@ -24,14 +24,14 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from idp.events import issuer_moved
 from idp.keys.jose import SigningKey
-from idp.ports import AccessEvent
 from idp.storage.bulk_insert import insert_rows
 from idp.storage.database import Database
 from idp.storage.outage import is_database_unavailable
 from transparency.access_log import queued_values
 from transparency.checkpoints import Checkpoint, InvalidCheckpoint, read_checkpoint, sign_checkpoint
-from transparency.entries import ISSUER_MOVED, PERSONAL_FIELDS, leaf_data, seal_entry
+from transparency.entries import PERSONAL_FIELDS, leaf_data, seal_entry
 from transparency.merkle import CompactRange, leaf_hash
 from transparency.models import (
     FIRST_STORED_NODE_LEVEL,
@@ -152,14 +152,9 @@ def move_issuer(
         )
     if newest.issuer == to_issuer:
         raise SequencingRefused(f"the access log is already signed as {to_issuer}")
-    event = AccessEvent(
-        event_type=ISSUER_MOVED,
-        occurred_at=now,
-        actor_type="admin",
-        actor_id=actor_id,
-        outcome="success",
-        detail={"from": newest.issuer, "to": to_issuer},
-    )
+    event = issuer_moved(
+        operator=actor_id, from_issuer=newest.issuer, to_issuer=to_issuer
+    ).occurred(now)
     index = compact.size
     _place(session, state, compact, [seal_queued(queued_values(event))])
     _sign(session, compact, key=key, issuer=to_issuer, now=now)

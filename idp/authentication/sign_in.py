@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp import events
 from idp.accounts import StoredPassword, accept_password_verdict, stored_password_for
 from idp.authentication.account_sign_in import agency_of, continue_after_sign_in
 from idp.authentication.allowances import find_allowance, issue_allowance
@@ -84,24 +85,19 @@ def password_to_check(
     subject = _subject_of(ctx, allowance.account_id) if allowance else None
     if isinstance(decision, Refusal):
         ctx.record(
-            "sign_in.throttled",
-            actor_type="account",
-            actor_id=None,
-            subject=subject,
-            client_id=agency_of(interaction),
-            outcome="failure",
-            detail={"method": "pwd", "throttle": decision.throttle},
+            events.sign_in_throttled(
+                subject=subject,
+                client_id=agency_of(interaction),
+                method="pwd",
+                throttle=decision.throttle,
+            )
         )
         return SignInThrottled(decision.throttle)
     if decision.passed_username_wait:
         ctx.record(
-            "sign_in.device_allowance_used",
-            actor_type="account",
-            actor_id=None,
-            subject=subject,
-            client_id=agency_of(interaction),
-            outcome="success",
-            detail={"method": "pwd"},
+            events.sign_in_device_allowance_used(
+                subject=subject, client_id=agency_of(interaction), method="pwd"
+            )
         )
     if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
         return PasswordCheck(StoredPassword(account_id=None, password_hash=None), decision)
@@ -127,12 +123,9 @@ def complete_password_sign_in(
     account = accept_password_verdict(ctx.session, checked.stored, verdict, now=ctx.now)
     if account is None:
         ctx.record(
-            "sign_in.failed",
-            actor_type="account",
-            actor_id=None,
-            client_id=agency_of(interaction),
-            outcome="failure",
-            detail={"reason": "bad_credentials", "method": "pwd"},
+            events.sign_in_failed(
+                client_id=agency_of(interaction), method="pwd", reason="bad_credentials"
+            )
         )
         return SignInFailed()
     release_claim(ctx.session, checked.claim, now=ctx.now, rules=ThrottleRules.of(ctx.settings))
@@ -155,13 +148,12 @@ def complete_password_sign_in(
     )
     interaction.authenticated_session_id = new.record.id
     ctx.record(
-        "sign_in.succeeded",
-        actor_type="account",
-        actor_id=account.subject,
-        subject=account.subject,
-        client_id=agency_of(interaction),
-        outcome="success",
-        detail={"method": "pwd", "acr": PASSWORD_ACR},
+        events.sign_in_succeeded(
+            subject=account.subject,
+            client_id=agency_of(interaction),
+            method="pwd",
+            acr=PASSWORD_ACR,
+        )
     )
     browser.session_secret = new.cookie_secret
     return SignedIn(

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.base import OAuth2Error
 
+from idp import events
 from idp.accounts import get_active_account
 from idp.clients import find_client
 from idp.interactions.sessions import (
@@ -418,13 +419,7 @@ def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outco
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter:
         mode = "query"
-    ctx.record(
-        "authorization.denied",
-        actor_type="account",
-        actor_id=None,
-        client_id=client.client_id,
-        outcome="failure",
-    )
+    ctx.record(events.authorization_denied(client_id=client.client_id))
     return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(ACCESS_DENIED)
 
 

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from idp.clients import ClientCache
+from idp.events import Event
 from idp.keys.keyring import Keyring
-from idp.ports import AccessEvent, AccessLog, ConsentRecords
+from idp.ports import AccessLog, ConsentRecords
 from idp.settings import IdpSettings
 
 
@@ -40,13 +41,11 @@ class OperationContext:
     def settings(self) -> IdpSettings:
         return self.provider.settings
 
-    def record(self, event_type: str, **fields: object) -> None:
-        """Log an access event in this request's transaction."""
-        event = AccessEvent(
-            event_type=event_type,
-            occurred_at=self.now,
-            request_id=self.request_id,
-            source_address=self.source_address,
-            **fields,  # type: ignore[arg-type]
+    def record(self, event: Event) -> None:
+        """Log an access event in this request's transaction, at this request's time."""
+        self.provider.access_log.record(
+            self.session,
+            event.occurred(
+                self.now, request_id=self.request_id, source_address=self.source_address
+            ),
         )
-        self.provider.access_log.record(self.session, event)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, cast
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
+from idp import events
 from idp.accounts import get_active_account
 from idp.oauth.adapters import OAuthClient, TokenView
 from idp.oauth.context import OperationContext
@@ -75,14 +76,12 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
         if account is not None:
             body["username"] = account.username
         ctx.record(
-            "token.introspected",
-            actor_type="client",
-            actor_id=row.client_id,
-            client_id=row.client_id,
-            subject=account.subject if account else None,
-            outcome="success",
-            claims_released=tuple(k for k in ("sub", "username") if k in body),
-            purpose=_purpose_of(ctx, row.client_id),
+            events.token_introspected(
+                client_id=row.client_id,
+                subject=account.subject if account else None,
+                claims_released=tuple(k for k in ("sub", "username") if k in body),
+                purpose=_purpose_of(ctx, row.client_id),
+            )
         )
         return body
 
@@ -115,10 +114,7 @@ class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
             revoked = 0 if row.revoked_at else 1
             row.revoked_at = row.revoked_at or ctx.now
         ctx.record(
-            "token.revoked",
-            actor_type="client",
-            actor_id=row.client_id,
-            client_id=row.client_id,
-            outcome="success",
-            detail={"token_type": token.kind, "tokens_revoked": revoked},
+            events.token_revoked(
+                client_id=row.client_id, token_type=token.kind, tokens_revoked=revoked
+            )
         )

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn, cast
 
 from authlib.oauth2.rfc6749 import grants
@@ -15,6 +16,7 @@ from authlib.oidc.core import OpenIDCode, OpenIDToken
 from authlib.oidc.core.grants.util import validate_nonce
 from sqlalchemy import select, update
 
+from idp import events
 from idp.accounts import get_active_account
 from idp.models import AuthorizationCode, BrowserSession, IssuedToken
 from idp.oauth.adapters import CodeView, OAuthClient, TokenView
@@ -37,18 +39,14 @@ def _ctx(grant: Any) -> OperationContext:
 
 
 def _refuse_replay(
-    ctx: OperationContext, event_type: str, grant_id: str, client_id: str, message: str
+    ctx: OperationContext,
+    replayed: Callable[[int], events.Event],
+    grant_id: str,
+    message: str,
 ) -> NoReturn:
-    """A one-time credential came back: revoke everything its grant issued, log it, refuse."""
-    revoked = revoke_grant(ctx, grant_id)
-    ctx.record(
-        event_type,
-        actor_type="client",
-        actor_id=client_id,
-        client_id=client_id,
-        outcome="failure",
-        detail={"tokens_revoked": revoked},
-    )
+    """A one-time credential came back: revoke everything its grant issued, log it (`replayed`
+    is given the number of tokens revoked), refuse."""
+    ctx.record(replayed(revoke_grant(ctx, grant_id)))
     raise InvalidGrantError(message)
 
 
@@ -92,14 +90,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             )
         )
         ctx.record(
-            "authorization_code.issued",
-            actor_type="account",
-            actor_id=request.user.subject,
-            subject=request.user.subject,
-            client_id=request.client.get_client_id(),
-            outcome="success",
-            purpose=request.client.row.purpose,
-            detail={"scope": request.scope},
+            events.authorization_code_issued(
+                subject=request.user.subject,
+                client_id=request.client.get_client_id(),
+                purpose=request.client.row.purpose,
+                scope=request.scope,
+            )
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> CodeView | None:
@@ -139,9 +135,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def _refuse_replayed_code(self, row: AuthorizationCode) -> NoReturn:
         _refuse_replay(
             _ctx(self),
-            "authorization_code.replayed",
+            lambda revoked: events.authorization_code_replayed(
+                client_id=row.client_id, tokens_revoked=revoked
+            ),
             row.grant_id,
-            row.client_id,
             "The authorization code was already used.",
         )
 
@@ -218,9 +215,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     def _refuse_replayed_refresh_token(self, row: IssuedToken) -> NoReturn:
         _refuse_replay(
             _ctx(self),
-            "refresh_token.replayed",
+            lambda revoked: events.refresh_token_replayed(
+                client_id=row.client_id, tokens_revoked=revoked
+            ),
             row.grant_id,
-            row.client_id,
             "The refresh token was already used; the grant is revoked.",
         )
 
@@ -290,25 +288,34 @@ def _record_tokens_issued(
     ctx = _ctx(grant)
     client: OAuthClient = grant.request.client
     client_id = client.get_client_id()
+    subject = facts.account.subject if facts.account else None
+    # An ID token goes out with the code and refresh grants (OpenIDConnectCode, ...Refresh).
+    released = (
+        id_token_claims_released(facts, scope)
+        if grant_type in ("authorization_code", "refresh_token")
+        else ()
+    )
+    refresh_token = "refresh_token" in token
+    purpose = client.row.purpose
     ctx.record(
-        "token.refreshed" if grant_type == "refresh_token" else "token.issued",
-        actor_type="client",
-        actor_id=client_id,
-        client_id=client_id,
-        subject=facts.account.subject if facts.account else None,
-        outcome="success",
-        # An ID token goes out with the code and refresh grants (OpenIDConnectCode, ...Refresh).
-        claims_released=(
-            id_token_claims_released(facts, scope)
-            if grant_type in ("authorization_code", "refresh_token")
-            else ()
-        ),
-        purpose=client.row.purpose,
-        detail={
-            "grant_type": grant_type,
-            "scope": scope,
-            "refresh_token": "refresh_token" in token,
-        },
+        events.token_refreshed(
+            client_id=client_id,
+            subject=subject,
+            scope=scope,
+            refresh_token=refresh_token,
+            claims_released=released,
+            purpose=purpose,
+        )
+        if grant_type == "refresh_token"
+        else events.token_issued(
+            client_id=client_id,
+            subject=subject,
+            grant_type=grant_type,
+            scope=scope,
+            refresh_token=refresh_token,
+            claims_released=released,
+            purpose=purpose,
+        )
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp import events
 from idp.accounts import get_active_account, person_of
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import access_token_is_live, find_access_token
@@ -39,13 +40,11 @@ def answer_userinfo(
         claims_request=ClaimsRequest.from_json(row.claims_request),
     )
     ctx.record(
-        "userinfo.answered",
-        actor_type="client",
-        actor_id=row.client_id,
-        client_id=row.client_id,
-        subject=account.subject,
-        outcome="success",
-        claims_released=tuple(sorted(claims)),
-        purpose=client.purpose,
+        events.userinfo_answered(
+            client_id=row.client_id,
+            subject=account.subject,
+            claims_released=tuple(sorted(claims)),
+            purpose=client.purpose,
+        )
     )
     return claims

@@ -1,0 +1,428 @@
+"""Every kind of access-log event, and one typed constructor per kind.
+
+Each constructor fixes its kind's actor type, outcome and the keys of its `detail`, so that two
+places can never write the same event type in two shapes and mypy checks every call site. The
+values are the event types stored since the log began: changing one would change what old
+entries mean, and retention rules (IDP_LOG_RETENTION) name them.
+
+An `Event` is what happened and who did it; `Event.occurred` adds when and, for a request,
+which request and from where (idp.oauth.context.OperationContext.record does this per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum, unique
+from typing import TYPE_CHECKING, Any, Literal
+
+from idp.ports import AccessEvent
+
+if TYPE_CHECKING:  # for annotations only: the access log's verifiers import this module too
+    from idp.authentication.throttle import Throttle
+    from idp.keys.keyring import KeyRecord
+
+ActorType = Literal["account", "client", "admin", "system"]
+Outcome = Literal["success", "failure"]
+
+
+@unique
+class EventType(StrEnum):
+    """`source.action`: what the event is about, then what happened to it."""
+
+    # The citizen, at the sign-in and consent pages and on their account page.
+    SIGN_IN_SUCCEEDED = "sign_in.succeeded"
+    SIGN_IN_FAILED = "sign_in.failed"
+    SIGN_IN_THROTTLED = "sign_in.throttled"
+    SIGN_IN_DEVICE_ALLOWANCE_USED = "sign_in.device_allowance_used"
+    AUTHORIZATION_DENIED = "authorization.denied"
+    AUTHORIZATION_CODE_ISSUED = "authorization_code.issued"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_DENIED = "consent.denied"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    # The agencies (clients), at the token, userinfo, introspection and revocation endpoints.
+    TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event type)
+    TOKEN_REFRESHED = "token.refreshed"  # noqa: S105  (an event type)
+    TOKEN_INTROSPECTED = "token.introspected"  # noqa: S105  (an event type)
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105  (an event type)
+    USERINFO_ANSWERED = "userinfo.answered"
+    AUTHORIZATION_CODE_REPLAYED = "authorization_code.replayed"
+    REFRESH_TOKEN_REPLAYED = "refresh_token.replayed"  # noqa: S105  (an event type)
+    # The operator, at the command line.
+    CLIENT_REGISTERED = "client.registered"
+    CLIENT_DISABLED = "client.disabled"
+    CLIENT_ENABLED = "client.enabled"
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_LISTED = "account.listed"
+    ACCOUNT_READ = "account.read"
+    SIGNING_KEY_CREATED = "signing_key.created"
+    SIGNING_KEY_ROTATED = "signing_key.rotated"
+    ACCESS_LOG_EXPORTED = "access_log.exported"
+    ACCESS_LOG_PRUNED = "access_log.pruned"
+    PERSONAL_DATA_ERASED = "personal_data.erased"
+    ISSUER_MOVED = "issuer.moved"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An access event before it is given its time and request. Never carries a password, code,
+    token or secret."""
+
+    event_type: EventType
+    actor_type: ActorType
+    actor_id: str | None
+    outcome: Outcome
+    client_id: str | None = None
+    subject: str | None = None
+    claims_released: tuple[str, ...] = ()
+    purpose: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def occurred(
+        self,
+        at: datetime,
+        *,
+        request_id: str | None = None,
+        source_address: str | None = None,
+    ) -> AccessEvent:
+        return AccessEvent(
+            event_type=self.event_type.value,
+            occurred_at=at,
+            actor_type=self.actor_type,
+            actor_id=self.actor_id,
+            outcome=self.outcome,
+            client_id=self.client_id,
+            request_id=request_id,
+            source_address=source_address,
+            subject=self.subject,
+            claims_released=self.claims_released,
+            purpose=self.purpose,
+            detail=self.detail,
+        )
+
+
+# The citizen. Before sign-in the actor is not known (actor_id None); `subject` is then named
+# only when the browser's device allowance shows whose it is.
+
+
+def sign_in_succeeded(*, subject: str, client_id: str | None, method: str, acr: str) -> Event:
+    return Event(
+        EventType.SIGN_IN_SUCCEEDED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method, "acr": acr},
+    )
+
+
+def sign_in_failed(
+    *, client_id: str | None, method: str, reason: Literal["bad_credentials"]
+) -> Event:
+    return Event(
+        EventType.SIGN_IN_FAILED,
+        "account",
+        None,
+        "failure",
+        client_id=client_id,
+        detail={"reason": reason, "method": method},
+    )
+
+
+def sign_in_throttled(
+    *, subject: str | None, client_id: str | None, method: str, throttle: Throttle
+) -> Event:
+    return Event(
+        EventType.SIGN_IN_THROTTLED,
+        "account",
+        None,
+        "failure",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method, "throttle": throttle},
+    )
+
+
+def sign_in_device_allowance_used(
+    *, subject: str | None, client_id: str | None, method: str
+) -> Event:
+    return Event(
+        EventType.SIGN_IN_DEVICE_ALLOWANCE_USED,
+        "account",
+        None,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method},
+    )
+
+
+def authorization_denied(*, client_id: str) -> Event:
+    return Event(EventType.AUTHORIZATION_DENIED, "account", None, "failure", client_id=client_id)
+
+
+def authorization_code_issued(
+    *, subject: str, client_id: str, purpose: str | None, scope: str
+) -> Event:
+    return Event(
+        EventType.AUTHORIZATION_CODE_ISSUED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        purpose=purpose,
+        detail={"scope": scope},
+    )
+
+
+def consent_given(
+    *, subject: str, client_id: str, purpose: str | None, scopes: Sequence[str]
+) -> Event:
+    return Event(
+        EventType.CONSENT_GIVEN,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        purpose=purpose,
+        detail={"scopes": list(scopes)},
+    )
+
+
+def consent_denied(*, subject: str, client_id: str) -> Event:
+    # "success": the citizen's decision was carried out (authorization.denied is the failure).
+    return Event(
+        EventType.CONSENT_DENIED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+    )
+
+
+def consent_withdrawn(
+    *, subject: str, client_id: str, scopes: Sequence[str], tokens_revoked: int
+) -> Event:
+    return Event(
+        EventType.CONSENT_WITHDRAWN,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"scopes": list(scopes), "tokens_revoked": tokens_revoked},
+    )
+
+
+# The agency (client): it is the actor of every call it makes.
+
+
+def token_issued(
+    *,
+    client_id: str,
+    subject: str | None,
+    grant_type: str,
+    scope: str,
+    refresh_token: bool,
+    claims_released: tuple[str, ...],
+    purpose: str | None,
+) -> Event:
+    return Event(
+        EventType.TOKEN_ISSUED,
+        "client",
+        client_id,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        claims_released=claims_released,
+        purpose=purpose,
+        detail={"grant_type": grant_type, "scope": scope, "refresh_token": refresh_token},
+    )
+
+
+def token_refreshed(
+    *,
+    client_id: str,
+    subject: str | None,
+    scope: str,
+    refresh_token: bool,
+    claims_released: tuple[str, ...],
+    purpose: str | None,
+) -> Event:
+    return Event(
+        EventType.TOKEN_REFRESHED,
+        "client",
+        client_id,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        claims_released=claims_released,
+        purpose=purpose,
+        detail={"grant_type": "refresh_token", "scope": scope, "refresh_token": refresh_token},
+    )
+
+
+def token_introspected(
+    *, client_id: str, subject: str | None, claims_released: tuple[str, ...], purpose: str | None
+) -> Event:
+    return Event(
+        EventType.TOKEN_INTROSPECTED,
+        "client",
+        client_id,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        claims_released=claims_released,
+        purpose=purpose,
+    )
+
+
+def token_revoked(*, client_id: str, token_type: str, tokens_revoked: int) -> Event:
+    return Event(
+        EventType.TOKEN_REVOKED,
+        "client",
+        client_id,
+        "success",
+        client_id=client_id,
+        detail={"token_type": token_type, "tokens_revoked": tokens_revoked},
+    )
+
+
+def userinfo_answered(
+    *, client_id: str, subject: str, claims_released: tuple[str, ...], purpose: str | None
+) -> Event:
+    return Event(
+        EventType.USERINFO_ANSWERED,
+        "client",
+        client_id,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        claims_released=claims_released,
+        purpose=purpose,
+    )
+
+
+def authorization_code_replayed(*, client_id: str, tokens_revoked: int) -> Event:
+    return _replayed(EventType.AUTHORIZATION_CODE_REPLAYED, client_id, tokens_revoked)
+
+
+def refresh_token_replayed(*, client_id: str, tokens_revoked: int) -> Event:
+    return _replayed(EventType.REFRESH_TOKEN_REPLAYED, client_id, tokens_revoked)
+
+
+def _replayed(event_type: EventType, client_id: str, tokens_revoked: int) -> Event:
+    return Event(
+        event_type,
+        "client",
+        client_id,
+        "failure",
+        client_id=client_id,
+        detail={"tokens_revoked": tokens_revoked},
+    )
+
+
+# The operator: the actor is the operating-system account that ran the command.
+
+
+def client_registered(
+    *, operator: str, client_id: str, registration: Mapping[str, object]
+) -> Event:
+    """`registration` is the command's summary of the client; its secret is never logged."""
+    detail = {k: v for k, v in registration.items() if k != "client_secret"}
+    return _by_operator(EventType.CLIENT_REGISTERED, operator, client_id=client_id, detail=detail)
+
+
+def client_disabled(*, operator: str, client_id: str) -> Event:
+    return _by_operator(EventType.CLIENT_DISABLED, operator, client_id=client_id)
+
+
+def client_enabled(*, operator: str, client_id: str) -> Event:
+    return _by_operator(EventType.CLIENT_ENABLED, operator, client_id=client_id)
+
+
+def account_created(*, operator: str, subject: str) -> Event:
+    return _by_operator(EventType.ACCOUNT_CREATED, operator, subject=subject)
+
+
+def account_listed(*, operator: str, accounts: int) -> Event:
+    return _by_operator(EventType.ACCOUNT_LISTED, operator, detail={"accounts": accounts})
+
+
+def account_read(*, operator: str, subject: str, fields: Iterable[str]) -> Event:
+    """`fields`: the names of the fields the operator was shown (never their values)."""
+    return _by_operator(
+        EventType.ACCOUNT_READ, operator, subject=subject, detail={"fields": sorted(fields)}
+    )
+
+
+def signing_key_created(*, operator: str, keys: Sequence[KeyRecord]) -> Event:
+    return _by_operator(EventType.SIGNING_KEY_CREATED, operator, detail=_keys_detail(keys))
+
+
+def signing_key_rotated(*, operator: str, keys: Sequence[KeyRecord]) -> Event:
+    return _by_operator(EventType.SIGNING_KEY_ROTATED, operator, detail=_keys_detail(keys))
+
+
+def _keys_detail(keys: Sequence[KeyRecord]) -> dict[str, Any]:
+    return {
+        "keys": [
+            {"kid": k.kid, "alg": k.alg, "activates_at": k.activates_at.isoformat()} for k in keys
+        ]
+    }
+
+
+def access_log_exported(
+    *, operator: str, since: int, start_size: int, end_size: int, entries: int
+) -> Event:
+    return _by_operator(
+        EventType.ACCESS_LOG_EXPORTED,
+        operator,
+        detail={
+            "since": since,
+            "start_size": start_size,
+            "end_size": end_size,
+            "entries": entries,
+        },
+    )
+
+
+def access_log_pruned(*, operator: str, pruned: Mapping[str, int]) -> Event:
+    """`pruned`: how many entries of each event type had their content cleared."""
+    return _by_operator(EventType.ACCESS_LOG_PRUNED, operator, detail={"pruned": dict(pruned)})
+
+
+def personal_data_erased(*, operator: str, entries: int) -> Event:
+    # It names no one: the subject is what was erased.
+    return _by_operator(EventType.PERSONAL_DATA_ERASED, operator, detail={"entries": entries})
+
+
+def issuer_moved(*, operator: str, from_issuer: str, to_issuer: str) -> Event:
+    """Its detail {"from", "to"} is the log's issuer history (transparency.verification)."""
+    return _by_operator(
+        EventType.ISSUER_MOVED, operator, detail={"from": from_issuer, "to": to_issuer}
+    )
+
+
+def _by_operator(
+    event_type: EventType,
+    operator: str,
+    *,
+    client_id: str | None = None,
+    subject: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> Event:
+    return Event(
+        event_type,
+        "admin",
+        operator,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail=detail or {},
+    )

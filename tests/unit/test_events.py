@@ -1,0 +1,399 @@
+"""The enumeration of access-log event types and the constructor of each kind: names, and the
+stored shape of every kind exactly as the log has always held it (the content hashes of old
+entries, exported bundles and retention rules depend on it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from idp import events
+from idp.events import Event, EventType
+from idp.keys.keyring import KeyRecord
+
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+KEY = KeyRecord(kid="k1", alg="ES256", created_at=T0, activates_at=T0)
+# `source.action`, lowercase, the words of each part joined by underscores (as logged so far).
+EVENT_TYPE_NAME = re.compile(r"[a-z]+(_[a-z]+)*\.[a-z]+(_[a-z]+)*")
+
+
+def test_event_types_are_unique_and_named_source_dot_action() -> None:
+    members = EventType.__members__  # aliases included: a repeated value would show here
+    values = [member.value for member in members.values()]
+    assert len(values) == len(set(values))
+    for name, member in members.items():
+        assert EVENT_TYPE_NAME.fullmatch(member.value), member.value
+        assert name == member.value.upper().replace(".", "_"), name
+
+
+def _constructors() -> dict[str, Any]:
+    return {
+        name: function
+        for name, function in inspect.getmembers(events, inspect.isfunction)
+        if not name.startswith("_") and function.__module__ == events.__name__
+    }
+
+
+def test_every_event_type_has_one_constructor_named_after_it() -> None:
+    assert set(_constructors()) == {m.value.replace(".", "_") for m in EventType}
+
+
+def _stored(**fields: Any) -> dict[str, Any]:
+    defaults = {
+        "occurred_at": T0,
+        "client_id": None,
+        "request_id": "req-1",
+        "source_address": "192.0.2.1",
+        "subject": None,
+        "claims_released": (),
+        "purpose": None,
+        "detail": {},
+    }
+    return {**defaults, **fields}
+
+
+# Each kind as its call site wrote it before the constructors existed.
+SHAPES: list[tuple[Event, dict[str, Any]]] = [
+    (
+        events.sign_in_succeeded(subject="s", client_id="c", method="pwd", acr="loa"),
+        _stored(
+            event_type="sign_in.succeeded",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="success",
+            detail={"method": "pwd", "acr": "loa"},
+        ),
+    ),
+    (
+        events.sign_in_failed(client_id="c", method="pwd", reason="bad_credentials"),
+        _stored(
+            event_type="sign_in.failed",
+            actor_type="account",
+            actor_id=None,
+            client_id="c",
+            outcome="failure",
+            detail={"reason": "bad_credentials", "method": "pwd"},
+        ),
+    ),
+    (
+        events.sign_in_throttled(subject="s", client_id=None, method="pwd", throttle="device"),
+        _stored(
+            event_type="sign_in.throttled",
+            actor_type="account",
+            actor_id=None,
+            subject="s",
+            outcome="failure",
+            detail={"method": "pwd", "throttle": "device"},
+        ),
+    ),
+    (
+        events.sign_in_device_allowance_used(subject=None, client_id="c", method="pwd"),
+        _stored(
+            event_type="sign_in.device_allowance_used",
+            actor_type="account",
+            actor_id=None,
+            client_id="c",
+            outcome="success",
+            detail={"method": "pwd"},
+        ),
+    ),
+    (
+        events.authorization_denied(client_id="c"),
+        _stored(
+            event_type="authorization.denied",
+            actor_type="account",
+            actor_id=None,
+            client_id="c",
+            outcome="failure",
+        ),
+    ),
+    (
+        events.authorization_code_issued(subject="s", client_id="c", purpose="p", scope="openid"),
+        _stored(
+            event_type="authorization_code.issued",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="success",
+            purpose="p",
+            detail={"scope": "openid"},
+        ),
+    ),
+    (
+        events.consent_given(subject="s", client_id="c", purpose=None, scopes=["openid", "email"]),
+        _stored(
+            event_type="consent.given",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="success",
+            detail={"scopes": ["openid", "email"]},
+        ),
+    ),
+    (
+        events.consent_denied(subject="s", client_id="c"),
+        _stored(
+            event_type="consent.denied",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="success",
+        ),
+    ),
+    (
+        events.consent_withdrawn(subject="s", client_id="c", scopes=["openid"], tokens_revoked=2),
+        _stored(
+            event_type="consent.withdrawn",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="success",
+            detail={"scopes": ["openid"], "tokens_revoked": 2},
+        ),
+    ),
+    (
+        events.token_issued(
+            client_id="c",
+            subject="s",
+            grant_type="authorization_code",
+            scope="openid",
+            refresh_token=True,
+            claims_released=("sub",),
+            purpose="p",
+        ),
+        _stored(
+            event_type="token.issued",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            subject="s",
+            outcome="success",
+            claims_released=("sub",),
+            purpose="p",
+            detail={"grant_type": "authorization_code", "scope": "openid", "refresh_token": True},
+        ),
+    ),
+    (
+        events.token_refreshed(
+            client_id="c",
+            subject=None,
+            scope="openid",
+            refresh_token=False,
+            claims_released=(),
+            purpose=None,
+        ),
+        _stored(
+            event_type="token.refreshed",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            outcome="success",
+            detail={"grant_type": "refresh_token", "scope": "openid", "refresh_token": False},
+        ),
+    ),
+    (
+        events.token_introspected(
+            client_id="c", subject="s", claims_released=("sub", "username"), purpose="p"
+        ),
+        _stored(
+            event_type="token.introspected",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            subject="s",
+            outcome="success",
+            claims_released=("sub", "username"),
+            purpose="p",
+        ),
+    ),
+    (
+        events.token_revoked(client_id="c", token_type="refresh_token", tokens_revoked=3),
+        _stored(
+            event_type="token.revoked",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            outcome="success",
+            detail={"token_type": "refresh_token", "tokens_revoked": 3},
+        ),
+    ),
+    (
+        events.userinfo_answered(
+            client_id="c", subject="s", claims_released=("email",), purpose="p"
+        ),
+        _stored(
+            event_type="userinfo.answered",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            subject="s",
+            outcome="success",
+            claims_released=("email",),
+            purpose="p",
+        ),
+    ),
+    (
+        events.authorization_code_replayed(client_id="c", tokens_revoked=1),
+        _stored(
+            event_type="authorization_code.replayed",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            outcome="failure",
+            detail={"tokens_revoked": 1},
+        ),
+    ),
+    (
+        events.refresh_token_replayed(client_id="c", tokens_revoked=0),
+        _stored(
+            event_type="refresh_token.replayed",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            outcome="failure",
+            detail={"tokens_revoked": 0},
+        ),
+    ),
+    (
+        events.client_registered(
+            operator="op",
+            client_id="c",
+            registration={"client_id": "c", "client_secret": "never", "name": "Tax"},
+        ),
+        _stored(
+            event_type="client.registered",
+            actor_type="admin",
+            actor_id="op",
+            client_id="c",
+            outcome="success",
+            detail={"client_id": "c", "name": "Tax"},
+        ),
+    ),
+    *(
+        (
+            change(operator="op", client_id="c"),
+            _stored(
+                event_type=event_type,
+                actor_type="admin",
+                actor_id="op",
+                client_id="c",
+                outcome="success",
+            ),
+        )
+        for change, event_type in (
+            (events.client_disabled, "client.disabled"),
+            (events.client_enabled, "client.enabled"),
+        )
+    ),
+    (
+        events.account_created(operator="op", subject="s"),
+        _stored(
+            event_type="account.created",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+        ),
+    ),
+    (
+        events.account_listed(operator="op", accounts=4),
+        _stored(
+            event_type="account.listed",
+            actor_type="admin",
+            actor_id="op",
+            outcome="success",
+            detail={"accounts": 4},
+        ),
+    ),
+    (
+        events.account_read(operator="op", subject="s", fields=iter(["name", "email"])),
+        _stored(
+            event_type="account.read",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"fields": ["email", "name"]},
+        ),
+    ),
+    *(
+        (
+            change(operator="op", keys=[KEY]),
+            _stored(
+                event_type=event_type,
+                actor_type="admin",
+                actor_id="op",
+                outcome="success",
+                detail={"keys": [{"kid": "k1", "alg": "ES256", "activates_at": T0.isoformat()}]},
+            ),
+        )
+        for change, event_type in (
+            (events.signing_key_created, "signing_key.created"),
+            (events.signing_key_rotated, "signing_key.rotated"),
+        )
+    ),
+    (
+        events.access_log_exported(operator="op", since=0, start_size=0, end_size=9, entries=9),
+        _stored(
+            event_type="access_log.exported",
+            actor_type="admin",
+            actor_id="op",
+            outcome="success",
+            detail={"since": 0, "start_size": 0, "end_size": 9, "entries": 9},
+        ),
+    ),
+    (
+        events.access_log_pruned(operator="op", pruned={"userinfo.answered": 2}),
+        _stored(
+            event_type="access_log.pruned",
+            actor_type="admin",
+            actor_id="op",
+            outcome="success",
+            detail={"pruned": {"userinfo.answered": 2}},
+        ),
+    ),
+    (
+        events.personal_data_erased(operator="op", entries=5),
+        _stored(
+            event_type="personal_data.erased",
+            actor_type="admin",
+            actor_id="op",
+            outcome="success",
+            detail={"entries": 5},
+        ),
+    ),
+    (
+        events.issuer_moved(operator="op", from_issuer="https://a", to_issuer="https://b"),
+        _stored(
+            event_type="issuer.moved",
+            actor_type="admin",
+            actor_id="op",
+            outcome="success",
+            detail={"from": "https://a", "to": "https://b"},
+        ),
+    ),
+]
+
+
+def test_the_shapes_cover_every_event_type() -> None:
+    assert sorted(event.event_type for event, _ in SHAPES) == sorted(EventType)
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"), SHAPES, ids=[event.event_type.value for event, _ in SHAPES]
+)
+def test_each_kind_is_stored_as_before(event: Event, expected: dict[str, Any]) -> None:
+    stored = dataclasses.asdict(event.occurred(T0, request_id="req-1", source_address="192.0.2.1"))
+    assert stored == expected
+    assert type(stored["event_type"]) is str  # the plain value, not the enumeration member
