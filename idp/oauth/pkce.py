@@ -2,8 +2,8 @@
 
 The challenge is checked at the authorization endpoint here; the verifier at the token endpoint by
 Authlib's `CodeChallenge.validate_code_verifier` against the challenge the code stored
-(idp.oauth.grants saves it with the code). A verifier sent for a code without a challenge is
-refused there too (PKCE downgrade, RFC 9700 4.8.2).
+(idp.oauth.grants.authorization_code saves it with the code). A verifier sent for a code without
+a challenge is refused there too (PKCE downgrade, RFC 9700 4.8.2).
 """
 
 from __future__ import annotations

@@ -18,13 +18,9 @@ from idp.oauth.adapters import OAuthClient
 from idp.oauth.client_authentication import strict_client_auth
 from idp.oauth.context import OperationContext
 from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
-from idp.oauth.grants import (
-    AuthorizationCodeGrant,
-    ClientCredentialsGrant,
-    OpenIDConnectCode,
-    OpenIDConnectRefresh,
-    RefreshTokenGrant,
-)
+from idp.oauth.grants.authorization_code import AuthorizationCodeGrant, OpenIDConnectCode
+from idp.oauth.grants.client_credentials import ClientCredentialsGrant
+from idp.oauth.grants.refresh_token import OpenIDConnectRefresh, RefreshTokenGrant
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest, ProtocolResponse
 from idp.protocol.claims import SUPPORTED_SCOPES

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from idp.oauth.capabilities import provider_capabilities
 from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
-from idp.oauth.grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant
+from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
+from idp.oauth.grants.client_credentials import ClientCredentialsGrant
+from idp.oauth.grants.refresh_token import RefreshTokenGrant
 from idp.protocol.authorization import (
     InvalidAuthorizationParameter,
     parse_prompt,
