@@ -7,16 +7,11 @@ it returns to the page of the gateway it was started from.
 
 from __future__ import annotations
 
+from idp.interactions.browser import BrowserState
+from idp.interactions.outcomes import Outcome, ReturnToGateway, ShowSignIn
 from idp.interactions.sessions import interaction_parameters, start_interaction
 from idp.models import Interaction
-from idp.oauth.authorize import (
-    BrowserState,
-    Outcome,
-    ReturnToGateway,
-    ShowSignIn,
-    deny_authorization,
-    resume_authorization,
-)
+from idp.oauth.authorize import deny_authorization, resume_authorization
 from idp.oauth.context import OperationContext
 
 # Stands where an agency's client_id would be. Registered client ids are URL-safe base64, which

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from idp.interactions.csrf import new_interaction_csrf_token
 from idp.models import Account, BrowserSession, Interaction
 from idp.opaque_values import digest, matches_digest, new_opaque_value
 
@@ -101,7 +102,7 @@ def start_interaction(
     interaction = Interaction(
         handle=new_opaque_value(24),
         browser_binding_digest=digest(browser_binding),
-        csrf_token=new_opaque_value(24),
+        csrf_token=new_interaction_csrf_token(),
         client_id=client_id,
         parameters=[list(p) for p in parameters],
         created_at=now,

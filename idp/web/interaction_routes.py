@@ -18,9 +18,10 @@ from idp.authentication.sign_in import (
     password_to_check,
 )
 from idp.clients import find_client
+from idp.interactions.outcomes import ErrorPage
 from idp.interactions.sessions import interaction_parameters
 from idp.models import Interaction
-from idp.oauth.authorize import ErrorPage, handle_authorization_request
+from idp.oauth.authorize import handle_authorization_request
 from idp.oauth.context import OperationContext
 from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
 from idp.web.outcomes import (

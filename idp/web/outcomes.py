@@ -8,10 +8,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from idp.interactions.sessions import find_interaction, interaction_parameters
-from idp.models import Interaction
-from idp.oauth.authorize import (
-    BrowserState,
+from idp.interactions.browser import BrowserState
+from idp.interactions.csrf import interaction_csrf_token_matches
+from idp.interactions.outcomes import (
     ErrorPage,
     Outcome,
     PostToClient,
@@ -20,8 +19,9 @@ from idp.oauth.authorize import (
     ShowConsent,
     ShowSignIn,
 )
+from idp.interactions.sessions import find_interaction, interaction_parameters
+from idp.models import Interaction
 from idp.oauth.context import OperationContext
-from idp.opaque_values import same_value
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
@@ -107,7 +107,9 @@ def interaction_submitted(
     interaction = find_interaction(
         ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
     )
-    if interaction is None or not same_value(form.get("csrf_token", ""), interaction.csrf_token):
+    if interaction is None or not interaction_csrf_token_matches(
+        form.get("csrf_token", ""), interaction
+    ):
         return None
     return interaction
 
