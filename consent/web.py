@@ -13,6 +13,7 @@ from idp.protocol.claims import SCOPE_DESCRIPTIONS
 from idp.web.http import page_form
 from idp.web.outcomes import (
     browser_state,
+    expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_shown,
@@ -94,4 +95,4 @@ async def consent_decision(request: Request) -> Response:
                 outcome = resume_authorization(ctx, interaction, browser, consented_here=True)
         return render_outcome(request, outcome, browser, redirect_status=303)
 
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(expired_if_completed_meanwhile(request, work))

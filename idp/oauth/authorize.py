@@ -26,7 +26,11 @@ from idp.interactions.outcomes import (
     ShowConsent,
     ShowSignIn,
 )
-from idp.interactions.sessions import interaction_parameters, start_interaction
+from idp.interactions.sessions import (
+    complete_interaction,
+    interaction_parameters,
+    start_interaction,
+)
 from idp.keys.jose import InvalidJwt, verify_jwt
 from idp.models import BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
@@ -410,8 +414,9 @@ def issue_code(grant: _Grant, reply: _Reply, citizen: SignedIn) -> RedirectToCli
 
 
 def _finish(ctx: OperationContext, interaction: Interaction | None) -> None:
+    """Raises InteractionAlreadyCompleted when a parallel request finished it first."""
     if interaction is not None:
-        interaction.completed_at = ctx.now
+        complete_interaction(ctx.session, interaction, now=ctx.now)
 
 
 def resume_authorization(

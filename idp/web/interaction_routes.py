@@ -28,6 +28,7 @@ from idp.web.outcomes import (
     ALLOWANCE_COOKIE,
     SESSION_COOKIE,
     browser_state,
+    expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_shown,
@@ -154,7 +155,7 @@ async def sign_in_submit(request: Request) -> Response:
                 )
             return checked
 
-    prepared = await run_in_threadpool(prepare)
+    prepared = await run_in_threadpool(expired_if_completed_meanwhile(request, prepare))
     if isinstance(prepared, Response):
         return prepared
     verdict = await asyncio.wrap_future(
@@ -189,7 +190,7 @@ async def sign_in_submit(request: Request) -> Response:
         )
         return response
 
-    return await run_in_threadpool(complete)
+    return await run_in_threadpool(expired_if_completed_meanwhile(request, complete))
 
 
 @router.get("/favicon.ico", include_in_schema=False)

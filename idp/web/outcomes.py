@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -19,13 +20,19 @@ from idp.interactions.outcomes import (
     ShowConsent,
     ShowSignIn,
 )
-from idp.interactions.sessions import find_interaction, interaction_parameters
+from idp.interactions.sessions import (
+    InteractionAlreadyCompleted,
+    find_interaction,
+    interaction_parameters,
+)
 from idp.models import Interaction
 from idp.oauth.context import OperationContext
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
 BINDING_COOKIE = "idp-browser"
+T = TypeVar("T")
+
 # A browser's own sign-in allowance for the accounts signed in there
 # (idp.authentication.allowances).
 ALLOWANCE_COOKIE = "idp-device"
@@ -105,7 +112,11 @@ def interaction_submitted(
 ) -> Interaction | None:
     """The interaction a form posts to, when its CSRF token matches (login and consent CSRF)."""
     interaction = find_interaction(
-        ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
+        ctx.session,
+        form.get("interaction"),
+        browser_binding=browser.binding,
+        now=ctx.now,
+        lock=True,
     )
     if interaction is None or not interaction_csrf_token_matches(
         form.get("csrf_token", ""), interaction
@@ -131,3 +142,18 @@ def expired_page(request: Request) -> Response:
         title="This page has expired",
         message="Go back to the service you were using and start again.",
     )
+
+
+def expired_if_completed_meanwhile(
+    request: Request, work: Callable[[], T]
+) -> Callable[[], T | Response]:
+    """`work`, where losing the race for its interaction (another post of the same form
+    completed it first; `work`'s unit of work rolled back) is answered by the expired page."""
+
+    def guarded() -> T | Response:
+        try:
+            return work()
+        except InteractionAlreadyCompleted:
+            return expired_page(request)
+
+    return guarded
