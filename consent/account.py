@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from consent.models import Consent
+from consent.records import find_consent, hold_consent_for_withdrawal, live_consents_with_clients
 from idp import events
 from idp.clients import find_client
-from idp.models import Account, Client
+from idp.models import Account
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import revoke_client_access
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
@@ -36,12 +34,7 @@ class SharedWith:
 def shared_with(ctx: OperationContext, account: Account) -> list[SharedWith]:
     """The agencies this citizen's live consents name, oldest first, in one query (a disabled
     agency is still listed: its consent can still be withdrawn)."""
-    rows = ctx.session.execute(
-        select(Consent, Client)
-        .outerjoin(Client, Client.client_id == Consent.client_id)
-        .where(Consent.account_id == account.id, Consent.withdrawn_at.is_(None))
-        .order_by(Consent.granted_at)
-    ).all()
+    rows = live_consents_with_clients(ctx.session, account_id=account.id)
     return [
         SharedWith(
             client_id=record.client_id,
@@ -65,12 +58,7 @@ def withdraw_consent(ctx: OperationContext, account: Account, client_id: str) ->
     # consent (FOR SHARE) until it commits, so the revocation below sees every token it issued;
     # one that comes later reads the consent withdrawn. Consent first, then codes and tokens, on
     # both paths: no deadlock.
-    record = ctx.session.scalar(
-        select(Consent)
-        .where(Consent.account_id == account.id, Consent.client_id == client_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    record = hold_consent_for_withdrawal(ctx.session, account_id=account.id, client_id=client_id)
     if record is None or record.withdrawn_at is not None:
         return False
     record.withdrawn_at = ctx.now
@@ -89,9 +77,7 @@ def withdraw_consent(ctx: OperationContext, account: Account, client_id: str) ->
 
 def was_withdrawn(ctx: OperationContext, account: Account, client_id: str) -> str | None:
     """The agency's name when this citizen's consent for it stands withdrawn."""
-    record = ctx.session.scalar(
-        select(Consent).where(Consent.account_id == account.id, Consent.client_id == client_id)
-    )
+    record = find_consent(ctx.session, account_id=account.id, client_id=client_id)
     if record is None or record.withdrawn_at is None:
         return None
     client = find_client(ctx.session, client_id)

@@ -14,13 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from consent.account import shared_with, was_withdrawn, withdraw_consent
-from idp.accounts import get_active_account
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
-from idp.interactions.sessions import find_browser_session
-from idp.models import Account
-from idp.oauth.authorize import BrowserState
-from idp.oauth.context import OperationContext
-from idp.opaque_values import digest, same_value
+from idp.interactions.browser import signed_in_account
+from idp.interactions.csrf import account_form_token, account_form_token_matches
 from idp.web.http import page_form
 from idp.web.outcomes import browser_state, expired_page, render_outcome
 from idp.web.state import operation, web_state
@@ -28,26 +24,12 @@ from idp.web.state import operation, web_state
 router = APIRouter()
 
 
-def _form_token(session_secret: str) -> str:
-    return digest(f"account-form:{session_secret}")
-
-
-def _signed_in_account(ctx: OperationContext, browser: BrowserState) -> Account | None:
-    record = find_browser_session(
-        ctx.session,
-        browser.session_secret,
-        now=ctx.now,
-        idle_lifetime=ctx.settings.session_idle_lifetime,
-    )
-    return get_active_account(ctx.session, record.account_id) if record else None
-
-
 @router.get(ACCOUNT_HOME, include_in_schema=False)
 def account_page(request: Request) -> Response:
     state = web_state(request)
     browser = browser_state(request)
     with operation(request) as ctx:
-        account = _signed_in_account(ctx, browser)
+        account = signed_in_account(ctx, browser)
         if account is None or browser.session_secret is None:
             return state.pages.render("consent/account_signed_out.html")
         withdrawn_from = request.query_params.get("withdrawn", "")
@@ -55,7 +37,7 @@ def account_page(request: Request) -> Response:
             "consent/account.html",
             username=account.username,
             shared=shared_with(ctx, account),
-            form_token=_form_token(browser.session_secret),
+            form_token=account_form_token(browser.session_secret),
             withdrawn_agency=(
                 was_withdrawn(ctx, account, withdrawn_from[:64]) if withdrawn_from else None
             ),
@@ -79,10 +61,10 @@ async def withdraw(request: Request) -> Response:
 
     def work() -> Response:
         with operation(request) as ctx:
-            account = _signed_in_account(ctx, browser)
+            account = signed_in_account(ctx, browser)
             if account is None or browser.session_secret is None:
                 return expired_page(request)
-            if not same_value(form.get("form_token", ""), _form_token(browser.session_secret)):
+            if not account_form_token_matches(form.get("form_token", ""), browser.session_secret):
                 return expired_page(request)
             client_id = form.get("client_id", "")[:64]
             withdrawn = withdraw_consent(ctx, account, client_id)

@@ -1,4 +1,5 @@
-"""Consent records: the ConsentRecords implementation the core provider asks."""
+"""Consent records: every query of the consents table, and the ConsentRecords implementation
+the core provider asks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,40 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.models import Consent
+from idp.models import Client
+
+
+def find_consent(session: Session, *, account_id: int, client_id: str) -> Consent | None:
+    return session.scalar(
+        select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
+    )
+
+
+def hold_consent_for_withdrawal(
+    session: Session, *, account_id: int, client_id: str
+) -> Consent | None:
+    """The consent, locked (FOR UPDATE) until the transaction ends: it waits for token requests
+    that hold it (FOR SHARE, `hold_granted_scopes`) and makes later ones read it withdrawn."""
+    return session.scalar(
+        select(Consent)
+        .where(Consent.account_id == account_id, Consent.client_id == client_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def live_consents_with_clients(
+    session: Session, *, account_id: int
+) -> list[tuple[Consent, Client | None]]:
+    """The account's consents not withdrawn, oldest first, each with its client (None when no
+    longer registered), in one query."""
+    rows = session.execute(
+        select(Consent, Client)
+        .outerjoin(Client, Client.client_id == Consent.client_id)
+        .where(Consent.account_id == account_id, Consent.withdrawn_at.is_(None))
+        .order_by(Consent.granted_at)
+    ).all()
+    return [(record, client) for record, client in rows]
 
 
 def _scopes_of(record: Consent | None) -> frozenset[str]:
@@ -21,20 +56,14 @@ class DatabaseConsentRecords:
     def granted_scopes(
         self, session: Session, *, account_id: int, client_id: str
     ) -> frozenset[str]:
-        return _scopes_of(
-            session.scalar(
-                select(Consent).where(
-                    Consent.account_id == account_id, Consent.client_id == client_id
-                )
-            )
-        )
+        return _scopes_of(find_consent(session, account_id=account_id, client_id=client_id))
 
     def hold_granted_scopes(
         self, session: Session, *, account_id: int, client_id: str
     ) -> frozenset[str]:
         # FOR SHARE: token requests for one consent do not wait for each other, only for a
-        # withdrawal (FOR UPDATE in consent.account). SQLite serializes writers by itself.
-        # populate_existing: a row this session read before the lock is read again.
+        # withdrawal (FOR UPDATE in hold_consent_for_withdrawal). SQLite serializes writers by
+        # itself. populate_existing: a row this session read before the lock is read again.
         return _scopes_of(
             session.scalar(
                 select(Consent)
@@ -53,9 +82,7 @@ class DatabaseConsentRecords:
         scopes: Iterable[str],
         now: datetime,
     ) -> None:
-        record = session.scalar(
-            select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
-        )
+        record = find_consent(session, account_id=account_id, client_id=client_id)
         if record is None:
             session.add(
                 Consent(

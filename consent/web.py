@@ -6,19 +6,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from consent.requested import client_of_interaction, requested_scopes_of_interaction
 from idp import events
-from idp.accounts import get_active_account
-from idp.interactions.sessions import find_browser_session
-from idp.oauth.authorize import (
-    client_of_interaction,
-    deny_authorization,
-    requested_scopes_of_interaction,
-    resume_authorization,
-)
+from idp.interactions.browser import signed_in_account
+from idp.oauth.authorize import deny_authorization, resume_authorization
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
 from idp.web.http import page_form
 from idp.web.outcomes import (
     browser_state,
+    expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_shown,
@@ -64,13 +60,7 @@ async def consent_decision(request: Request) -> Response:
             if interaction is None:
                 return expired_page(request)
             client = client_of_interaction(ctx, interaction)
-            session = find_browser_session(
-                ctx.session,
-                browser.session_secret,
-                now=ctx.now,
-                idle_lifetime=ctx.settings.session_idle_lifetime,
-            )
-            account = get_active_account(ctx.session, session.account_id) if session else None
+            account = signed_in_account(ctx, browser)
             if client is None or account is None:
                 return expired_page(request)
             if form.get("decision") != "allow":
@@ -100,4 +90,4 @@ async def consent_decision(request: Request) -> Response:
                 outcome = resume_authorization(ctx, interaction, browser, consented_here=True)
         return render_outcome(request, outcome, browser, redirect_status=303)
 
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(expired_if_completed_meanwhile(request, work))

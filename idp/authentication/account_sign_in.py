@@ -7,16 +7,15 @@ it returns to the page of the gateway it was started from.
 
 from __future__ import annotations
 
-from idp.interactions.sessions import interaction_parameters, start_interaction
-from idp.models import Interaction
-from idp.oauth.authorize import (
-    BrowserState,
-    Outcome,
-    ReturnToGateway,
-    ShowSignIn,
-    deny_authorization,
-    resume_authorization,
+from idp.interactions.browser import BrowserState
+from idp.interactions.outcomes import Outcome, ReturnToGateway, ShowSignIn
+from idp.interactions.sessions import (
+    complete_interaction,
+    interaction_parameters,
+    start_interaction,
 )
+from idp.models import Interaction
+from idp.oauth.authorize import deny_authorization, resume_authorization
 from idp.oauth.context import OperationContext
 
 # Stands where an agency's client_id would be. Registered client ids are URL-safe base64, which
@@ -51,7 +50,7 @@ def continue_after_sign_in(
 ) -> Outcome:
     """After a successful sign-in: back to the account page, or on with the agency's request."""
     if is_account_sign_in(interaction):
-        interaction.completed_at = ctx.now
+        complete_interaction(ctx.session, interaction, now=ctx.now)
         return ReturnToGateway(_return_path(interaction))
     return resume_authorization(ctx, interaction, browser)
 
@@ -59,7 +58,7 @@ def continue_after_sign_in(
 def cancel_sign_in(ctx: OperationContext, interaction: Interaction) -> Outcome:
     """The citizen pressed Cancel: back to the account page, or access_denied to the agency."""
     if is_account_sign_in(interaction):
-        interaction.completed_at = ctx.now
+        complete_interaction(ctx.session, interaction, now=ctx.now)
         return ReturnToGateway(_return_path(interaction))
     return deny_authorization(ctx, interaction)
 

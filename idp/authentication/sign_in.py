@@ -23,15 +23,15 @@ from idp.authentication.throttle import (
     claim_attempt,
     release_claim,
 )
+from idp.interactions.browser import BrowserState
+from idp.interactions.outcomes import Outcome
 from idp.interactions.sessions import end_sessions_of_cookie, start_browser_session
 from idp.models import Account, Interaction
-from idp.oauth.authorize import (
-    PASSWORD_ACR,
-    PASSWORD_AMR,
-    BrowserState,
-    Outcome,
-)
 from idp.oauth.context import OperationContext
+
+# What a password sign-in proves (OIDC Core 2 `acr` and RFC 8176 `amr`).
+PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
+PASSWORD_AMR = ("pwd",)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from idp.interactions.csrf import new_interaction_csrf_token
 from idp.models import Account, BrowserSession, Interaction
 from idp.opaque_values import digest, matches_digest, new_opaque_value
 
@@ -97,7 +98,7 @@ def start_interaction(
     interaction = Interaction(
         handle=new_opaque_value(24),
         browser_binding_digest=digest(browser_binding),
-        csrf_token=new_opaque_value(24),
+        csrf_token=new_interaction_csrf_token(),
         client_id=client_id,
         parameters=[list(p) for p in parameters],
         created_at=now,
@@ -108,13 +109,28 @@ def start_interaction(
     return interaction
 
 
+class InteractionAlreadyCompleted(Exception):
+    """Another request completed the interaction first (one form posted twice at once)."""
+
+
 def find_interaction(
-    session: Session, handle: str | None, *, browser_binding: str | None, now: datetime
+    session: Session,
+    handle: str | None,
+    *,
+    browser_binding: str | None,
+    now: datetime,
+    lock: bool = False,
 ) -> Interaction | None:
-    """The open interaction `handle`, only for the browser that started it."""
+    """The open interaction `handle`, only for the browser that started it. With `lock`, for
+    a form post: parallel posts of one interaction's form then run one after the other (the
+    row stays locked until the transaction ends), and each later one reads what the earlier
+    did (checklist FUZ-11). SQLite serializes writers by itself."""
     if not handle or not browser_binding or len(handle) > 64:
         return None
-    interaction = session.scalar(select(Interaction).where(Interaction.handle == handle))
+    query = select(Interaction).where(Interaction.handle == handle)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    interaction = session.scalar(query)
     if interaction is None or interaction.completed_at is not None:
         return None
     if interaction.expires_at <= now:
@@ -122,6 +138,19 @@ def find_interaction(
     if not matches_digest(browser_binding, interaction.browser_binding_digest):
         return None
     return interaction
+
+
+def complete_interaction(session: Session, interaction: Interaction, *, now: datetime) -> None:
+    """Mark the interaction done, once: only one UPDATE finds it still open, so of two requests
+    finishing it at once only one goes on (a code is issued at most once per interaction). The
+    other gets InteractionAlreadyCompleted and must roll back."""
+    claimed = session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction.id, Interaction.completed_at.is_(None))
+        .values(completed_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InteractionAlreadyCompleted
 
 
 def interaction_parameters(interaction: Interaction) -> list[tuple[str, str]]:

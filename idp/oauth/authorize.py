@@ -7,7 +7,8 @@ never a redirect to an unvalidated URI (RFC 6749 4.1.2.1, RFC 9700 4.1.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -16,15 +17,23 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.base import OAuth2Error
 
 from idp import events
-from idp.accounts import get_active_account
 from idp.clients import find_client
+from idp.interactions.browser import BrowserState, SignedIn, signed_in
+from idp.interactions.outcomes import (
+    ErrorPage,
+    Outcome,
+    PostToClient,
+    RedirectToClient,
+    ShowConsent,
+    ShowSignIn,
+)
 from idp.interactions.sessions import (
-    find_browser_session,
+    complete_interaction,
     interaction_parameters,
     start_interaction,
 )
 from idp.keys.jose import InvalidJwt, verify_jwt
-from idp.models import Account, BrowserSession, Client, Interaction
+from idp.models import BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
 from idp.oauth.server import (
@@ -33,7 +42,6 @@ from idp.oauth.server import (
     build_server,
     catalogue_error,
 )
-from idp.opaque_values import new_opaque_value
 from idp.protocol.authorization import (
     InteractionFacts,
     InvalidAuthorizationParameter,
@@ -74,60 +82,7 @@ from idp.protocol.errors import (
 )
 from idp.redirect_uris import redirect_uri_is_registered
 
-PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
-PASSWORD_AMR = ("pwd",)
-
-
-@dataclass(frozen=True)
-class RedirectToClient:
-    location: str
-
-
-@dataclass(frozen=True)
-class PostToClient:
-    """response_mode=form_post (OAuth 2.0 Form Post Response Mode): the code never enters a URL."""
-
-    action: str
-    params: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class ErrorPage:
-    error: ProtocolError  # a catalogue entry with page text
-
-
-@dataclass(frozen=True)
-class ShowSignIn:
-    interaction_handle: str
-
-
-@dataclass(frozen=True)
-class ShowConsent:
-    interaction_handle: str
-
-
-@dataclass(frozen=True)
-class ReturnToGateway:
-    """A page of the gateway itself (the citizen's account area), after signing in there."""
-
-    path: str
-
-
-Outcome = RedirectToClient | PostToClient | ErrorPage | ShowSignIn | ShowConsent | ReturnToGateway
-
-
-@dataclass
-class BrowserState:
-    """The browser's cookies; `new_binding` is set when a binding cookie must be created."""
-
-    session_secret: str | None
-    binding: str | None
-    new_binding: str | None = None
-
-    def ensure_binding(self) -> str:
-        if self.binding is None:
-            self.binding = self.new_binding = new_opaque_value(32)
-        return self.binding
+Pairs = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -162,19 +117,23 @@ class _Refusal(Exception):
         self.outcome = outcome
 
 
-@dataclass
-class _CheckedRequest:
-    client: Client
-    reply: _Reply
-    params: dict[str, str]
-    pairs: list[tuple[str, str]]
-    prompt: frozenset[str] = frozenset()
-    max_age: timedelta | None = None
-    claims_request: ClaimsRequest | None = None
-    oauth_request: GatewayOAuth2Request | None = None
-    server: GatewayAuthorizationServer | None = None
-    grant: Any = None
-    scopes: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class _Parameters:
+    """prompt, max_age and claims, parsed (OIDC Core 3.1.2.1, 5.5)."""
+
+    prompt: frozenset[str]
+    max_age: timedelta | None
+    claims_request: ClaimsRequest
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """What Authlib accepted: the request (scope widened for claims), its server and grant."""
+
+    oauth_request: GatewayOAuth2Request
+    server: GatewayAuthorizationServer
+    grant: Any
+    scopes: list[str]
 
 
 def handle_authorization_request(
@@ -187,193 +146,162 @@ def handle_authorization_request(
 ) -> Outcome:
     """OIDC Core 3.1.2: run the checks in order, then sign in, consent or issue a code."""
     try:
-        checked = _check_client_and_redirect_uri(ctx, request)
-        _check_parameters(checked)
-        _check_with_authlib(ctx, checked, request)
-        return _continue(ctx, checked, browser, interaction, consented_here)
+        return _authorize(ctx, request, browser, interaction, consented_here)
     except _Refusal as refusal:
         _finish(ctx, interaction)
         return refusal.outcome
 
 
-def _check_client_and_redirect_uri(
-    ctx: OperationContext, request: ProtocolRequest
-) -> _CheckedRequest:
-    """Until these pass, every failure is an error page, never a redirect."""
+def _authorize(
+    ctx: OperationContext,
+    request: ProtocolRequest,
+    browser: BrowserState,
+    interaction: Interaction | None,
+    consented_here: bool,
+) -> Outcome:
+    """The checks in the order of OIDC Core 3.1.2.1-3.1.2.6 and RFC 6749 4.1.1, 4.1.2.1."""
     pairs = request.query if request.method == "GET" else request.form
+    params = _first_values(pairs)
+    # Until the redirect URI is validated, a failure is an error page (RFC 6749 4.1.2.1).
+    check_client_parameters_not_repeated(pairs)
+    client = check_client(ctx, params)
+    redirect_uri = check_redirect_uri(client, params)
+    reply = check_response_mode(ctx, params, redirect_uri)
+    # From here on, errors go back to the client.
+    check_no_repeated_parameters(pairs, reply)
+    check_request_objects_unsupported(params, reply)
+    parameters = parse_prompt_max_age_and_claims(pairs, params, reply)
+    grant = check_with_authlib(ctx, request, client, parameters, reply)
+    hinted_subject = check_id_token_hint(ctx, params, reply)
+    citizen = find_signed_in_account(ctx, browser)
+    decision = decide(
+        ctx,
+        client=client,
+        parameters=parameters,
+        scopes=grant.scopes,
+        hinted_subject=hinted_subject,
+        citizen=citizen,
+        interaction=interaction,
+        consented_here=consented_here,
+        reply=reply,
+    )
+    if isinstance(decision, NextStep):
+        return ask_citizen(
+            ctx, decision, client=client, pairs=pairs, browser=browser, interaction=interaction
+        )
+    check_acr(parameters.claims_request, decision.browser_session, reply)
+    _finish(ctx, interaction)
+    return issue_code(grant, reply, decision)
+
+
+def _first_values(pairs: Pairs) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in pairs:
         params.setdefault(name, value)
+    return params
+
+
+def check_client_parameters_not_repeated(pairs: Pairs) -> None:
     repeated = find_repeated_parameter(pairs)
     if repeated in ("client_id", "redirect_uri"):
         raise _Refusal(ErrorPage(unvalidated_parameter_repeated(repeated)))
+
+
+def check_client(ctx: OperationContext, params: dict[str, str]) -> Client:
     client = find_client(ctx.session, params.get("client_id", ""))
     if client is None:
         raise _Refusal(ErrorPage(CLIENT_NOT_REGISTERED))
+    return client
+
+
+def check_redirect_uri(client: Client, params: dict[str, str]) -> str:
+    """Exact match with a registered URI (RFC 9700 2.1; OIDC Core 3.1.2.1)."""
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
         raise _Refusal(ErrorPage(REDIRECT_URI_MISSING))
     if not redirect_uri_is_registered(client, redirect_uri):
         raise _Refusal(ErrorPage(REDIRECT_URI_NOT_REGISTERED))
+    return redirect_uri
+
+
+def check_response_mode(ctx: OperationContext, params: dict[str, str], redirect_uri: str) -> _Reply:
+    """How to reply; an unknown response_mode is reported to the redirect URI by query."""
     state = params.get("state")
     try:
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter as error:
         reply = _Reply(redirect_uri, "query", state, ctx.settings.issuer)
         raise _Refusal(reply.error(INVALID_REQUEST.described(str(error)))) from error
-    reply = _Reply(redirect_uri, mode, state, ctx.settings.issuer)
-    return _CheckedRequest(client=client, reply=reply, params=params, pairs=list(pairs))
+    return _Reply(redirect_uri, mode, state, ctx.settings.issuer)
 
 
-def _check_parameters(checked: _CheckedRequest) -> None:
-    params, reply = checked.params, checked.reply
-    repeated = find_repeated_parameter(checked.pairs)
+def check_no_repeated_parameters(pairs: Pairs, reply: _Reply) -> None:
+    repeated = find_repeated_parameter(pairs)
     if repeated:
         raise _Refusal(reply.error(repeated_parameter(repeated)))
+
+
+def check_request_objects_unsupported(params: dict[str, str], reply: _Reply) -> None:
+    """OIDC Core 6: request objects are optional; we say so with their error codes."""
     if "request" in params:
         raise _Refusal(reply.error(REQUEST_NOT_SUPPORTED))
     if "request_uri" in params:
         raise _Refusal(reply.error(REQUEST_URI_NOT_SUPPORTED))
+
+
+def parse_prompt_max_age_and_claims(
+    pairs: Pairs, params: dict[str, str], reply: _Reply
+) -> _Parameters:
     try:
-        check_parameter_lengths(checked.pairs)
-        checked.prompt = parse_prompt(params.get("prompt"))
-        checked.max_age = parse_max_age(params.get("max_age"))
-        checked.claims_request = parse_claims_request(params.get("claims"))
+        check_parameter_lengths(pairs)
+        return _Parameters(
+            prompt=parse_prompt(params.get("prompt")),
+            max_age=parse_max_age(params.get("max_age")),
+            claims_request=parse_claims_request(params.get("claims")),
+        )
     except (InvalidAuthorizationParameter, InvalidClaimsRequest) as error:
         raise _Refusal(reply.error(INVALID_REQUEST.described(str(error)))) from error
 
 
-def _check_with_authlib(
-    ctx: OperationContext, checked: _CheckedRequest, request: ProtocolRequest
-) -> None:
+def check_with_authlib(
+    ctx: OperationContext,
+    request: ProtocolRequest,
+    client: Client,
+    parameters: _Parameters,
+    reply: _Reply,
+) -> _Grant:
     """Authlib's grant checks: response_type, scope, PKCE (S256 only), nonce."""
-    assert checked.claims_request is not None
     oauth_request = GatewayOAuth2Request(request)
     oauth_request.operation_context = ctx
-    oauth_request.claims_request = checked.claims_request
+    oauth_request.claims_request = parameters.claims_request
     server = build_server(ctx)
     if oauth_request.payload.response_type not in RESPONSE_TYPES:
         # Refused here with a fixed text: Authlib puts the value in its error_description and
         # then raises ValueError when the value holds a character RFC 6749 4.1.2.1 forbids there.
-        raise _Refusal(checked.reply.error(UNSUPPORTED_RESPONSE_TYPE))
+        raise _Refusal(reply.error(UNSUPPORTED_RESPONSE_TYPE))
     try:
-        checked.grant = server.get_consent_grant(oauth_request, end_user=None)
+        grant = server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:
         if error.redirect_uri:
-            raise _Refusal(checked.reply.error(catalogue_error(error))) from error
+            raise _Refusal(reply.error(catalogue_error(error))) from error
         detail = error.description or error.error
         raise _Refusal(ErrorPage(AUTHORIZATION_REQUEST_NOT_VALID.because(detail))) from error
     # Claims asked for one by one need their scope's consent too (only allowed scopes count).
-    extra = scopes_needed_for_claims(checked.claims_request) & set(checked.client.scopes)
-    checked.scopes = list(dict.fromkeys([*oauth_request.scope.split(), *sorted(extra)]))
-    oauth_request.scope = " ".join(checked.scopes)
-    checked.oauth_request, checked.server = oauth_request, server
+    extra = scopes_needed_for_claims(parameters.claims_request) & set(client.scopes)
+    scopes = list(dict.fromkeys([*oauth_request.scope.split(), *sorted(extra)]))
+    oauth_request.scope = " ".join(scopes)
+    return _Grant(oauth_request=oauth_request, server=server, grant=grant, scopes=scopes)
 
 
-def _continue(
-    ctx: OperationContext,
-    checked: _CheckedRequest,
-    browser: BrowserState,
-    interaction: Interaction | None,
-    consented_here: bool,
-) -> Outcome:
-    hinted_subject = None
-    if checked.params.get("id_token_hint"):
-        hinted_subject = _subject_from_id_token_hint(ctx, checked.params["id_token_hint"])
-        if hinted_subject is None:
-            raise _Refusal(checked.reply.error(ID_TOKEN_HINT_NOT_VALID))
-    browser_session = find_browser_session(
-        ctx.session,
-        browser.session_secret,
-        now=ctx.now,
-        idle_lifetime=ctx.settings.session_idle_lifetime,
-    )
-    account = (
-        get_active_account(ctx.session, browser_session.account_id) if (browser_session) else None
-    )
-    granted = (
-        ctx.provider.consent.granted_scopes(
-            ctx.session,
-            account_id=account.id,
-            client_id=checked.client.client_id,
-        )
-        if account
-        else frozenset()
-    )
-    step = decide_next_step(
-        request=RequestFacts(
-            prompt=checked.prompt,
-            max_age=checked.max_age,
-            hinted_subject=hinted_subject,
-            requested_scopes=frozenset(checked.scopes),
-            consent_needed_by_client=True,
-        ),
-        session=SessionFacts(account.subject, browser_session.auth_time)
-        if account and browser_session
-        else None,
-        granted_scopes=granted,
-        interaction=InteractionFacts(
-            signed_in_here=bool(
-                interaction
-                and browser_session
-                and interaction.authenticated_session_id == browser_session.id
-            ),
-            consented_here=consented_here,
-        ),
-        now=ctx.now,
-    )
-    if step is NextStep.LOGIN_REQUIRED:
-        raise _Refusal(checked.reply.error(LOGIN_REQUIRED))
-    if step is NextStep.CONSENT_REQUIRED:
-        raise _Refusal(checked.reply.error(CONSENT_REQUIRED))
-    if step in (NextStep.SIGN_IN, NextStep.CONSENT):
-        interaction = interaction or start_interaction(
-            ctx.session,
-            client_id=checked.client.client_id,
-            parameters=checked.pairs,
-            browser_binding=browser.ensure_binding(),
-            now=ctx.now,
-            lifetime=ctx.settings.interaction_lifetime,
-        )
-        return (ShowSignIn if step is NextStep.SIGN_IN else ShowConsent)(interaction.handle)
-    assert account is not None
-    assert browser_session is not None
-    assert checked.claims_request is not None
-    if not _acr_satisfied(checked.claims_request.essential("acr"), browser_session):
-        raise _Refusal(checked.reply.error(ASSURANCE_NOT_AVAILABLE))
-    _finish(ctx, interaction)
-    return _issue_code(checked, account, browser_session)
-
-
-def _issue_code(
-    checked: _CheckedRequest, account: Account, browser_session: BrowserSession
-) -> RedirectToClient | PostToClient:
-    assert checked.server is not None
-    assert checked.oauth_request is not None
-    checked.oauth_request.browser_session = browser_session
-    response = checked.server.create_authorization_response(
-        checked.oauth_request, grant_user=account, grant=checked.grant
-    )
-    location = response.location or ""
-    reply = checked.reply
-    if reply.response_mode == "form_post":
-        # The code and state were appended after the redirect URI's own query; send only those.
-        own = len(parse_qsl(urlsplit(reply.redirect_uri).query, keep_blank_values=True))
-        added = parse_qsl(urlsplit(location).query, keep_blank_values=True)[own:]
-        return PostToClient(action=reply.redirect_uri, params=added)
-    return RedirectToClient(location=location)
-
-
-def _acr_satisfied(essential: object, browser_session: BrowserSession) -> bool:
-    if not isinstance(essential, dict):
-        return True
-    wanted = essential.get("values") or ([essential["value"]] if "value" in essential else [])
-    return not wanted or browser_session.acr in wanted
-
-
-def _finish(ctx: OperationContext, interaction: Interaction | None) -> None:
-    if interaction is not None:
-        interaction.completed_at = ctx.now
+def check_id_token_hint(ctx: OperationContext, params: dict[str, str], reply: _Reply) -> str | None:
+    """The subject the client expects (OIDC Core 3.1.2.1), or None without a hint."""
+    hint = params.get("id_token_hint")
+    if not hint:
+        return None
+    hinted_subject = _subject_from_id_token_hint(ctx, hint)
+    if hinted_subject is None:
+        raise _Refusal(reply.error(ID_TOKEN_HINT_NOT_VALID))
+    return hinted_subject
 
 
 def _subject_from_id_token_hint(ctx: OperationContext, hint: str) -> str | None:
@@ -391,6 +319,117 @@ def _subject_from_id_token_hint(ctx: OperationContext, hint: str) -> str | None:
         return None
     subject = verified.claims.get("sub")
     return subject if isinstance(subject, str) else None
+
+
+def find_signed_in_account(ctx: OperationContext, browser: BrowserState) -> SignedIn | None:
+    """The end-user's session (OIDC Core 3.1.2.3)."""
+    return signed_in(ctx, browser)
+
+
+def decide(
+    ctx: OperationContext,
+    *,
+    client: Client,
+    parameters: _Parameters,
+    scopes: list[str],
+    hinted_subject: str | None,
+    citizen: SignedIn | None,
+    interaction: Interaction | None,
+    consented_here: bool,
+    reply: _Reply,
+) -> SignedIn | NextStep:
+    """Sign in and consent (OIDC Core 3.1.2.3, 3.1.2.4): the citizen a code may be issued for,
+    or the page to show next. With prompt=none those pages are errors instead (3.1.2.6)."""
+    granted = (
+        ctx.provider.consent.granted_scopes(
+            ctx.session, account_id=citizen.account.id, client_id=client.client_id
+        )
+        if citizen
+        else frozenset()
+    )
+    step = decide_next_step(
+        request=RequestFacts(
+            prompt=parameters.prompt,
+            max_age=parameters.max_age,
+            hinted_subject=hinted_subject,
+            requested_scopes=frozenset(scopes),
+        ),
+        session=SessionFacts(citizen.account.subject, citizen.browser_session.auth_time)
+        if citizen
+        else None,
+        granted_scopes=granted,
+        interaction=InteractionFacts(
+            signed_in_here=bool(
+                interaction
+                and citizen
+                and interaction.authenticated_session_id == citizen.browser_session.id
+            ),
+            consented_here=consented_here,
+        ),
+        now=ctx.now,
+    )
+    if step is NextStep.LOGIN_REQUIRED:
+        raise _Refusal(reply.error(LOGIN_REQUIRED))
+    if step is NextStep.CONSENT_REQUIRED:
+        raise _Refusal(reply.error(CONSENT_REQUIRED))
+    if step is NextStep.ISSUE_CODE and citizen is not None:
+        return citizen
+    return step
+
+
+def ask_citizen(
+    ctx: OperationContext,
+    step: NextStep,
+    *,
+    client: Client,
+    pairs: Pairs,
+    browser: BrowserState,
+    interaction: Interaction | None,
+) -> ShowSignIn | ShowConsent:
+    """The sign-in or consent page, for an interaction that keeps the request's parameters."""
+    interaction = interaction or start_interaction(
+        ctx.session,
+        client_id=client.client_id,
+        parameters=list(pairs),
+        browser_binding=browser.ensure_binding(),
+        now=ctx.now,
+        lifetime=ctx.settings.interaction_lifetime,
+    )
+    # Anything but consent means signing in (decide_next_step issues a code only with a session).
+    return (ShowConsent if step is NextStep.CONSENT else ShowSignIn)(interaction.handle)
+
+
+def check_acr(
+    claims_request: ClaimsRequest, browser_session: BrowserSession, reply: _Reply
+) -> None:
+    """An essential `acr` the session does not meet refuses the request (OIDC Core 5.5.1.1)."""
+    essential = claims_request.essential("acr")
+    if not isinstance(essential, dict):
+        return
+    wanted = essential.get("values") or ([essential["value"]] if "value" in essential else [])
+    if wanted and browser_session.acr not in wanted:
+        raise _Refusal(reply.error(ASSURANCE_NOT_AVAILABLE))
+
+
+def issue_code(grant: _Grant, reply: _Reply, citizen: SignedIn) -> RedirectToClient | PostToClient:
+    """RFC 6749 4.1.2: the code (stored by Authlib's hooks) to the redirect URI."""
+    grant.oauth_request.browser_session = citizen.browser_session
+    response = grant.server.create_authorization_response(
+        grant.oauth_request, grant_user=citizen.account, grant=grant.grant
+    )
+    location = response.location or ""
+    if reply.response_mode == "form_post":
+        # The code and state were appended after the redirect URI's own query; send only those.
+        own = len(parse_qsl(urlsplit(reply.redirect_uri).query, keep_blank_values=True))
+        added = parse_qsl(urlsplit(location).query, keep_blank_values=True)[own:]
+        return PostToClient(action=reply.redirect_uri, params=added)
+    return RedirectToClient(location=location)
+
+
+def _finish(ctx: OperationContext, interaction: Interaction | None) -> None:
+    """Raises InteractionAlreadyCompleted when a parallel request finished it first."""
+    if interaction is not None:
+        complete_interaction(ctx.session, interaction, now=ctx.now)
 
 
 def resume_authorization(
@@ -429,20 +468,3 @@ def _stored_request(ctx: OperationContext, interaction: Interaction) -> Protocol
         url=ctx.settings.endpoint("/authorize"),
         query=interaction_parameters(interaction),
     )
-
-
-def client_of_interaction(ctx: OperationContext, interaction: Interaction) -> Client | None:
-    return find_client(ctx.session, interaction.client_id)
-
-
-def requested_scopes_of_interaction(interaction: Interaction, client: Client) -> list[str]:
-    """The scopes the consent page lists: requested, allowed for the client, plus those needed
-    for individually requested claims."""
-    params = dict(interaction_parameters(interaction))
-    requested = [s for s in params.get("scope", "").split() if s in client.scopes]
-    try:
-        claims_request = parse_claims_request(params.get("claims"))
-    except InvalidClaimsRequest:
-        claims_request = parse_claims_request(None)
-    extra = scopes_needed_for_claims(claims_request) & set(client.scopes)
-    return list(dict.fromkeys([*requested, *sorted(extra)]))

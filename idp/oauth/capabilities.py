@@ -6,8 +6,8 @@ promise what the code refuses, or hide what it accepts (OIDC Discovery 3, RFC 84
 
 from __future__ import annotations
 
+from idp.authentication.sign_in import PASSWORD_ACR
 from idp.clients import ID_TOKEN_ALGORITHMS
-from idp.oauth.authorize import PASSWORD_ACR
 from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.server import GRANTS, RESPONSE_TYPES

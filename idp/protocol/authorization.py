@@ -102,7 +102,6 @@ class RequestFacts:
     max_age: timedelta | None
     hinted_subject: str | None
     requested_scopes: frozenset[str]
-    consent_needed_by_client: bool
 
 
 @dataclass(frozen=True)
@@ -135,9 +134,7 @@ def decide_next_step(
         return NextStep.LOGIN_REQUIRED if silent else NextStep.SIGN_IN
 
     missing = request.requested_scopes - set(granted_scopes)
-    wants_consent = request.consent_needed_by_client and (
-        bool(missing) or "consent" in request.prompt
-    )
+    wants_consent = bool(missing) or "consent" in request.prompt
     if wants_consent and not interaction.consented_here:
         return NextStep.CONSENT_REQUIRED if silent else NextStep.CONSENT
     return NextStep.ISSUE_CODE

@@ -18,9 +18,10 @@ from idp.authentication.sign_in import (
     password_to_check,
 )
 from idp.clients import find_client
+from idp.interactions.outcomes import ErrorPage
 from idp.interactions.sessions import interaction_parameters
 from idp.models import Interaction
-from idp.oauth.authorize import ErrorPage, handle_authorization_request
+from idp.oauth.authorize import handle_authorization_request
 from idp.oauth.context import OperationContext
 from idp.protocol.errors import BODY_NOT_A_FORM, BODY_TOO_LARGE, ProtocolError
 from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
@@ -28,6 +29,7 @@ from idp.web.outcomes import (
     ALLOWANCE_COOKIE,
     SESSION_COOKIE,
     browser_state,
+    expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_shown,
@@ -146,7 +148,7 @@ async def sign_in_submit(request: Request) -> Response:
                 )
             return checked
 
-    prepared = await run_in_threadpool(prepare)
+    prepared = await run_in_threadpool(expired_if_completed_meanwhile(request, prepare))
     if isinstance(prepared, Response):
         return prepared
     verdict = await asyncio.wrap_future(
@@ -181,7 +183,7 @@ async def sign_in_submit(request: Request) -> Response:
         )
         return response
 
-    return await run_in_threadpool(complete)
+    return await run_in_threadpool(expired_if_completed_meanwhile(request, complete))
 
 
 @router.get("/favicon.ico", include_in_schema=False)

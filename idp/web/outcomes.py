@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from idp.interactions.sessions import find_interaction, interaction_parameters
-from idp.models import Interaction
-from idp.oauth.authorize import (
-    BrowserState,
+from idp.interactions.browser import BrowserState
+from idp.interactions.csrf import interaction_csrf_token_matches
+from idp.interactions.outcomes import (
     ErrorPage,
     Outcome,
     PostToClient,
@@ -20,14 +20,21 @@ from idp.oauth.authorize import (
     ShowConsent,
     ShowSignIn,
 )
+from idp.interactions.sessions import (
+    InteractionAlreadyCompleted,
+    find_interaction,
+    interaction_parameters,
+)
+from idp.models import Interaction
 from idp.oauth.context import OperationContext
-from idp.opaque_values import same_value
 from idp.protocol.errors import PAGE_EXPIRED
 from idp.web.errors import error_page
 from idp.web.state import WebState, web_state
 
 SESSION_COOKIE = "idp-session"
 BINDING_COOKIE = "idp-browser"
+T = TypeVar("T")
+
 # A browser's own sign-in allowance for the accounts signed in there
 # (idp.authentication.allowances).
 ALLOWANCE_COOKIE = "idp-device"
@@ -105,9 +112,15 @@ def interaction_submitted(
 ) -> Interaction | None:
     """The interaction a form posts to, when its CSRF token matches (login and consent CSRF)."""
     interaction = find_interaction(
-        ctx.session, form.get("interaction"), browser_binding=browser.binding, now=ctx.now
+        ctx.session,
+        form.get("interaction"),
+        browser_binding=browser.binding,
+        now=ctx.now,
+        lock=True,
     )
-    if interaction is None or not same_value(form.get("csrf_token", ""), interaction.csrf_token):
+    if interaction is None or not interaction_csrf_token_matches(
+        form.get("csrf_token", ""), interaction
+    ):
         return None
     return interaction
 
@@ -124,3 +137,18 @@ def form_action_for(interaction: Interaction) -> str:
 
 def expired_page(request: Request) -> Response:
     return error_page(request, PAGE_EXPIRED)
+
+
+def expired_if_completed_meanwhile(
+    request: Request, work: Callable[[], T]
+) -> Callable[[], T | Response]:
+    """`work`, where losing the race for its interaction (another post of the same form
+    completed it first; `work`'s unit of work rolled back) is answered by the expired page."""
+
+    def guarded() -> T | Response:
+        try:
+            return work()
+        except InteractionAlreadyCompleted:
+            return expired_page(request)
+
+    return guarded

@@ -27,7 +27,6 @@ def _request(**overrides: object) -> RequestFacts:
         "max_age": None,
         "hinted_subject": None,
         "requested_scopes": frozenset({"openid"}),
-        "consent_needed_by_client": True,
     }
     values.update(overrides)
     return RequestFacts(**values)  # type: ignore[arg-type]
