@@ -17,8 +17,9 @@ from consent.account import shared_with, was_withdrawn, withdraw_consent
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
 from idp.interactions.browser import signed_in_account
 from idp.interactions.csrf import account_form_token, account_form_token_matches
+from idp.web.cookies import browser_state
 from idp.web.http import page_form
-from idp.web.outcomes import browser_state, expired_page, render_outcome
+from idp.web.outcomes import expired_page, render_outcome
 from idp.web.state import operation, web_state
 
 router = APIRouter()

@@ -11,9 +11,9 @@ from idp import events
 from idp.interactions.browser import signed_in_account
 from idp.oauth.authorize import deny_authorization, resume_authorization
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
+from idp.web.cookies import browser_state
 from idp.web.http import page_form
 from idp.web.outcomes import (
-    browser_state,
     expired_if_completed_meanwhile,
     expired_page,
     form_action_for,

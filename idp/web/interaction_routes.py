@@ -24,18 +24,21 @@ from idp.models import Interaction
 from idp.oauth.authorize import handle_authorization_request
 from idp.oauth.context import OperationContext
 from idp.protocol.errors import BODY_NOT_A_FORM, BODY_TOO_LARGE, ProtocolError
-from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
-from idp.web.outcomes import (
+from idp.web.cookies import (
     ALLOWANCE_COOKIE,
     SESSION_COOKIE,
     browser_state,
+    cookie_name,
+    set_cookie,
+)
+from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
+from idp.web.outcomes import (
     expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_shown,
     interaction_submitted,
     render_outcome,
-    set_cookie,
 )
 from idp.web.state import WebState, operation, web_state
 
@@ -125,7 +128,7 @@ async def sign_in_submit(request: Request) -> Response:
     state = web_state(request)
     browser = browser_state(request)
     username, password = form.get("username", ""), form.get("password", "")
-    allowances = allowance_values(request.cookies.get(state.cookie_name(ALLOWANCE_COOKIE)))
+    allowances = allowance_values(request.cookies.get(cookie_name(state, ALLOWANCE_COOKIE)))
 
     def prepare() -> Response | PasswordCheck:
         with operation(request) as ctx:

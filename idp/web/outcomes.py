@@ -1,4 +1,4 @@
-"""Turning an authorization outcome into a browser response, and the browser's cookies."""
+"""Turning an authorization outcome into a browser response (cookies: idp.web.cookies)."""
 
 from __future__ import annotations
 
@@ -28,38 +28,11 @@ from idp.interactions.sessions import (
 from idp.models import Interaction
 from idp.oauth.context import OperationContext
 from idp.protocol.errors import PAGE_EXPIRED
+from idp.web.cookies import BINDING_COOKIE, set_cookie
 from idp.web.errors import error_page
-from idp.web.state import WebState, web_state
+from idp.web.state import web_state
 
-SESSION_COOKIE = "idp-session"
-BINDING_COOKIE = "idp-browser"
 T = TypeVar("T")
-
-# A browser's own sign-in allowance for the accounts signed in there
-# (idp.authentication.allowances).
-ALLOWANCE_COOKIE = "idp-device"
-
-
-def browser_state(request: Request) -> BrowserState:
-    state = web_state(request)
-    return BrowserState(
-        session_secret=request.cookies.get(state.cookie_name(SESSION_COOKIE)),
-        binding=request.cookies.get(state.cookie_name(BINDING_COOKIE)),
-    )
-
-
-def set_cookie(
-    state: WebState, response: Response, base: str, value: str, *, max_age: int | None = None
-) -> None:
-    response.set_cookie(
-        state.cookie_name(base),
-        value,
-        max_age=max_age,
-        path="/",
-        secure=state.secure_cookies,
-        httponly=True,
-        samesite="lax",
-    )
 
 
 def render_outcome(

@@ -28,10 +28,6 @@ class WebState:
     def secure_cookies(self) -> bool:
         return self.provider.settings.is_https
 
-    def cookie_name(self, base: str) -> str:
-        # __Host-: Secure, Path=/, no Domain; the browser enforces all three (RFC 6265bis 4.1.3.2).
-        return f"__Host-{base}" if self.secure_cookies else base
-
 
 def web_state(request: Request) -> WebState:
     state: WebState = request.app.state.web
