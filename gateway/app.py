@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.resources import files
 
 from anyio import to_thread
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from consent.account_web import router as account_router
 from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
-from gateway.common import build_keyring
+from gateway.common import build_keyring, now_utc
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
 from idp.oauth.context import Provider
@@ -47,8 +47,12 @@ log = logging.getLogger("gateway")
 
 
 def build_app(
-    settings: IdpSettings | None = None, log_settings: AccessLogSettings | None = None
+    settings: IdpSettings | None = None,
+    log_settings: AccessLogSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = now_utc,
 ) -> FastAPI:
+    """`clock` is the only time the requests see (tests pass one they can move forward)."""
     settings = settings or IdpSettings()
     log_settings = log_settings or AccessLogSettings()
     allow_loopback_http(settings)
@@ -57,10 +61,10 @@ def build_app(
     )
     provider = Provider(
         settings=settings,
-        keyring=build_keyring(settings),
+        keyring=build_keyring(settings, clock),
         access_log=DatabaseAccessLog(),
         consent=DatabaseConsentRecords(),
-        clock=lambda: datetime.now(UTC),
+        clock=clock,
         clients=ClientCache(settings.client_cache_lifetime),
     )
     password_checker = PasswordChecker(settings.password_hash_workers)
