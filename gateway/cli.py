@@ -101,6 +101,21 @@ def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
     return data
 
 
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """`register_client`'s options from the arguments of `idp clients add`."""
+    return {
+        "name": args.name,
+        "redirect_uris": args.redirect_uri or [],
+        "public": args.public,
+        "grant_types": args.grant_type,
+        "scopes": args.scope,
+        "post_logout_redirect_uris": args.post_logout_redirect_uri,
+        "require_pkce": args.require_pkce,
+        "id_token_signed_response_alg": args.id_token_alg,
+        "purpose": args.purpose,
+    }
+
+
 def add_client(session: Session, *, now: datetime, **options: Any) -> dict[str, Any]:
     """`idp clients add` inside a unit of work: register and log `client.registered`; the
     summary it prints, secret included. `options` are `register_client`'s."""
@@ -120,19 +135,7 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     try:
         with database_for(settings).unit_of_work() as session:
-            summary = add_client(
-                session,
-                name=args.name,
-                redirect_uris=args.redirect_uri or [],
-                public=args.public,
-                grant_types=args.grant_type,
-                scopes=args.scope,
-                post_logout_redirect_uris=args.post_logout_redirect_uri,
-                require_pkce=args.require_pkce,
-                id_token_signed_response_alg=args.id_token_alg,
-                purpose=args.purpose,
-                now=now_utc(),
-            )
+            summary = add_client(session, now=now_utc(), **client_options(args))
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
