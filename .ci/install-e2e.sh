@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the end-to-end tests need on a fresh Debian machine, run as root from any directory:
-# Debian's chromium for tests/test_browser.py (never `playwright install`, which downloads a
-# browser) and the pinned npm openid-client for tests/test_openid_client.py.
-# Idempotent: chromium is installed only when missing; `npm ci` restores tests/rp/node_modules
+# Debian's chromium for tests/idp/test_browser.py (never `playwright install`, which downloads a
+# browser) and the pinned npm openid-client for tests/idp/test_openid_client.py.
+# Idempotent: chromium is installed only when missing; `npm ci` restores tests/idp/rp/node_modules
 # exactly from package-lock.json.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ if [[ ! -x /usr/bin/chromium ]]; then
 fi
 
 if ! command -v npm >/dev/null 2>&1; then
-  echo "install-e2e: npm (Node 20+) is required for tests/rp" >&2
+  echo "install-e2e: npm (Node 20+) is required for tests/idp/rp" >&2
   exit 1
 fi
-npm ci --prefix "${repo_root}/tests/rp" --no-audit --no-fund --loglevel=error >/dev/null
+npm ci --prefix "${repo_root}/tests/idp/rp" --no-audit --no-fund --loglevel=error >/dev/null

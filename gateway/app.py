@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.resources import files
 
 from anyio import to_thread
@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from consent.account_web import router as account_router
 from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
-from gateway.command_runtime import build_keyring
+from gateway.command_runtime import build_keyring, now_utc
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
 from idp.oauth.capabilities import provider_capabilities
@@ -51,8 +51,12 @@ log = logging.getLogger("gateway")
 
 
 def build_app(
-    settings: IdpSettings | None = None, log_settings: AccessLogSettings | None = None
+    settings: IdpSettings | None = None,
+    log_settings: AccessLogSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = now_utc,
 ) -> FastAPI:
+    """`clock` is the only time the requests see (tests pass one they can move forward)."""
     settings = settings or IdpSettings()
     log_settings = log_settings or AccessLogSettings()
     allow_loopback_http(settings)
@@ -61,10 +65,10 @@ def build_app(
     )
     provider = Provider(
         settings=settings,
-        keyring=build_keyring(settings),
+        keyring=build_keyring(settings, clock),
         access_log=DatabaseAccessLog(),
         consent=DatabaseConsentRecords(),
-        clock=lambda: datetime.now(UTC),
+        clock=clock,
         clients=ClientCache(settings.client_cache_lifetime),
     )
     password_checker = PasswordChecker(settings.password_hash_workers)

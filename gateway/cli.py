@@ -7,10 +7,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from gateway.audit_cli import add_audit_commands
 from gateway.command_runtime import (
@@ -102,33 +103,43 @@ def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
     return data
 
 
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """`register_client`'s options from the arguments of `idp clients add`."""
+    return {
+        "name": args.name,
+        "redirect_uris": args.redirect_uri or [],
+        "public": args.public,
+        "grant_types": args.grant_type,
+        "scopes": args.scope,
+        "post_logout_redirect_uris": args.post_logout_redirect_uri,
+        "require_pkce": args.require_pkce,
+        "id_token_signed_response_alg": args.id_token_alg,
+        "purpose": args.purpose,
+    }
+
+
+def add_client(session: Session, *, now: datetime, **options: Any) -> dict[str, Any]:
+    """`idp clients add` inside a unit of work: register and log `client.registered`; the
+    summary it prints, secret included. `options` are `register_client`'s."""
+    registered = register_client(session, now=now, **options)
+    summary = client_summary(registered.client, registered.client_secret)
+    record_operator_event(
+        session,
+        events.client_registered(
+            operator=operator_name(),
+            client_id=registered.client.client_id,
+            registration=summary,
+        ),
+        now=registered.client.created_at,
+    )
+    return summary
+
+
 def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     try:
         with database_for(settings).unit_of_work() as session:
-            registered = register_client(
-                session,
-                name=args.name,
-                redirect_uris=args.redirect_uri or [],
-                public=args.public,
-                grant_types=args.grant_type,
-                scopes=args.scope,
-                post_logout_redirect_uris=args.post_logout_redirect_uri,
-                require_pkce=args.require_pkce,
-                id_token_signed_response_alg=args.id_token_alg,
-                purpose=args.purpose,
-                now=now_utc(),
-            )
-            summary = client_summary(registered.client, registered.client_secret)
-            record_operator_event(
-                session,
-                events.client_registered(
-                    operator=operator_name(),
-                    client_id=registered.client.client_id,
-                    registration=summary,
-                ),
-                now=registered.client.created_at,
-            )
+            summary = add_client(session, now=now_utc(), **client_options(args))
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -149,6 +160,18 @@ def _read_password() -> str:
     return line.rstrip("\r\n")
 
 
+def add_account(session: Session, *, now: datetime, **fields: Any) -> dict[str, str]:
+    """`idp users add` inside a unit of work: create and log `account.created`; the summary
+    it prints. `fields` are `create_account`'s."""
+    account = create_account(session, now=now, **fields)
+    record_operator_event(
+        session,
+        events.account_created(operator=operator_name(), subject=account.subject),
+        now=account.created_at,
+    )
+    return {"username": account.username, "subject": account.subject}
+
+
 def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     password = _read_password() if args.password_stdin else None
@@ -159,7 +182,7 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
         return 2
     try:
         with database_for(settings).unit_of_work() as session:
-            account = create_account(
+            summary = add_account(
                 session,
                 username=args.username,
                 password=password,
@@ -169,12 +192,6 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
                 birthdate=birthdate,
                 national_id=args.national_id,
                 now=now_utc(),
-            )
-            summary = {"username": account.username, "subject": account.subject}
-            record_operator_event(
-                session,
-                events.account_created(operator=operator_name(), subject=account.subject),
-                now=account.created_at,
             )
     except InvalidAccountData as error:
         print(f"error: {error}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,12 +26,12 @@ def operator_name() -> str:
         return "command line"
 
 
-def build_keyring(settings: IdpSettings) -> Keyring:
-    return Keyring(settings.keys_dir, retention=settings.longest_token_lifetime)
-
-
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def build_keyring(settings: IdpSettings, clock: Callable[[], datetime] = now_utc) -> Keyring:
+    return Keyring(settings.keys_dir, retention=settings.longest_token_lifetime, clock=clock)
 
 
 def database_for(settings: IdpSettings) -> Database:

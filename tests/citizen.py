@@ -45,11 +45,16 @@ class AppClient:
 class Browser:
     """Cookies and redirects like a browser, but every hop is visible to the test."""
 
-    def __init__(self, issuer: str, *, source: str | bytes | None = None) -> None:
+    def __init__(
+        self, issuer: str, *, source: str | bytes | None = None, http: httpx.Client | None = None
+    ) -> None:
         """`source`: the client address the trusted proxy reports in X-Forwarded-For; without
-        it the browser connects straight from 127.0.0.1."""
+        it the browser connects straight from 127.0.0.1. `http`: a client already made (an
+        in-process gateway's), used as it is."""
         self.issuer = issuer
-        if source is None:
+        if http is not None:
+            self.http = http
+        elif source is None:
             self.http = httpx.Client(follow_redirects=False, timeout=30)
         else:
             self.http = httpx.Client(

@@ -3,7 +3,6 @@ citizens, and browsers that talk to it over HTTP."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from gateway.schema import upgrade_database
 from idp.storage.database import Database, create_database_engine
+from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import (
     TRUSTED_PROXY,
     AppClient,
@@ -28,6 +28,7 @@ from tests.gateway_process import (
     drop_postgres_database,
     start_gateway,
 )
+from tests.in_process import InProcessGateway, run_in_process
 
 BACKENDS = ["sqlite", "postgresql"]
 TAX_OFFICE_PURPOSE = "To fill in your income tax return for you"
@@ -43,13 +44,6 @@ TEST_ENV = {
     "IDP_SIGN_IN_SOURCE_ATTEMPTS": "25",
     "IDP_SIGN_IN_SOURCE_WINDOW": "300",
 }
-
-
-@dataclass
-class CitizenAccount:
-    username: str
-    password: str
-    subject: str
 
 
 @pytest.fixture(params=BACKENDS)
@@ -100,28 +94,26 @@ def gateway(
     assert "Traceback" not in log and "unexpected error" not in log, log[-4000:]
 
 
-def register_app(
-    gateway: Gateway, *extra: str, name: str = "Agency app", redirect_uris: list[str] | None = None
-) -> AppClient:
-    uris = redirect_uris or [
-        f"https://agency-{secrets.token_hex(3)}.example/callback",
-        "https://agency.example/cb?tenant=7",
-    ]
-    args = ["clients", "add", "--name", name]
-    for uri in uris:
-        args += ["--redirect-uri", uri]
-    data = gateway.idp_json(*args, *extra)
-    return AppClient(data["client_id"], data.get("client_secret"), uris)
+@pytest.fixture(scope="module", params=BACKENDS)
+def in_process_gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessGateway]:
+    """The gateway built in this process, its clock the test's to move (tests/in_process.py);
+    one per module and backend, with the settings of the real test gateway."""
+    backend = request.param
+    workdir = tmp_path_factory.mktemp(f"in-process-{backend}")
+    url, pg_name = _database_for(backend, workdir)
+    try:
+        with run_in_process(workdir, backend=backend, database_url=url, env=TEST_ENV) as running:
+            yield running
+    finally:
+        if pg_name:
+            drop_postgres_database(pg_name)
 
 
-def add_citizen(gateway: Gateway, username: str | None = None, **claims: str) -> CitizenAccount:
-    username = username or f"citizen-{secrets.token_hex(4)}"
-    password = f"pw-{secrets.token_urlsafe(18)}"
-    args = ["users", "add", "--username", username, "--password-stdin"]
-    for key, value in claims.items():
-        args += [f"--{key.replace('_', '-')}", value]
-    data = gateway.idp_json(*args, stdin=password + "\n")
-    return CitizenAccount(username, password, data["subject"])
+def _http(gateway: Gateway | InProcessGateway) -> Any:
+    """What to send a request with: the in-process gateway's client, or httpx over the network."""
+    return gateway.http if isinstance(gateway, InProcessGateway) else httpx
 
 
 @pytest.fixture(scope="session")
@@ -199,7 +191,7 @@ def obtain_code(
 
 
 def exchange_code(
-    gateway: Gateway, app: AppClient, result: CodeResult, **overrides: str | None
+    gateway: Gateway | InProcessGateway, app: AppClient, result: CodeResult, **overrides: str | None
 ) -> httpx.Response:
     data = {
         "grant_type": "authorization_code",
@@ -215,17 +207,23 @@ def exchange_code(
     auth = (app.client_id, app.client_secret) if app.client_secret else None
     if auth is None:
         data["client_id"] = app.client_id
-    return httpx.post(f"{gateway.issuer}/token", data=data, auth=auth)
+    response: httpx.Response = _http(gateway).post(f"{gateway.issuer}/token", data=data, auth=auth)
+    return response
 
 
-def userinfo(gateway: Gateway, access_token: str) -> httpx.Response:
-    return httpx.get(
+def userinfo(gateway: Gateway | InProcessGateway, access_token: str) -> httpx.Response:
+    response: httpx.Response = _http(gateway).get(
         f"{gateway.issuer}/userinfo", headers={"Authorization": f"Bearer {access_token}"}
     )
+    return response
 
 
 def signed_in_tokens(
-    gateway: Gateway, browser: Browser, app: AppClient, citizen: CitizenAccount, **overrides: Any
+    gateway: Gateway | InProcessGateway,
+    browser: Browser,
+    app: AppClient,
+    citizen: CitizenAccount,
+    **overrides: Any,
 ) -> dict[str, Any]:
     result = obtain_code(browser, app, citizen, **overrides)
     response = exchange_code(gateway, app, result)

@@ -9,14 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
-from gateway.command_runtime import ensure_keys_logged
+from gateway.command_runtime import ensure_keys_logged, now_utc
 from gateway.schema import upgrade_database
 from idp.settings import IdpSettings
 
@@ -57,6 +59,11 @@ class Gateway:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] = now_utc  # the process's: the real one
+
+    @property
+    def database_url(self) -> str:
+        return self.env["IDP_DATABASE_URL"]
 
     def idp(
         self,

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Checked against when the account is unknown or has no password, so the response time does not
-# tell whether a username exists (ASVS 6.3.8).
-_DUMMY_HASH = _hasher.hash("not a real password, only spends the same time")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the account is unknown or has no password, so the response time does
+    not tell whether a username exists (ASVS 6.3.8). Made on first use, not at import: operator
+    commands never check a password; a serving process makes it when it starts (PasswordChecker),
+    so not even the first unknown username takes longer."""
+    return _hasher.hash("not a real password, only spends the same time")
+
 
 MAX_PASSWORD_LENGTH = 1024  # characters; longer input is refused before hashing (ASVS 2.4.1)
 
@@ -29,7 +37,8 @@ def hash_password(password: str) -> str:
 def check_password(password: str, password_hash: str | None) -> bool:
     """True when `password` matches. Always spends one argon2 verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matches and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -59,6 +68,7 @@ class PasswordChecker:
 
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
+        _dummy_hash()
 
     def submit(self, password: str, password_hash: str | None) -> Future[PasswordVerdict]:
         return self._pool.submit(judge_password, password, password_hash)

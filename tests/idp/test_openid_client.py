@@ -1,4 +1,4 @@
-"""An independent relying party (npm openid-client v6, tests/rp/rp.mjs) against the gateway.
+"""An independent relying party (npm openid-client v6, tests/idp/rp/rp.mjs) against the gateway.
 
 Our own helpers share our assumptions; openid-client does not. It checks discovery, the RFC 9207
 `iss` parameter, state, PKCE, the ID token signature against jwks_uri and every ID token claim,
@@ -28,10 +28,10 @@ NODE_TIMEOUT = 60
 
 pytestmark = [
     pytest.mark.node,
-    pytest.mark.skipif(NODE is None, reason="`node` is not on PATH (Node 20+ runs tests/rp)"),
+    pytest.mark.skipif(NODE is None, reason="`node` is not on PATH (Node 20+ runs tests/idp/rp)"),
     pytest.mark.skipif(
         not (RP_DIR / "node_modules").is_dir(),
-        reason="tests/rp/node_modules is absent: run `npm ci --prefix tests/rp` "
+        reason="tests/idp/rp/node_modules is absent: run `npm ci --prefix tests/idp/rp` "
         "(see .ci/install-e2e.sh)",
     ),
 ]

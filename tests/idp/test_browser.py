@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Generous for a 2-core CI machine, yet a hung page fails in seconds, not minutes.
 TIMEOUT_MS = 15_000
 GENERIC_ERROR = "The username or password is not right. Check them and try again."

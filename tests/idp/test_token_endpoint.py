@@ -4,7 +4,6 @@ detection."""
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -13,6 +12,7 @@ import jwt
 from tests.citizen import AppClient, Browser
 from tests.conftest import (
     CitizenAccount,
+    add_citizen,
     exchange_code,
     obtain_code,
     register_app,
@@ -20,6 +20,7 @@ from tests.conftest import (
     userinfo,
 )
 from tests.gateway_process import Gateway
+from tests.in_process import InProcessGateway
 
 
 def _assert_oauth_error(response: httpx.Response, error: str, status: int = 400) -> None:
@@ -90,12 +91,14 @@ def test_concurrent_redemptions_have_one_winner(
     assert statuses.count(400) == 9, statuses
 
 
-def test_expired_code_is_refused(
-    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
-) -> None:
-    result = obtain_code(browser, app_a, citizen)
-    time.sleep(11)  # the test gateway's code lifetime is 10 s
-    _assert_oauth_error(exchange_code(gateway, app_a, result), "invalid_grant")
+def test_expired_code_is_refused(in_process_gateway: InProcessGateway) -> None:
+    gateway = in_process_gateway
+    app, person, browser = register_app(gateway), add_citizen(gateway), gateway.browser()
+    fresh, stale = obtain_code(browser, app, person), obtain_code(browser, app, person)
+    gateway.clock.advance(9)  # the test gateway's code lifetime is 10 s
+    assert exchange_code(gateway, app, fresh).status_code == 200
+    gateway.clock.advance(2)
+    _assert_oauth_error(exchange_code(gateway, app, stale), "invalid_grant")
 
 
 def test_code_is_bound_to_client_redirect_uri_and_verifier(

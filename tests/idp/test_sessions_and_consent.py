@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 import jwt
@@ -26,6 +25,7 @@ from tests.conftest import (
     signed_in_tokens,
 )
 from tests.gateway_process import Gateway
+from tests.in_process import InProcessGateway
 
 
 def _sign_in_page(browser: Browser, app: AppClient, **overrides: str | None) -> httpx.Response:
@@ -181,31 +181,33 @@ def test_single_sign_on_across_agency_apps(
 
 
 def test_prompt_login_and_max_age_force_a_new_sign_in(
-    gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
+    in_process_gateway: InProcessGateway,
 ) -> None:
-    first = signed_in_tokens(gateway, browser, app_a, citizen)
+    gateway = in_process_gateway
+    app, citizen, browser = register_app(gateway), add_citizen(gateway), gateway.browser()
+    first = signed_in_tokens(gateway, browser, app, citizen)
     first_claims = jwt.decode(first["id_token"], options={"verify_signature": False})
-    same = signed_in_tokens(gateway, browser, app_a, citizen, max_age="10000")
+    same = signed_in_tokens(gateway, browser, app, citizen, max_age="10000")
     assert (
         jwt.decode(same["id_token"], options={"verify_signature": False})["auth_time"]
         == first_claims["auth_time"]
     )
     for override in ({"prompt": "login"}, {"max_age": "1"}):
-        time.sleep(2)
-        params, _ = split_verifier(authorization_params(app_a, **override))
+        gateway.clock.advance(2)
+        params, _ = split_verifier(authorization_params(app, **override))
         response = browser.authorize(params)
         assert "/sign-in?" in response.headers["location"]
         response = browser.follow_to_client(
             response, username=citizen.username, password=citizen.password
         )
         assert "code" in callback_params(response)
-    silent = obtain_code(browser, app_a, None, prompt="none", max_age="1")
-    time.sleep(1.1)
+    silent = obtain_code(browser, app, None, prompt="none", max_age="1")
+    gateway.clock.advance(1.1)
     assert (
-        obtain_code(browser, app_a, None, prompt="none", max_age="1").params["error"]
+        obtain_code(browser, app, None, prompt="none", max_age="1").params["error"]
         == "login_required"
     )
-    body = exchange_code(gateway, app_a, silent).json()
+    body = exchange_code(gateway, app, silent).json()
     later = jwt.decode(body["id_token"], options={"verify_signature": False})
     assert later["auth_time"] > first_claims["auth_time"]
 
@@ -248,9 +250,10 @@ def test_id_token_hint_for_someone_else_or_forged(
 
 
 def test_sign_in_is_throttled_per_username_known_or_not(
-    gateway: Gateway, browser: Browser, app_a: AppClient
+    in_process_gateway: InProcessGateway,
 ) -> None:
-    person = add_citizen(gateway)
+    gateway = in_process_gateway
+    app_a, person, browser = register_app(gateway), add_citizen(gateway), gateway.browser()
 
     def attempt(username: str, password: str) -> httpx.Response:
         fields = hidden_fields(_sign_in_page(browser, app_a).text)
@@ -264,5 +267,5 @@ def test_sign_in_is_throttled_per_username_known_or_not(
             assert "not right" in attempt(username, "a wrong password, long enough").text
         throttled = attempt(username, person.password)
         assert throttled.status_code == 200 and "too many attempts" in throttled.text
-    time.sleep(1.2)  # the first wait is one second
+    gateway.clock.advance(1.2)  # the first wait is one second
     assert attempt(person.username, person.password).status_code == 303

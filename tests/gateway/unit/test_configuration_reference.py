@@ -14,7 +14,7 @@ from gateway.configuration_reference import (
 )
 from idp.settings import IdpSettings
 
-CONFIGURATION_PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+CONFIGURATION_PAGE = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 
 
 def test_page_equals_the_generated_reference() -> None:
