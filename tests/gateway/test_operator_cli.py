@@ -123,16 +123,27 @@ def test_rotation_publishes_before_signing_and_keeps_old_keys(
     rows = gateway.idp_json("keys", "rotate")
     upcoming = {r["kid"] for r in rows if r["state"] == "next"}
     assert len(upcoming) == 2
-    time.sleep(1.2)  # nodes re-read the keyring at most once a second
-    published = {k["kid"] for k in gateway.jwks()["keys"]}
-    assert upcoming <= published and old_kid in published
+
+    def published() -> set[str]:
+        return {k["kid"] for k in gateway.jwks()["keys"]}
+
+    # Nodes re-read the keyring at most once a second; a loaded machine may take longer, and
+    # the publish lead (6 s in the test gateway) leaves room to see the key published first.
+    assert _until(lambda: upcoming <= published(), seconds=4.0)
+    assert old_kid in published()
     during = signed_in_tokens(gateway, browser, app_a, citizen)
     assert jwt.get_unverified_header(during["id_token"])["kid"] == old_kid
     activates_at = max(datetime.fromisoformat(r["activates_at"]) for r in rows)
-    time.sleep(max(0.0, (activates_at - datetime.now(UTC)).total_seconds()) + 1.2)
-    after = signed_in_tokens(gateway, browser, app_a, citizen)
+    time.sleep(max(0.0, (activates_at - datetime.now(UTC)).total_seconds()))
+    signed: list[dict[str, Any]] = []
+
+    def signs_with_an_upcoming_key() -> bool:
+        signed.append(signed_in_tokens(gateway, browser, app_a, citizen))
+        return jwt.get_unverified_header(signed[-1]["id_token"])["kid"] in upcoming
+
+    assert _until(signs_with_an_upcoming_key)
+    after = signed[-1]
     new_kid = jwt.get_unverified_header(after["id_token"])["kid"]
-    assert new_kid in upcoming
     jwks = gateway.jwks()
     assert old_kid in {k["kid"] for k in jwks["keys"]}
     for tokens in (before, after):
