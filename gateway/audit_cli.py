@@ -240,7 +240,12 @@ def add_audit_commands(sub: Any) -> None:
     )
     export.set_defaults(handler=cmd_audit_export)
     erase = audit.add_parser("erase", help="erase a citizen's personal fields from the log")
-    erase.add_argument("--subject", required=True)
+    erase.add_argument(
+        "--subject",
+        required=True,
+        metavar="SUB",
+        help="the citizen's subject; write --subject=SUB, since a subject may begin with '-'",
+    )
     erase.add_argument("--json", action="store_true")
     erase.set_defaults(handler=cmd_audit_erase)
     prune = audit.add_parser("prune", help="clear entries past their retention (hashes stay)")

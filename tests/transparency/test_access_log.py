@@ -167,7 +167,7 @@ def activity(
     gateway.idp("audit", "export", "--output", str(tmp_path_factory.mktemp("export") / "b.json"))
     # An erasure, of a citizen who only had an account created, and a prune that keeps
     # ten years, so nothing that the tests below look at is erased or pruned.
-    assert gateway.idp_json("audit", "erase", "--subject", add_citizen(gateway).subject)[
+    assert gateway.idp_json("audit", "erase", f"--subject={add_citizen(gateway).subject}")[
         "entries_erased"
     ]
     kept = {"IDP_LOG_RETENTION": '{"account.listed": "P3650D"}'}
@@ -484,7 +484,7 @@ def test_erasure_keeps_every_proof(
     gateway: Gateway, activity: dict[str, Any], engine: Engine, tmp_path: Path
 ) -> None:
     person: CitizenAccount = activity["person"]
-    erased = gateway.idp_json("audit", "erase", "--subject", person.subject)
+    erased = gateway.idp_json("audit", "erase", f"--subject={person.subject}")
     assert erased["entries_erased"] > 0
     with engine.connect() as connection:
         left = connection.execute(
