@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from idp.authentication import passwords
 from idp.authentication.passwords import PasswordVerdict
 from idp.models import Account
-from idp.opaque_values import new_opaque_value
+from idp.opaque_values import new_identifier
 from idp.protocol.claims import Person
 
 MIN_PASSWORD_LENGTH = 15  # single-factor use (NIST 800-63B, ASVS 6.2.1 project minimum)
@@ -63,7 +63,7 @@ def create_account(
     if password is not None:
         check_new_password(password)
     account = Account(
-        subject=new_opaque_value(16),
+        subject=new_identifier(),
         username=normalized,
         password_hash=passwords.hash_password(password) if password else None,
         given_name=given_name,

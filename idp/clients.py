@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.models import Client
-from idp.opaque_values import digest, matches_digest, new_opaque_value
+from idp.opaque_values import digest, matches_digest, new_identifier, new_opaque_value
 from idp.protocol.claims import SUPPORTED_SCOPES
 from idp.redirect_uris import InvalidRedirectUri, check_redirect_uri
 
@@ -70,7 +70,7 @@ def register_client(
         raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
     secret = None if public else new_opaque_value(32)
     client = Client(
-        client_id=new_opaque_value(16),
+        client_id=new_identifier(),
         name=name,
         purpose=purpose,
         secret_digest=digest(secret) if secret else None,

@@ -16,6 +16,18 @@ def new_opaque_value(num_bytes: int = 32) -> str:
     return secrets.token_urlsafe(num_bytes)
 
 
+def new_identifier(num_bytes: int = 16) -> str:
+    """A random identifier that people pass around (a subject, a client id).
+
+    It never begins with '-' or '_': operators paste these into command lines, where a leading
+    '-' reads as an option. Redrawing costs 2 of 64 first characters, under 0.05 bits.
+    """
+    while True:
+        value = secrets.token_urlsafe(num_bytes)
+        if value[0] not in "-_":
+            return value
+
+
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
