@@ -617,7 +617,10 @@ def _rehash(entry: dict[str, Any]) -> None:
 def test_a_bundle_whose_entries_no_checkpoint_covers_fails(
     gateway: Gateway, activity: dict[str, Any], tmp_path: Path
 ) -> None:
-    size = int(_sequence(gateway)["tree_size"])
+    # Three more checkpoints, each over a new entry, whatever ran on this gateway before.
+    for _ in range(3):
+        add_citizen(gateway)
+        _sequence(gateway)
     full = _export(gateway, tmp_path)
     assert _verify_bundle_file(gateway, full, tmp_path)[0] == 0
     # Checkpoints removed, an entry rewritten and its hashes recomputed.
@@ -629,7 +632,8 @@ def test_a_bundle_whose_entries_no_checkpoint_covers_fails(
     code, output = _verify_bundle_file(gateway, forged, tmp_path)
     assert code == 1 and f"(unsigned) at entry {full['start_size']}:" in output, output
     # A bundle from --since left with only the checkpoints older than its first entry.
-    since = _export(gateway, tmp_path, "--since", str(size // 2), name="since.json")
+    checkpoint_sizes = sorted({_claims(c)["tree_size"] for c in full["checkpoints"]})
+    since = _export(gateway, tmp_path, "--since", str(checkpoint_sizes[-2]), name="since.json")
     first = since["start_size"]
     older = [c for c in full["checkpoints"] if _claims(c)["tree_size"] < first]
     assert older and first > 0
