@@ -59,7 +59,6 @@ def proxied_gateway(tmp_path: Path) -> Iterator[Scene]:
         backend="postgresql",
         database_url=proxied_url,
         extra_env={**TEST_ENV, "IDP_LOG_SEQUENCE_INTERVAL": str(SEQUENCE_INTERVAL)},
-        prepare_in_process=True,
     )
     try:
         app = add_app(
@@ -198,7 +197,6 @@ def test_sqlite_locked_past_the_busy_timeout_gives_503(tmp_path: Path) -> None:
         backend="sqlite",
         database_url=f"sqlite:///{path}",
         extra_env=TEST_ENV,
-        prepare_in_process=True,
     )
     try:
         app = add_app(

@@ -81,7 +81,6 @@ def fuzz_target(
         backend=request.param,
         database_url=url,
         extra_env=TEST_ENV,
-        prepare_in_process=True,
     )
     try:
         yield _working_requests(gateway)
