@@ -17,24 +17,25 @@ from consent.account import shared_with, was_withdrawn, withdraw_consent
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
 from idp.interactions.browser import signed_in_account
 from idp.interactions.csrf import account_form_token, account_form_token_matches
+from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
 from idp.web.http import page_form
 from idp.web.outcomes import expired_page, render_outcome
-from idp.web.state import operation, web_state
+from idp.web.state import operation
 
 router = APIRouter()
 
 
 @router.get(ACCOUNT_HOME, include_in_schema=False)
 def account_page(request: Request) -> Response:
-    state = web_state(request)
     browser = browser_state(request)
     with operation(request) as ctx:
         account = signed_in_account(ctx, browser)
         if account is None or browser.session_secret is None:
-            return state.pages.render("consent/account_signed_out.html")
+            return render_page(request, "consent/account_signed_out.html")
         withdrawn_from = request.query_params.get("withdrawn", "")
-        return state.pages.render(
+        return render_page(
+            request,
             "consent/account.html",
             username=account.username,
             shared=shared_with(ctx, account),

@@ -11,24 +11,26 @@ from idp import events
 from idp.interactions.browser import signed_in_account
 from idp.oauth.authorize import deny_authorization, resume_authorization
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
+from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
 from idp.web.http import page_form
 from idp.web.outcomes import (
     expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
+    interaction_page,
     interaction_shown,
     interaction_submitted,
+    page_lifetime,
     render_outcome,
 )
-from idp.web.state import operation, web_state
+from idp.web.state import operation
 
 router = APIRouter()
 
 
 @router.get("/consent", include_in_schema=False)
 def consent_page(request: Request) -> Response:
-    state = web_state(request)
     browser = browser_state(request)
     with operation(request) as ctx:
         interaction = interaction_shown(ctx, request, browser)
@@ -36,14 +38,17 @@ def consent_page(request: Request) -> Response:
         if interaction is None or client is None:
             return expired_page(request)
         scopes = requested_scopes_of_interaction(interaction, client)
-        return state.pages.render(
+        return render_page(
+            request,
             "consent/consent.html",
+            interaction=interaction,
             form_action=form_action_for(interaction),
-            interaction=interaction.handle,
             csrf_token=interaction.csrf_token,
+            back=interaction_page("/consent", interaction),
             client_name=client.name,
             purpose=client.purpose,
             data_items=[SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS],
+            **page_lifetime(ctx, interaction),
         )
 
 

@@ -33,9 +33,11 @@ from idp.protocol.errors import INVALID_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, 
 from idp.settings import IdpSettings
 from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
-from idp.web.errors import error_response
+from idp.web.errors import error_for_anyone, error_response
 from idp.web.health_routes import router as health_router
+from idp.web.information_routes import router as information_router
 from idp.web.interaction_routes import router as interaction_router
+from idp.web.language_routes import router as language_router
 from idp.web.pages import PageRenderer
 from idp.web.protocol_routes import router as protocol_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
@@ -112,6 +114,8 @@ def build_app(
     app.include_router(health_router)
     app.include_router(protocol_router)
     app.include_router(interaction_router)
+    app.include_router(language_router)
+    app.include_router(information_router)
     app.include_router(consent_router)
     app.include_router(account_router)
     app.include_router(transparency_router)
@@ -127,9 +131,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         headers = dict(error.headers or {})  # e.g. Allow with a 405
         if error.status_code == 405:
-            return error_response(METHOD_NOT_ALLOWED, headers)
+            return error_for_anyone(request, METHOD_NOT_ALLOWED, headers)
         if error.status_code == 404:
-            return error_response(NOT_FOUND, headers)
+            return error_for_anyone(request, NOT_FOUND, headers)
         return error_response(replace(INVALID_REQUEST, status=error.status_code), headers)
 
     @app.exception_handler(RequestValidationError)

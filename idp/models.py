@@ -137,6 +137,9 @@ class Interaction(Base):
     # Set once the sign-in page succeeded for this request (prompt=login / max_age satisfied).
     authenticated_session_id: Mapped[int | None] = mapped_column(ForeignKey("browser_sessions.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The language of its pages: from ui_locales, then changed by the citizen's switcher; None
+    # leaves the choice to the browser (idp.protocol.languages).
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class AuthorizationCode(Base):

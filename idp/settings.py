@@ -96,7 +96,13 @@ class IdpSettings(BaseSettings):
     )
     interaction_lifetime: Duration = Field(
         default=timedelta(minutes=15),
-        description="How long a citizen has to finish the sign-in and consent pages.",
+        description="How long a citizen has to finish the sign-in and consent pages. A warning "
+        "comes before it ends, and the citizen may ask for this long again.",
+    )
+    interaction_longest_lifetime: Duration = Field(
+        default=timedelta(hours=1),
+        description="However often the citizen asks for more time, the sign-in and consent "
+        "pages of one request end this long after it started.",
     )
     key_publish_lead: Duration = Field(
         default=timedelta(minutes=10),
@@ -198,6 +204,8 @@ class IdpSettings(BaseSettings):
                 "jwks_max_age must be shorter than key_publish_lead, or relying "
                 "parties may not know a new key when it starts signing"
             )
+        if self.interaction_longest_lifetime < self.interaction_lifetime:
+            raise ValueError("interaction_longest_lifetime must be at least interaction_lifetime")
         if not timedelta(0) < self.sign_in_first_delay <= self.sign_in_max_delay:
             raise ValueError("sign_in_first_delay must be positive and at most sign_in_max_delay")
         for name in (

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from idp.interactions.csrf import new_interaction_csrf_token
 from idp.models import Account, BrowserSession, Interaction
 from idp.opaque_values import digest, matches_digest, new_opaque_value
+from idp.protocol.languages import language_from_ui_locales
 
 # Writing last_seen_at on every request would turn reads into writes; a minute is fine-grained
 # enough for an idle timeout counted in minutes.
@@ -103,10 +104,22 @@ def start_interaction(
         parameters=[list(p) for p in parameters],
         created_at=now,
         expires_at=now + lifetime,
+        language=language_from_ui_locales(dict(parameters).get("ui_locales")),
     )
     session.add(interaction)
     session.flush()
     return interaction
+
+
+def extend_interaction(
+    interaction: Interaction, *, now: datetime, lifetime: timedelta, longest: timedelta
+) -> datetime:
+    """More time for a citizen who asked: `lifetime` from now, never past `longest` after the
+    request started. Returns the new end."""
+    interaction.expires_at = max(
+        interaction.expires_at, min(now + lifetime, interaction.created_at + longest)
+    )
+    return interaction.expires_at
 
 
 class InteractionAlreadyCompleted(Exception):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from idp.protocol.languages import translatable
+
 NATIONAL_ID_SCOPE = "national_id"
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
@@ -20,12 +22,12 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
 SUPPORTED_CLAIMS = tuple(dict.fromkeys(c for claims in SCOPE_CLAIMS.values() for c in claims))
 
-# What the consent page says, in plain words, for each scope.
+# What the consent and account pages say, in plain words, for each scope.
 SCOPE_DESCRIPTIONS = {
-    "openid": "That you have signed in, and the identifier the gateway gives you",
-    "profile": "Your name and date of birth",
-    "email": "Your email address",
-    NATIONAL_ID_SCOPE: "Your national identification number",
+    "openid": translatable("That you have signed in, and the identifier the gateway gives you"),
+    "profile": translatable("Your name and date of birth"),
+    "email": translatable("Your email address"),
+    NATIONAL_ID_SCOPE: translatable("Your national identification number"),
 }
 
 

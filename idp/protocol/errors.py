@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from idp.protocol.languages import translatable
+
 # RFC 6749 4.1.2.1 and 5.2: error_description may hold only %x20-21 / %x23-5B / %x5D-7E.
 _ALLOWED_RANGES = ((0x20, 0x21), (0x23, 0x5B), (0x5D, 0x7E))
 
@@ -29,10 +31,12 @@ def public_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class CitizenPage:
-    """What the citizen's error page says: plain words, no protocol terms."""
+    """What the citizen's error page says, in plain words and no protocol terms: what happened
+    and what to do next. The texts are catalogue messages, translated where the page is shown."""
 
     title: str
     message: str
+    next_step: str = ""
 
 
 # Which HTTP authentication challenge the answer carries (RFC 6749 5.2, RFC 6750 3).
@@ -87,25 +91,53 @@ class ProtocolError:
         return None
 
 
+_START_AGAIN = translatable(
+    "Go back to the website of the service you were using and start again from there."
+)
 _UNREADABLE = CitizenPage(
-    title="This request could not be read",
-    message="Go back to the service you were using and start again.",
+    title=translatable("This request could not be read"),
+    message=translatable("The gateway could not read what your browser sent."),
+    next_step=_START_AGAIN,
 )
 
 
-def _link_not_valid(message: str) -> ProtocolError:
+def _link_not_valid(description: str, message: str) -> ProtocolError:
     # Before the client and redirect URI are validated: a page, never a redirect (RFC 6749
-    # 4.1.2.1, RFC 9700 4.1.3).
-    return ProtocolError(
-        "invalid_request", 400, message, CitizenPage("This sign-in link is not valid", message)
-    )
+    # 4.1.2.1, RFC 9700 4.1.3). `description` is the JSON text, `message` the page's.
+    page = CitizenPage(translatable("This sign-in link is not valid"), message, _START_AGAIN)
+    return ProtocolError("invalid_request", 400, description, page)
 
+
+_LINK_NOT_RIGHT = translatable(
+    "The service that sent you here made a mistake in the link. It is not something you did."
+)
 
 # --- Any endpoint -----------------------------------------------------------------------------
 
 INVALID_REQUEST = ProtocolError("invalid_request", 400, None)
-NOT_FOUND = ProtocolError("not_found", 404, None)  # no such path: not an OAuth endpoint at all
-METHOD_NOT_ALLOWED = ProtocolError("invalid_request", 405, "Method not allowed.")
+NOT_FOUND = ProtocolError(  # no such path: not an OAuth endpoint at all
+    "not_found",
+    404,
+    None,
+    CitizenPage(
+        translatable("Page not found"),
+        translatable(
+            "If you typed the web address, check it is correct. If you pasted it, check you "
+            "copied the whole address."
+        ),
+        translatable("Or start again from the website of the service you were using."),
+    ),
+)
+METHOD_NOT_ALLOWED = ProtocolError(
+    "invalid_request",
+    405,
+    "Method not allowed.",
+    CitizenPage(
+        translatable("This page cannot be opened like that"),
+        translatable("Your browser sent something this address does not accept."),
+        _START_AGAIN,
+    ),
+)
 NUL_IN_PARAMETER = ProtocolError("invalid_request", 400, "A parameter holds NUL.", _UNREADABLE)
 BODY_NOT_A_FORM = ProtocolError(
     "invalid_request", 400, "The body must be application/x-www-form-urlencoded.", _UNREADABLE
@@ -117,13 +149,24 @@ PAGE_EXPIRED = ProtocolError(
     "invalid_request",
     400,
     "The page has expired.",
-    CitizenPage("This page has expired", "Go back to the service you were using and start again."),
+    CitizenPage(
+        translatable("This page has expired"),
+        translatable(
+            "Sign-in pages last a few minutes, and each can be used once. Nothing you typed was "
+            "kept."
+        ),
+        _START_AGAIN,
+    ),
 )
 TEMPORARILY_UNAVAILABLE = ProtocolError(
     "temporarily_unavailable",
     503,
     "The service is temporarily unavailable. Try again later.",
-    CitizenPage("This service is not available right now", "Please try again in a few minutes."),
+    CitizenPage(
+        translatable("Sorry, the service is unavailable"),
+        translatable("The gateway cannot answer at the moment. Nothing you did caused this."),
+        translatable("Try again in a few minutes."),
+    ),
 )
 SERVER_ERROR = ProtocolError("server_error", 500, "Something went wrong.")
 
@@ -175,18 +218,26 @@ ACCESS_TOKEN_SENT_TWICE = ProtocolError("invalid_request", 400, "Send the access
 
 # --- Authorization endpoint: pages (nothing validated to redirect to) -----------------------
 
-CLIENT_NOT_REGISTERED = _link_not_valid("The application that sent you here is not registered.")
-CLIENT_NO_LONGER_REGISTERED = _link_not_valid("The application is no longer registered.")
-REDIRECT_URI_MISSING = _link_not_valid("The request does not say where to send you back.")
-REDIRECT_URI_NOT_REGISTERED = _link_not_valid(
-    "The return address is not registered for this application."
+CLIENT_NOT_REGISTERED = _link_not_valid(
+    "The application that sent you here is not registered.",
+    translatable("The service that sent you here is not known to the gateway."),
 )
-AUTHORIZATION_REQUEST_NOT_VALID = _link_not_valid("The request is not valid.")
+CLIENT_NO_LONGER_REGISTERED = _link_not_valid(
+    "The application is no longer registered.",
+    translatable("The service that sent you here can no longer use the gateway."),
+)
+REDIRECT_URI_MISSING = _link_not_valid(
+    "The request does not say where to send you back.", _LINK_NOT_RIGHT
+)
+REDIRECT_URI_NOT_REGISTERED = _link_not_valid(
+    "The return address is not registered for this application.", _LINK_NOT_RIGHT
+)
+AUTHORIZATION_REQUEST_NOT_VALID = _link_not_valid("The request is not valid.", _LINK_NOT_RIGHT)
 
 
 def unvalidated_parameter_repeated(name: str) -> ProtocolError:
     """client_id or redirect_uri repeated: which one counts is unknown, so a page."""
-    return _link_not_valid(public_text(f"The request repeats '{name}'."))
+    return _link_not_valid(public_text(f"The request repeats '{name}'."), _LINK_NOT_RIGHT)
 
 
 # --- Authorization endpoint: error redirects (OIDC Core 3.1.2.6) ----------------------------

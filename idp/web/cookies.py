@@ -3,8 +3,8 @@
 Every cookie is `HttpOnly` (no script reads it), `SameSite=Lax` (not sent on cross-site POSTs;
 Strict would break the return from an agency), `Path=/`, and under https `Secure` with the
 `__Host-` prefix, which makes the browser refuse a `Domain` attribute or a non-secure origin
-(RFC 6265bis 4.1.3.2; ASVS 5.0 3.3.1-3.3.4). Cookies hold only random opaque values; the database
-keeps their SHA-256 digests (ADR 0003).
+(RFC 6265bis 4.1.3.2; ASVS 5.0 3.3.1-3.3.4). Cookies hold only random opaque values, whose
+SHA-256 digests the database keeps (ADR 0003), or the language the citizen picked.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ BINDING_COOKIE = "idp-browser"  # ties an interaction to the browser that starte
 # A browser's own sign-in allowance for the accounts signed in there
 # (idp.authentication.allowances).
 ALLOWANCE_COOKIE = "idp-device"
+# The language the citizen picked with the switcher (a language tag, not a secret).
+LANGUAGE_COOKIE = "idp-lang"
+LANGUAGE_COOKIE_LIFETIME = 365 * 24 * 3600
 
 
 def cookie_name(state: WebState, base: str) -> str:

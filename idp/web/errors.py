@@ -10,8 +10,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from idp.protocol.errors import ProtocolError
+from idp.web.citizen_pages import render_page
 from idp.web.http import json_response
-from idp.web.state import web_state
 
 log = logging.getLogger("idp.errors")
 
@@ -36,8 +36,27 @@ def error_page(
     if error.page is None:
         return error_response(error, headers)
     _log_detail(error)
-    response = web_state(request).pages.render(
-        "idp/error.html", status=error.status, title=error.page.title, message=error.page.message
+    response = render_page(
+        request,
+        "idp/error.html",
+        status=error.status,
+        title=error.page.title,
+        message=error.page.message,
+        next_step=error.page.next_step,
     )
     response.headers.update(headers or {})
     return response
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating (it accepts HTML) gets a page; an API client gets JSON."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_for_anyone(
+    request: Request, error: ProtocolError, headers: dict[str, str] | None = None
+) -> Response:
+    """The page for a browser, the JSON for a client: for errors on no particular endpoint."""
+    if wants_page(request):
+        return error_page(request, error, headers)
+    return error_response(error, headers)

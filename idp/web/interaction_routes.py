@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from idp.authentication.account_sign_in import cancel_sign_in, is_account_sign_in
 from idp.authentication.allowances import allowance_values
@@ -19,11 +20,12 @@ from idp.authentication.sign_in import (
 )
 from idp.clients import find_client
 from idp.interactions.outcomes import ErrorPage
-from idp.interactions.sessions import interaction_parameters
+from idp.interactions.sessions import extend_interaction, interaction_parameters
 from idp.models import Interaction
 from idp.oauth.authorize import handle_authorization_request
 from idp.oauth.context import OperationContext
 from idp.protocol.errors import BODY_NOT_A_FORM, BODY_TOO_LARGE, ProtocolError
+from idp.web.citizen_pages import render_page
 from idp.web.cookies import (
     ALLOWANCE_COOKIE,
     SESSION_COOKIE,
@@ -31,27 +33,38 @@ from idp.web.cookies import (
     cookie_name,
     set_cookie,
 )
-from idp.web.http import BodyTooLarge, NotAForm, page_form, protocol_request, read_form
+from idp.web.form_errors import (
+    CREDENTIALS_NOT_RIGHT,
+    TOO_MANY_FOR_USERNAME,
+    TOO_MANY_FROM_NETWORK,
+    FieldError,
+    message_for,
+    missing_sign_in_fields,
+)
+from idp.web.http import (
+    BodyTooLarge,
+    NotAForm,
+    json_response,
+    page_form,
+    protocol_request,
+    read_form,
+)
+from idp.web.language_routes import local_path
 from idp.web.outcomes import (
     expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
+    interaction_page,
     interaction_shown,
     interaction_submitted,
+    page_lifetime,
     render_outcome,
 )
 from idp.web.state import WebState, operation, web_state
 
 router = APIRouter()
 
-_THROTTLED = {
-    "source_address": "There have been too many attempts to sign in from your network. "
-    "Wait a few minutes, then try again.",
-}
-_THROTTLED_DEFAULT = (
-    "There have been too many attempts to sign in with this username. "
-    "Wait a few minutes, then try again."
-)
+_THROTTLED = {"source_address": TOO_MANY_FROM_NETWORK}
 
 
 async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
@@ -96,27 +109,39 @@ def sign_in_page(request: Request) -> Response:
         if interaction is None:
             return expired_page(request)
         login_hint = dict(interaction_parameters(interaction)).get("login_hint", "")
-        return _sign_in_form(state, ctx, interaction, username=login_hint, error=None)
+        return _sign_in_form(request, state, ctx, interaction, username=login_hint)
 
 
 def _sign_in_form(
+    request: Request,
     state: WebState,
     ctx: OperationContext,
     interaction: Interaction,
     *,
     username: str,
-    error: str | None,
+    errors: Sequence[FieldError] = (),
+    credentials_not_right: bool = False,
 ) -> Response:
+    """The sign-in page; with `errors`, in its error state (status 400 for missing input, 401
+    for a wrong username or password, 429 when throttled, as the caller decides)."""
     client = find_client(ctx.session, interaction.client_id)
-    return state.pages.render(
+    if credentials_not_right:
+        errors = [FieldError("username", CREDENTIALS_NOT_RIGHT)]
+    return render_page(
+        request,
         "idp/sign_in.html",
+        interaction=interaction,
+        back=interaction_page("/sign-in", interaction),
         form_action=form_action_for(interaction),
-        interaction=interaction.handle,
         csrf_token=interaction.csrf_token,
         client_name=client.name if client else "",
         for_account=is_account_sign_in(interaction),
         username=username[:128],
-        error=error,
+        errors=list(errors),
+        username_error=message_for(errors, "username") if not credentials_not_right else None,
+        password_error=message_for(errors, "password"),
+        credentials_error=CREDENTIALS_NOT_RIGHT if credentials_not_right else None,
+        **page_lifetime(ctx, interaction),
     )
 
 
@@ -138,16 +163,18 @@ async def sign_in_submit(request: Request) -> Response:
             if "cancel" in form:
                 outcome = cancel_sign_in(ctx, interaction)
                 return render_outcome(request, outcome, browser, redirect_status=303)
+            missing = missing_sign_in_fields(username, password)
+            if missing:
+                return _sign_in_form(
+                    request, state, ctx, interaction, username=username, errors=missing
+                )
             checked = password_to_check(
                 ctx, interaction, username=username, password=password, allowances=allowances
             )
             if isinstance(checked, SignInThrottled):
+                refusal = FieldError(None, _THROTTLED.get(checked.throttle, TOO_MANY_FOR_USERNAME))
                 return _sign_in_form(
-                    state,
-                    ctx,
-                    interaction,
-                    username=username,
-                    error=_THROTTLED.get(checked.throttle, _THROTTLED_DEFAULT),
+                    request, state, ctx, interaction, username=username, errors=[refusal]
                 )
             return checked
 
@@ -168,11 +195,7 @@ async def sign_in_submit(request: Request) -> Response:
             )
             if isinstance(result, SignInFailed):
                 return _sign_in_form(
-                    state,
-                    ctx,
-                    interaction,
-                    username=username,
-                    error="The username or password is not right. Check them and try again.",
+                    request, state, ctx, interaction, username=username, credentials_not_right=True
                 )
         # The transaction has committed: only now may the browser carry the new session.
         response = render_outcome(request, result.outcome, browser, redirect_status=303)
@@ -187,6 +210,35 @@ async def sign_in_submit(request: Request) -> Response:
         return response
 
     return await run_in_threadpool(expired_if_completed_meanwhile(request, complete))
+
+
+@router.post("/interaction/more-time", include_in_schema=False)
+async def more_time(request: Request) -> Response:
+    """The citizen asks for more time on a sign-in or consent page: a script asks for JSON and
+    stays on the page; a plain form post comes back to the page."""
+    form = await page_form(request)
+    if form is None:
+        return _bad_form_page(request, BODY_NOT_A_FORM)
+    browser = browser_state(request)
+    settings = web_state(request).provider.settings
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            interaction = interaction_submitted(ctx, form, browser)
+            if interaction is None:
+                return expired_page(request)
+            ends = extend_interaction(
+                interaction,
+                now=ctx.now,
+                lifetime=settings.interaction_lifetime,
+                longest=settings.interaction_longest_lifetime,
+            )
+            expires_in = int((ends - ctx.now).total_seconds())
+        if "application/json" in request.headers.get("accept", ""):
+            return json_response(200, {"expires_in": expires_in})
+        return RedirectResponse(local_path(form.get("back")), status_code=303)
+
+    return await run_in_threadpool(work)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -28,6 +28,7 @@ from idp.interactions.sessions import (
 from idp.models import Interaction
 from idp.oauth.context import OperationContext
 from idp.protocol.errors import PAGE_EXPIRED
+from idp.web.citizen_pages import render_page
 from idp.web.cookies import BINDING_COOKIE, set_cookie
 from idp.web.errors import error_page
 from idp.web.state import web_state
@@ -44,7 +45,8 @@ def render_outcome(
         response = RedirectResponse(outcome.location, status_code=redirect_status)
     elif isinstance(outcome, PostToClient):
         target = urlsplit(outcome.action)
-        response = state.pages.render(
+        response = render_page(
+            request,
             "idp/form_post.html",
             action=outcome.action,
             params=outcome.params,
@@ -96,6 +98,19 @@ def interaction_submitted(
     ):
         return None
     return interaction
+
+
+def interaction_page(path: str, interaction: Interaction) -> str:
+    """The address that shows an interaction's page (`/sign-in`, `/consent`) again."""
+    return f"{path}?interaction={quote(interaction.handle)}"
+
+
+def page_lifetime(ctx: OperationContext, interaction: Interaction) -> dict[str, int]:
+    """What a sign-in or consent page says about how long it lasts (templates/idp/macros.html)."""
+    return {
+        "expires_in": max(0, int((interaction.expires_at - ctx.now).total_seconds())),
+        "lifetime_minutes": max(1, int(ctx.settings.interaction_lifetime.total_seconds() // 60)),
+    }
 
 
 def form_action_for(interaction: Interaction) -> str:

@@ -1,12 +1,17 @@
-"""HTML pages: one Jinja2 environment (autoescaped) over every package's templates, and the
-Content-Security-Policy each page is sent with."""
+"""HTML pages: one Jinja2 environment (autoescaped, with gettext) per language over every
+package's templates, and the Content-Security-Policy each page is sent with."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from idp.protocol.languages import SUPPORTED_LANGUAGES
+from idp.web.translations import translations
 
 # No inline script or style anywhere: scripts and styles come from /static (CSP Level 3,
 # ASVS 5.0 3.4.3).
@@ -23,26 +28,47 @@ def content_security_policy(form_action: str = "'self'") -> str:
 
 class PageRenderer:
     def __init__(self, packages: list[str]) -> None:
-        self.environment = Environment(
-            loader=ChoiceLoader([PackageLoader(p, "templates") for p in packages]),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            auto_reload=False,
-        )
+        loader = ChoiceLoader([PackageLoader(p, "templates") for p in packages])
+        self.environments = {
+            language: _environment(loader, language) for language in SUPPORTED_LANGUAGES
+        }
 
     def render(
         self,
         template: str,
         *,
+        language: str,
         status: int = 200,
         form_action: str = "'self'",
         **context: Any,
     ) -> HTMLResponse:
-        html = self.environment.get_template(template).render(**context)
+        environment = self.environments[language]
+        html = environment.get_template(template).render(language=language, **context)
         return HTMLResponse(
             html,
             status_code=status,
             headers={
                 "Content-Security-Policy": content_security_policy(form_action),
                 "Cache-Control": "no-store",
+                "Content-Language": language,
             },
         )
+
+
+def _environment(loader: ChoiceLoader, language: str) -> Environment:
+    environment = Environment(
+        loader=loader,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # {% trans %} blocks may span lines in the templates: their whitespace is collapsed, in
+    # extraction (babel.cfg) as here.
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+
+    def long_date(value: date | datetime) -> str:
+        return format_date(value, format="long", locale=language)
+
+    environment.filters["long_date"] = long_date
+    return environment
