@@ -30,6 +30,8 @@ from tests.gateway_process import (
 )
 from tests.in_process import InProcessGateway, run_in_process
 
+pytest_plugins = ["tests.scheduling"]
+
 BACKENDS = ["sqlite", "postgresql"]
 TAX_OFFICE_PURPOSE = "To fill in your income tax return for you"
 # Short enough to test expiry in seconds, long enough for any flow in the suite.

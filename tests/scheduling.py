@@ -1,0 +1,53 @@
+"""How the suite is spread over parallel workers (pytest-xdist): one work unit per test file and
+storage engine, the slowest units first.
+
+A file's tests share module and session fixtures (a gateway, a log full of activity), so they
+stay together; the engines never share one (every such fixture is parametrized by engine), so
+each half of a file can go to another worker. The slowest files start first, so that no worker
+is left alone with one of them at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+# The files that take longest (`pytest --durations`), slowest first.
+SLOWEST_FIRST = (
+    "tests/transparency/test_access_log.py",
+    "tests/gateway/test_issuer_move.py",
+    "tests/gateway/test_operator_cli.py",
+    "tests/transparency/test_access_log_concurrency.py",
+    "tests/consent/test_withdrawal_race.py",
+    "tests/idp/test_database_outage.py",
+    "tests/idp/test_sign_in_throttle.py",
+    "tests/idp/test_browser.py",
+)
+_ENGINE = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]$")
+
+
+def work_unit(nodeid: str) -> str:
+    """`tests/x.py[sqlite]` for `tests/x.py::test_y[sqlite-case]`; the file alone otherwise."""
+    file = nodeid.split("::", 1)[0]
+    engine = _ENGINE.search(nodeid)
+    return f"{file}[{engine.group(1)}]" if engine else file
+
+
+class ByFileAndEngine(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return work_unit(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ByFileAndEngine:
+    return ByFileAndEngine(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        file = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FIRST.index(file) if file in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file, and of the rest, is kept
