@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from idp.protocol.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from idp.protocol.languages import SUPPORTED_LANGUAGES
 
 # Claims of the ID token itself, beside the citizen's claims of the scopes (OIDC Core 2).
 ID_TOKEN_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid")
@@ -59,6 +60,8 @@ def provider_metadata(issuer: str, supported: ProviderCapabilities) -> dict[str,
         "authorization_response_iss_parameter_supported": True,
         "acr_values_supported": list(supported.acr_values),
         "prompt_values_supported": list(supported.prompt_values),
-        "ui_locales_supported": ["en"],
+        # The languages of the citizen's pages (catalogues under idp/web/locale/); claims come
+        # as registered, in one language.
+        "ui_locales_supported": list(SUPPORTED_LANGUAGES),
         "claims_locales_supported": ["en"],
     }

@@ -122,8 +122,9 @@ def _sign_in_form(
     errors: Sequence[FieldError] = (),
     credentials_not_right: bool = False,
 ) -> Response:
-    """The sign-in page; with `errors`, in its error state (status 400 for missing input, 401
-    for a wrong username or password, 429 when throttled, as the caller decides)."""
+    """The sign-in page; with `errors`, in its error state (the GOV.UK pattern, docs/
+    page-patterns.md). `credentials_not_right` marks both fields with one message, which never
+    says which of the two was wrong."""
     client = find_client(ctx.session, interaction.client_id)
     if credentials_not_right:
         errors = [FieldError("username", CREDENTIALS_NOT_RIGHT)]

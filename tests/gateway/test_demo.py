@@ -48,10 +48,21 @@ def test_demo_agency_app_signs_the_demo_citizen_in(tmp_path: Path) -> None:
             page = browser.follow_to_client(
                 start, username="demo", password="demo-citizen-password"
             )
+            assert page.status_code == 200, page.text
+            assert "You are signed in" in page.text and "Maasikas" in page.text
+            # Its own stylesheet, which its own policy lets the page load.
+            assert "style-src 'self'" in page.headers["content-security-policy"]
+            sheet = browser.http.get(f"{issuer}/demo-agency/agency.css")
+            assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
+            assert "<title>You are signed in &ndash; Demo agency service</title>" in page.text
+            # The app keeps its session, until the citizen signs out of it.
+            assert "Maasikas" in browser.http.get(f"{issuer}/demo-agency/").text
+            out = browser.http.post(f"{issuer}/demo-agency/sign-out")
+            assert out.status_code == 303
+            assert "signed out" in browser.http.get(issuer + out.headers["location"]).text
+            assert "Maasikas" not in browser.http.get(f"{issuer}/demo-agency/").text
         finally:
             browser.close()
-        assert page.status_code == 200, page.text
-        assert "You are signed in" in page.text and "Maasikas" in page.text
     finally:
         process.terminate()
         process.wait(timeout=10)
