@@ -13,7 +13,8 @@ import httpx
 
 from gateway.command_runtime import (
     build_keyring,
-    database_for,
+    command_database,
+    command_unit_of_work,
     ensure_keys_logged,
     now_utc,
     operator_name,
@@ -62,13 +63,14 @@ def cmd_audit_sequence(settings: IdpSettings, args: argparse.Namespace) -> int:
     keyring = build_keyring(settings)
     ensure_keys_logged(settings)
     try:
-        result = sequence_everything(
-            database_for(settings),
-            key=lambda: keyring.signing_key(CHECKPOINT_ALG),
-            verification_keys=keyring.historical_keys,
-            issuer=settings.issuer,
-            clock=now_utc,
-        )
+        with command_database(settings) as database:
+            result = sequence_everything(
+                database,
+                key=lambda: keyring.signing_key(CHECKPOINT_ALG),
+                verification_keys=keyring.historical_keys,
+                issuer=settings.issuer,
+                clock=now_utc,
+            )
     except SequencingRefused as refusal:
         print(f"error: not sequencing: {refusal}", file=sys.stderr)
         return 2 if isinstance(refusal, IssuerMismatch) else 1
@@ -116,7 +118,7 @@ def cmd_audit_verify(settings: IdpSettings, args: argparse.Namespace) -> int:
         allowance = UnsignedTailAllowance(
             now=now_utc(), max_age=timedelta(seconds=UNSIGNED_TAIL_INTERVALS * interval)
         )
-        with database_for(settings).unit_of_work() as session:
+        with command_unit_of_work(settings) as session:
             report = verify_log(
                 logged_entries(session),
                 signed_checkpoints(session),
@@ -154,7 +156,7 @@ def _summary(report: AuditReport) -> str:
 def cmd_audit_export(settings: IdpSettings, args: argparse.Namespace) -> int:
 
     prepare_embedded(settings)
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         if not 0 <= args.since <= current_tree_size(session):
             print("error: --since is beyond the end of the log", file=sys.stderr)
             return 2
@@ -190,7 +192,7 @@ def cmd_audit_erase(settings: IdpSettings, args: argparse.Namespace) -> int:
 
     prepare_embedded(settings)
     now = now_utc()
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         erased = erase_personal_fields(session, subject=args.subject, now=now)
         # The erasure itself is an event; it names no one (the subject is what was erased).
         record_operator_event(
@@ -207,7 +209,7 @@ def cmd_audit_prune(settings: IdpSettings, args: argparse.Namespace) -> int:
         return 0
     prepare_embedded(settings)
     now = now_utc()
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         pruned = prune_entries(session, retention=retention, now=now)
         record_operator_event(
             session, events.access_log_pruned(operator=operator_name(), pruned=pruned), now=now

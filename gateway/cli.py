@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.audit_cli import add_audit_commands
 from gateway.command_runtime import (
     build_keyring,
-    database_for,
+    command_unit_of_work,
     ensure_keys_logged,
     is_embedded,
     log_key_changes,
@@ -138,7 +138,7 @@ def add_client(session: Session, *, now: datetime, **options: Any) -> dict[str, 
 def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     try:
-        with database_for(settings).unit_of_work() as session:
+        with command_unit_of_work(settings) as session:
             summary = add_client(session, now=now_utc(), **client_options(args))
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
@@ -149,7 +149,7 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
 
 def cmd_clients_list(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         rows = [client_summary(c) for c in list_clients(session)]
     print_result(rows, args.json)
     return 0
@@ -181,7 +181,7 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
         print("error: --birthdate must be YYYY-MM-DD", file=sys.stderr)
         return 2
     try:
-        with database_for(settings).unit_of_work() as session:
+        with command_unit_of_work(settings) as session:
             summary = add_account(
                 session,
                 username=args.username,
@@ -202,7 +202,7 @@ def cmd_users_add(settings: IdpSettings, args: argparse.Namespace) -> int:
 
 def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         rows = [
             {"username": a.username, "subject": a.subject, "disabled": a.disabled_at is not None}
             for a in list_accounts(session)
@@ -219,7 +219,7 @@ def cmd_users_list(settings: IdpSettings, args: argparse.Namespace) -> int:
 
 def cmd_users_show(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         account = find_account_by_username(session, args.username)
         if account is None:
             print(f"error: no citizen account named {args.username!r}", file=sys.stderr)
@@ -252,7 +252,7 @@ def cmd_users_show(settings: IdpSettings, args: argparse.Namespace) -> int:
 
 def _set_client_disabled(settings: IdpSettings, args: argparse.Namespace, *, disabled: bool) -> int:
     prepare_embedded(settings)
-    with database_for(settings).unit_of_work() as session:
+    with command_unit_of_work(settings) as session:
         client = find_registration(session, args.client_id)
         if client is None:
             print(f"error: no agency application {args.client_id!r}", file=sys.stderr)

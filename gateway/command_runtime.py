@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -34,8 +35,21 @@ def build_keyring(settings: IdpSettings, clock: Callable[[], datetime] = now_utc
     return Keyring(settings.keys_dir, retention=settings.longest_token_lifetime, clock=clock)
 
 
-def database_for(settings: IdpSettings) -> Database:
-    return Database(create_database_engine(settings.database_url))
+@contextmanager
+def command_database(settings: IdpSettings) -> Iterator[Database]:
+    """The database for one command; its connections are closed when the command is done, so a
+    command run from a long-lived process (a test, the console) leaves no idle connection."""
+    database = Database(create_database_engine(settings.database_url))
+    try:
+        yield database
+    finally:
+        database.engine.dispose()
+
+
+@contextmanager
+def command_unit_of_work(settings: IdpSettings) -> Iterator[Session]:
+    with command_database(settings) as database, database.unit_of_work() as session:
+        yield session
 
 
 def is_embedded(settings: IdpSettings) -> bool:
@@ -71,12 +85,8 @@ def ensure_keys_logged(settings: IdpSettings) -> None:
 def log_key_changes(settings: IdpSettings, change: KeyChange, records: list[KeyRecord]) -> None:
     prepare_embedded(settings)
     now = now_utc()
-    database = database_for(settings)
-    try:
-        with database.unit_of_work() as session:
-            record_operator_event(session, change(operator=operator_name(), keys=records), now=now)
-    finally:
-        database.engine.dispose()  # callers in a long-lived process keep no idle connection
+    with command_unit_of_work(settings) as session:
+        record_operator_event(session, change(operator=operator_name(), keys=records), now=now)
 
 
 def print_result(data: Any, as_json: bool) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.command_runtime import (
     build_keyring,
-    database_for,
+    command_unit_of_work,
     now_utc,
     operator_name,
     prepare_embedded,
@@ -29,14 +29,11 @@ def issuer_conflict(settings: IdpSettings) -> str | None:
 
     Checkpoints name their issuer; a node signing as another one would break the log for every
     verifier (and its tokens would name an issuer the agencies do not know)."""
-    database = database_for(settings)
     try:
-        with database.unit_of_work() as session:
+        with command_unit_of_work(settings) as session:
             signed_as = log_issuer(session)
     except SQLAlchemyError as error:
         return f"cannot read the access log (run `idp db upgrade` first?): {error}"
-    finally:
-        database.engine.dispose()
     if signed_as is None or signed_as == settings.issuer:
         return None
     return (
@@ -57,7 +54,7 @@ def cmd_issuer_move(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
     keyring = build_keyring(settings)
     try:
-        with database_for(settings).unit_of_work() as session:
+        with command_unit_of_work(settings) as session:
             move = move_issuer(
                 session,
                 to_issuer=to_issuer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +19,9 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
+from gateway.cli import main as command_line
 from gateway.command_runtime import ensure_keys_logged, now_utc
 from gateway.schema import upgrade_database
 from idp.settings import IdpSettings
@@ -90,6 +94,20 @@ class Gateway:
     def idp_json(self, *args: str, stdin: str | None = None) -> Any:
         return json.loads(self.idp(*args, "--json", stdin=stdin).stdout)
 
+    def command(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """An operator command run in this process: the same code as `idp`, without a second of
+        interpreter start. For tests about what a command does; tests about the command line
+        itself (exit codes, stdin, a fresh process) use `idp`."""
+        result = run_command_here(self.workdir, {**self.env, **(env or {})}, list(args))
+        if check and result.returncode != 0:
+            raise AssertionError(f"idp {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def command_json(self, *args: str) -> Any:
+        return json.loads(self.command(*args, "--json").stdout)
+
     def metadata(self) -> dict[str, Any]:
         data: dict[str, Any] = httpx.get(f"{self.issuer}/.well-known/openid-configuration").json()
         return data
@@ -105,6 +123,27 @@ class Gateway:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def run_command_here(
+    workdir: Path, env: dict[str, str], args: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """`idp ARGS` in this process, with the IDP_* variables of `env` and `workdir` as the
+    current folder, as the command would run on its own."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("IDP_")]:
+            patch.delenv(name)
+        for name, value in env.items():
+            if name.startswith("IDP_"):
+                patch.setenv(name, value)
+        patch.chdir(workdir)
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = command_line(args)
+            except SystemExit as stopped:  # argparse refusing the arguments
+                code = stopped.code if isinstance(stopped.code, int) else 2
+    return subprocess.CompletedProcess(["idp", *args], code, out.getvalue(), err.getvalue())
 
 
 def start_gateway(

@@ -152,17 +152,20 @@ def logged_entries(
     )
     if before is not None:
         statement = statement.where(AccessEventRecord.log_index < before)
-    for row in session.execute(statement):
-        mapping = row._mapping
-        yield LoggedEntry(
-            log_index=int(mapping["log_index"]),
-            fields={name: mapping[name] for name in (*PUBLIC_FIELDS, *PERSONAL_FIELDS)},
-            personal_salt=mapping["personal_salt"],
-            personal_commitment=mapping["personal_commitment"],
-            content_hash=mapping["content_hash"],
-            leaf_hash=mapping["leaf_hash"],
-            pruned=mapping["pruned_at"] is not None,
-        )
+    # A reader that stops early (a verification that found tampering) closes the generator, and
+    # with it the server-side cursor, instead of leaving it open on the connection.
+    with session.execute(statement) as rows:
+        for row in rows:
+            mapping = row._mapping
+            yield LoggedEntry(
+                log_index=int(mapping["log_index"]),
+                fields={name: mapping[name] for name in (*PUBLIC_FIELDS, *PERSONAL_FIELDS)},
+                personal_salt=mapping["personal_salt"],
+                personal_commitment=mapping["personal_commitment"],
+                content_hash=mapping["content_hash"],
+                leaf_hash=mapping["leaf_hash"],
+                pruned=mapping["pruned_at"] is not None,
+            )
 
 
 def signed_checkpoints(

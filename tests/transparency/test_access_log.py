@@ -62,12 +62,12 @@ def engine(gateway: Gateway) -> Iterator[Engine]:
 
 
 def _sequence(gateway: Gateway) -> dict[str, Any]:
-    result: dict[str, Any] = gateway.idp_json("audit", "sequence")
+    result: dict[str, Any] = gateway.command_json("audit", "sequence")
     return result
 
 
 def _verify(gateway: Gateway, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = gateway.idp("audit", "verify", *args, check=False, env=env)
+    result = gateway.command("audit", "verify", *args, check=False, env=env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -159,24 +159,26 @@ def activity(
         assert withdrawn.status_code == 303
     finally:
         denier.close()
-    gateway.idp_json("keys", "rotate")
-    gateway.idp_json("users", "list")
-    gateway.idp_json("users", "show", person.username)
-    gateway.idp_json("clients", "disable", other_app.client_id)
-    gateway.idp_json("clients", "enable", other_app.client_id)
-    gateway.idp("audit", "export", "--output", str(tmp_path_factory.mktemp("export") / "b.json"))
+    gateway.command_json("keys", "rotate")
+    gateway.command_json("users", "list")
+    gateway.command_json("users", "show", person.username)
+    gateway.command_json("clients", "disable", other_app.client_id)
+    gateway.command_json("clients", "enable", other_app.client_id)
+    gateway.command(
+        "audit", "export", "--output", str(tmp_path_factory.mktemp("export") / "b.json")
+    )
     # An erasure, of a citizen who only had an account created, and a prune that keeps
     # ten years, so nothing that the tests below look at is erased or pruned.
-    assert gateway.idp_json("audit", "erase", f"--subject={add_citizen(gateway).subject}")[
+    assert gateway.command_json("audit", "erase", f"--subject={add_citizen(gateway).subject}")[
         "entries_erased"
     ]
     kept = {"IDP_LOG_RETENTION": '{"account.listed": "P3650D"}'}
-    pruned = json.loads(gateway.idp("audit", "prune", "--json", env=kept).stdout)["pruned"]
+    pruned = json.loads(gateway.command("audit", "prune", "--json", env=kept).stdout)["pruned"]
     assert not any(pruned.values()), pruned
     # The gateway moves to another issuer and back: the running node keeps its own.
-    moved = gateway.idp_json("issuer", "move", "--to", "https://id.example.gov")
+    moved = gateway.command_json("issuer", "move", "--to", "https://id.example.gov")
     assert moved["from"] == gateway.issuer and moved["to"] == "https://id.example.gov"
-    gateway.idp_json("issuer", "move", "--to", gateway.issuer)
+    gateway.command_json("issuer", "move", "--to", gateway.issuer)
     _sequence(gateway)
     return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
 
@@ -230,7 +232,7 @@ def _export(
     gateway: Gateway, tmp_path: Path, *extra: str, name: str = "bundle.json"
 ) -> dict[str, Any]:
     path = tmp_path / name
-    gateway.idp("audit", "export", "--output", str(path), *extra)
+    gateway.command("audit", "export", "--output", str(path), *extra)
     data: dict[str, Any] = json.loads(path.read_text())
     data["_path"] = str(path)
     return data
@@ -484,7 +486,7 @@ def test_erasure_keeps_every_proof(
     gateway: Gateway, activity: dict[str, Any], engine: Engine, tmp_path: Path
 ) -> None:
     person: CitizenAccount = activity["person"]
-    erased = gateway.idp_json("audit", "erase", f"--subject={person.subject}")
+    erased = gateway.command_json("audit", "erase", f"--subject={person.subject}")
     assert erased["entries_erased"] > 0
     with engine.connect() as connection:
         left = connection.execute(
@@ -505,15 +507,15 @@ def test_bundle_verifies_offline_and_fails_after_any_change(
     jwks_path = tmp_path / "jwks.json"
     jwks_path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
     bundle_path = Path(_export(gateway, tmp_path)["_path"])
-    ok = gateway.idp(
+    ok = gateway.command(
         "audit", "verify", "--bundle", str(bundle_path), "--jwks", str(jwks_path), check=False
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     size = int(_sequence(gateway)["tree_size"])
     since_path = tmp_path / "since.json"
-    gateway.idp("audit", "export", "--output", str(since_path), "--since", str(size // 2))
+    gateway.command("audit", "export", "--output", str(since_path), "--since", str(size // 2))
     assert (
-        gateway.idp(
+        gateway.command(
             "audit", "verify", "--bundle", str(since_path), "--jwks", str(jwks_path), check=False
         ).returncode
         == 0
@@ -524,7 +526,7 @@ def test_bundle_verifies_offline_and_fails_after_any_change(
     flipped[len(original) // 2] ^= 0x01
     tampered_path.write_bytes(bytes(flipped))
     assert (
-        gateway.idp(
+        gateway.command(
             "audit", "verify", "--bundle", str(tampered_path), "--jwks", str(jwks_path), check=False
         ).returncode
         == 1
@@ -579,7 +581,7 @@ def test_retention_prunes_content_but_keeps_every_proof(
     jwks_path = tmp_path / "jwks.json"
     jwks_path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
     assert (
-        gateway.idp(
+        gateway.command(
             "audit", "verify", "--bundle", bundle["_path"], "--jwks", str(jwks_path), check=False
         ).returncode
         == 0
@@ -603,7 +605,9 @@ def _verify_bundle_file(
     path = tmp_path / "forged.json"
     path.write_text(json.dumps({k: v for k, v in bundle.items() if k != "_path"}))
     jwks = _jwks_file(gateway, tmp_path)
-    result = gateway.idp("audit", "verify", "--bundle", str(path), "--jwks", str(jwks), check=False)
+    result = gateway.command(
+        "audit", "verify", "--bundle", str(path), "--jwks", str(jwks), check=False
+    )
     return result.returncode, result.stdout + result.stderr
 
 
@@ -698,7 +702,7 @@ def test_a_database_without_checkpoints_fails_and_is_not_signed_again(
         assert code == 1 and "(unsigned) at entry 0:" in output, output
         assert f"entries 0 to {size - 1} ({size})" in output, output
         # Nor does the sequencer sign what it can no longer check (the gateway's would, too).
-        refused = gateway.idp("audit", "sequence", check=False)
+        refused = gateway.command("audit", "sequence", check=False)
         assert refused.returncode == 1 and "no signed checkpoint" in refused.stderr
         with engine.connect() as connection:
             count = connection.execute(text("SELECT count(*) FROM log_checkpoints"))
@@ -710,7 +714,7 @@ def test_the_newest_entries_may_wait_for_the_sequencer_but_not_longer(
     gateway: Gateway, activity: dict[str, Any], engine: Engine
 ) -> None:
     signed = int(_sequence(gateway)["tree_size"])
-    gateway.idp_json("users", "list")  # logged: one more entry
+    gateway.command_json("users", "list")  # logged: one more entry
     size = int(_sequence(gateway)["tree_size"])
     assert size > signed
     # As if the newest checkpoints had not been signed yet (or were removed).
