@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from gateway.admins_cli import add_admins_commands
 from gateway.audit_cli import add_audit_commands
 from gateway.command_runtime import (
     build_keyring,
@@ -332,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_key_commands(sub)
     add_audit_commands(sub)
     add_issuer_commands(sub)
+    add_admins_commands(sub)
     return parser
 
 

@@ -62,6 +62,9 @@ class EventType(StrEnum):
     ACCESS_LOG_PRUNED = "access_log.pruned"
     PERSONAL_DATA_ERASED = "personal_data.erased"
     ISSUER_MOVED = "issuer.moved"
+    # The security officer: who may administer the gateway.
+    ADMIN_ROLES_GRANTED = "admin_roles.granted"
+    ADMIN_ROLES_REVOKED = "admin_roles.revoked"
 
 
 @dataclass(frozen=True)
@@ -406,6 +409,19 @@ def issuer_moved(*, operator: str, from_issuer: str, to_issuer: str) -> Event:
     """Its detail {"from", "to"} is the log's issuer history (transparency.verification)."""
     return _by_operator(
         EventType.ISSUER_MOVED, operator, detail={"from": from_issuer, "to": to_issuer}
+    )
+
+
+def admin_roles_granted(*, operator: str, subject: str, roles: Iterable[str]) -> Event:
+    """`subject`: the account given the roles (erasable, like every subject)."""
+    return _by_operator(
+        EventType.ADMIN_ROLES_GRANTED, operator, subject=subject, detail={"roles": list(roles)}
+    )
+
+
+def admin_roles_revoked(*, operator: str, subject: str, roles: Iterable[str]) -> Event:
+    return _by_operator(
+        EventType.ADMIN_ROLES_REVOKED, operator, subject=subject, detail={"roles": list(roles)}
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
+import admin.models  # noqa: F401  (registers the administrators' roles)
 import consent.models  # noqa: F401  (registers the consent table)
 import idp.models  # noqa: F401  (registers the core tables)
 import transparency.models  # noqa: F401  (registers the access log tables)

@@ -162,6 +162,10 @@ def activity(
     gateway.command_json("keys", "rotate")
     gateway.command_json("users", "list")
     gateway.command_json("users", "show", person.username)
+    gateway.command_json(
+        "admins", "grant", "--username", person.username, "--role", "auditor", "--role", "support"
+    )
+    gateway.command_json("admins", "revoke", "--username", person.username, "--role", "support")
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(

@@ -383,6 +383,28 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
             detail={"from": "https://a", "to": "https://b"},
         ),
     ),
+    (
+        events.admin_roles_granted(operator="op", subject="s", roles=["auditor", "support"]),
+        _stored(
+            event_type="admin_roles.granted",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"roles": ["auditor", "support"]},
+        ),
+    ),
+    (
+        events.admin_roles_revoked(operator="op", subject="s", roles=["support"]),
+        _stored(
+            event_type="admin_roles.revoked",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"roles": ["support"]},
+        ),
+    ),
 ]
 
 
