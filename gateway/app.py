@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from admin.api import build_admin_api
 from consent.account_web import router as account_router
 from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
@@ -119,6 +120,7 @@ def build_app(
     app.include_router(consent_router)
     app.include_router(account_router)
     app.include_router(transparency_router)
+    app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)

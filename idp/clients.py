@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from idp.models import Client
 from idp.opaque_values import digest, matches_digest, new_identifier, new_opaque_value
-from idp.protocol.claims import SUPPORTED_SCOPES
+from idp.protocol.claims import ADMIN_API_SCOPES, SUPPORTED_SCOPES
 from idp.redirect_uris import InvalidRedirectUri, check_redirect_uri
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -64,8 +64,11 @@ def register_client(
             raise InvalidClientData(str(error)) from error
     allowed_scopes = list(dict.fromkeys(scopes or DEFAULT_SCOPES))
     for scope in allowed_scopes:
-        if scope not in SUPPORTED_SCOPES:
+        if scope not in (*SUPPORTED_SCOPES, *ADMIN_API_SCOPES):
             raise InvalidClientData(f"unsupported scope: {scope}")
+    if set(allowed_scopes) & set(ADMIN_API_SCOPES) and grants != ["client_credentials"]:
+        # An administrators' client acts for no citizen: it may not sign anyone in.
+        raise InvalidClientData("admin: scopes need the client_credentials grant alone")
     if id_token_signed_response_alg not in ID_TOKEN_ALGORITHMS:
         raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
     secret = None if public else new_opaque_value(32)

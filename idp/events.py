@@ -62,6 +62,9 @@ class EventType(StrEnum):
     ACCESS_LOG_PRUNED = "access_log.pruned"
     PERSONAL_DATA_ERASED = "personal_data.erased"
     ISSUER_MOVED = "issuer.moved"
+    # Administrators' API clients, reviewing the access log.
+    ACCESS_LOG_SEARCHED = "access_log.searched"
+    ACCESS_LOG_ENTRY_READ = "access_log.entry_read"
     # The security officer: who may administer the gateway.
     ADMIN_ROLES_GRANTED = "admin_roles.granted"
     ADMIN_ROLES_REVOKED = "admin_roles.revoked"
@@ -409,6 +412,35 @@ def issuer_moved(*, operator: str, from_issuer: str, to_issuer: str) -> Event:
     """Its detail {"from", "to"} is the log's issuer history (transparency.verification)."""
     return _by_operator(
         EventType.ISSUER_MOVED, operator, detail={"from": from_issuer, "to": to_issuer}
+    )
+
+
+def access_log_searched(
+    *, client_id: str, subject: str | None, filters: Mapping[str, str], entries: int
+) -> Event:
+    """An administrators' client read a page of the log. `subject` is the citizen it filtered on
+    (whose data was looked at); the other filters are in `detail`."""
+    return Event(
+        event_type=EventType.ACCESS_LOG_SEARCHED,
+        actor_type="client",
+        actor_id=client_id,
+        outcome="success",
+        client_id=client_id,
+        subject=subject,
+        detail={"filters": dict(filters), "entries": entries},
+    )
+
+
+def access_log_entry_read(*, client_id: str, log_index: int, subject: str | None) -> Event:
+    """An administrators' client read one entry; `subject` is the citizen the entry is about."""
+    return Event(
+        event_type=EventType.ACCESS_LOG_ENTRY_READ,
+        actor_type="client",
+        actor_id=client_id,
+        outcome="success",
+        client_id=client_id,
+        subject=subject,
+        detail={"log_index": log_index},
     )
 
 

@@ -45,8 +45,14 @@ class AccessEventRecord(Base):
 
     __tablename__ = "access_events"
     __table_args__ = (
-        Index("ix_access_events_subject", "subject"),
         Index("ix_access_events_log_index", "log_index", unique=True),
+        # Review filters (transparency.search): each column, then the position, for keyset pages
+        # newest first. The subject index also serves erasure.
+        Index("ix_access_events_subject_log_index", "subject", "log_index"),
+        Index("ix_access_events_client_id_log_index", "client_id", "log_index"),
+        Index("ix_access_events_event_type_log_index", "event_type", "log_index"),
+        Index("ix_access_events_source_address_log_index", "source_address", "log_index"),
+        Index("ix_access_events_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -23,7 +23,7 @@ from idp.oauth.grants.client_credentials import ClientCredentialsGrant
 from idp.oauth.grants.refresh_token import OpenIDConnectRefresh, RefreshTokenGrant
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest, ProtocolResponse
-from idp.protocol.claims import SUPPORTED_SCOPES
+from idp.protocol.claims import ADMIN_API_SCOPES, SUPPORTED_SCOPES
 from idp.protocol.errors import INVALID_CLIENT, INVALID_CLIENT_IN_BODY, ProtocolError
 from idp.settings import IdpSettings
 
@@ -51,7 +51,7 @@ RESPONSE_TYPES = ("code",)
 
 class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, ctx: OperationContext) -> None:
-        super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
+        super().__init__(scopes_supported=[*SUPPORTED_SCOPES, *ADMIN_API_SCOPES])
         self.ctx = ctx
         extensions: dict[type, list[Any]] = {
             AuthorizationCodeGrant: [

@@ -20,6 +20,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     NATIONAL_ID_SCOPE: ("national_id",),
 }
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
+# The administrators' API (admin/): one scope per role, by client credentials only. They release
+# no claims, and discovery does not list them: no agency is offered them.
+ADMIN_API_SCOPES = ("admin:audit", "admin:operate", "admin:support", "admin:security")
 SUPPORTED_CLAIMS = tuple(dict.fromkeys(c for claims in SCOPE_CLAIMS.values() for c in claims))
 
 # What the consent and account pages say, in plain words, for each scope.

@@ -92,3 +92,15 @@ def from_protocol(response: ProtocolResponse) -> Response:
     return Response(
         content=response.body or b"", status_code=response.status, headers={**NO_STORE, **headers}
     )
+
+
+def bearer_token(request: Request) -> tuple[str | None, str | None]:
+    """The token from the Authorization header (scheme case-insensitive, RFC 6750 2.1), else
+    None; the second value says "malformed" for a header that is not a bearer token."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None, None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None, "malformed"
+    return value.strip(), None

@@ -21,6 +21,7 @@ from idp.web.errors import error_response
 from idp.web.http import (
     BodyTooLarge,
     NotAForm,
+    bearer_token,
     from_protocol,
     json_response,
     protocol_request,
@@ -117,21 +118,10 @@ async def revoke(request: Request) -> Response:
     return await _back_channel(request, "/revoke", handle_revocation)
 
 
-def _bearer_token(request: Request) -> tuple[str | None, str | None]:
-    """The token from the Authorization header (scheme case-insensitive), else None."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return None, None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None, "malformed"
-    return value.strip(), None
-
-
 async def _userinfo(request: Request) -> Response:
     if "access_token" in request.query_params:
         return error_response(ACCESS_TOKEN_IN_QUERY)
-    access_token, problem = _bearer_token(request)
+    access_token, problem = bearer_token(request)
     if request.method == "POST":
         form = await _form_or_error(request) if request.headers.get("content-type") else []
         if isinstance(form, Response):

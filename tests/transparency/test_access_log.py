@@ -166,6 +166,7 @@ def activity(
         "admins", "grant", "--username", person.username, "--role", "auditor", "--role", "support"
     )
     gateway.command_json("admins", "revoke", "--username", person.username, "--role", "support")
+    _review_through_the_admin_api(gateway, person.subject)
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(
@@ -185,6 +186,27 @@ def activity(
     gateway.command_json("issuer", "move", "--to", gateway.issuer)
     _sequence(gateway)
     return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
+
+
+def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:
+    """An auditor's API client searches the log for the citizen and reads one entry."""
+    auditor = register_app(
+        gateway, "--grant-type", "client_credentials", "--scope", "admin:audit", name="Auditor"
+    )
+    token = httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(auditor.client_id, auditor.client_secret or ""),
+        data={"grant_type": "client_credentials", "scope": "admin:audit"},
+    ).json()["access_token"]
+    _sequence(gateway)
+    headers = {"Authorization": f"Bearer {token}"}
+    found = httpx.get(
+        f"{gateway.issuer}/admin/api/v1/events", params={"subject": subject}, headers=headers
+    )
+    assert found.status_code == 200, found.text
+    index = found.json()["items"][0]["index"]
+    read = httpx.get(f"{gateway.issuer}/admin/api/v1/events/{index}", headers=headers)
+    assert read.status_code == 200, read.text
 
 
 def _throttle_decisions(gateway: Gateway, app: AppClient, wrong: str) -> str:

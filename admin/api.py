@@ -1,0 +1,275 @@
+"""The administrators' REST API, mounted at /admin/api/v1 with its own OpenAPI document
+(/admin/api/v1/openapi.json). Callers are API clients with client-credentials tokens whose
+scopes name their roles (admin.api_access); every refusal is `application/problem+json`
+(RFC 9457). Every read of the log is itself logged, with the citizen it concerned."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
+from admin.roles import Role
+from idp import events
+from idp.storage.outage import is_database_unavailable
+from idp.web.http import bearer_token
+from idp.web.state import WebState, operation, request_id
+from transparency.checkpoints import b64url
+from transparency.search import MAX_PAGE, EntryFilter, FoundEntry, entry_at, search_entries
+from transparency.store import inclusion_proof_from, latest_checkpoint
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("admin.api")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class EventQuery(BaseModel):
+    """Filters of the log review; every given one must match."""
+
+    model_config = {"extra": "forbid"}
+
+    subject: str | None = Field(None, max_length=64, description="The citizen's subject")
+    client_id: str | None = Field(None, max_length=64)
+    type: str | None = Field(None, max_length=64, description="Event type, e.g. token.issued")
+    outcome: Literal["success", "failure"] | None = None
+    since: datetime | None = Field(None, description="From this time on (inclusive)")
+    until: datetime | None = Field(None, description="Before this time")
+    source: str | None = Field(None, max_length=64, description="Source address")
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(None, pattern=r"^[0-9]{1,18}$", description="From next_cursor")
+
+    def filters_besides_subject(self) -> dict[str, str]:
+        """What the log records of the filter: the subject goes in the entry's own field."""
+        given = self.model_dump(exclude={"subject", "cursor", "limit"}, exclude_none=True)
+        return {name: str(value) for name, value in given.items()}
+
+
+class EventItem(BaseModel):
+    index: int = Field(description="Position in the log (leaf index)")
+    time: datetime
+    type: str
+    outcome: Literal["success", "failure"]
+    actor: dict[str, str | None] = Field(description="Who acted: its type and id")
+    client_id: str | None
+    subject: str | None = Field(description="The citizen the entry concerns")
+    source: str | None = Field(description="Source address of the request")
+    request_id: str | None
+    claims_released: list[str]
+    purpose: str | None
+    detail: dict[str, Any]
+    erased: bool = Field(description="Its personal fields were erased on request")
+    pruned: bool = Field(description="Past its retention: only hashes, time and type are left")
+
+
+class EventPage(BaseModel):
+    items: list[EventItem]
+    next_cursor: str | None = Field(description="Give it as `cursor` for the next page")
+
+
+class InclusionProof(BaseModel):
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    checkpoint: str = Field(description="The signed checkpoint (compact JWS) the proof is for")
+
+
+class EventWithProof(BaseModel):
+    item: EventItem
+    proof: InclusionProof | None = Field(
+        description="Inclusion in the latest checkpoint; null until a checkpoint covers it"
+    )
+
+
+_REFUSED = {
+    ApiRefusal.NO_TOKEN: (401, "Unauthorized", "Send a bearer access token."),
+    ApiRefusal.INVALID_TOKEN: (401, "Unauthorized", "The access token is not valid."),
+    ApiRefusal.NOT_ALLOWED: (403, "Forbidden", "This client's roles do not allow this."),
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM: {}}} for status in (400, 401, 403)
+}
+
+
+def problem(status: int, title: str, detail: str | None = None, **headers: str) -> JSONResponse:
+    body = Problem(title=title, status=status, detail=detail).model_dump()
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _refused(refusal: ApiRefusal) -> JSONResponse:
+    status, title, detail = _REFUSED[refusal]
+    challenge = {
+        ApiRefusal.NO_TOKEN: 'Bearer realm="admin"',
+        ApiRefusal.INVALID_TOKEN: 'Bearer realm="admin", error="invalid_token"',
+        ApiRefusal.NOT_ALLOWED: 'Bearer realm="admin", error="insufficient_scope"',
+    }[refusal]
+    return problem(status, title, detail, **{"WWW-Authenticate": challenge})
+
+
+def _item(entry: FoundEntry) -> EventItem:
+    return EventItem(
+        index=entry.log_index,
+        time=entry.occurred_at,
+        type=entry.event_type,
+        outcome="failure" if entry.outcome == "failure" else "success",
+        actor={"type": entry.actor_type, "id": entry.actor_id},
+        client_id=entry.client_id,
+        subject=entry.subject,
+        source=entry.source_address,
+        request_id=entry.request_id,
+        claims_released=entry.claims_released,
+        purpose=entry.purpose,
+        detail=entry.detail,
+        erased=entry.erased,
+        pruned=entry.pruned,
+    )
+
+
+def build_admin_api(state: WebState) -> FastAPI:
+    api = FastAPI(
+        title="Citizen identity gateway: administrators' API",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.web = state
+    _install_problem_handlers(api)
+
+    @api.get(
+        "/events",
+        response_model=EventPage,
+        responses=_ERRORS,
+        summary="Access log entries that match, newest first (role auditor)",
+    )
+    async def list_events(
+        request: Request, query: Annotated[EventQuery, Query()]
+    ) -> Response | EventPage:
+        matching = EntryFilter(
+            subject=query.subject,
+            client_id=query.client_id,
+            event_type=query.type,
+            outcome=query.outcome,
+            source_address=query.source,
+            since=query.since,
+            until=query.until,
+        )
+        token, _ = bearer_token(request)
+
+        def work() -> Response | EventPage:
+            with operation(request) as ctx:
+                caller = allowed(api_caller(ctx, token), Role.AUDITOR)
+                if isinstance(caller, ApiRefusal):
+                    return _refused(caller)
+                page = search_entries(
+                    ctx.session,
+                    matching,
+                    before=int(query.cursor) if query.cursor else None,
+                    limit=query.limit,
+                )
+                ctx.record(
+                    events.access_log_searched(
+                        client_id=caller.client_id,
+                        subject=query.subject,
+                        filters=query.filters_besides_subject(),
+                        entries=len(page.entries),
+                    )
+                )
+            next_cursor = str(page.next_before) if page.next_before is not None else None
+            return EventPage(items=[_item(e) for e in page.entries], next_cursor=next_cursor)
+
+        return await run_in_threadpool(work)
+
+    @api.get(
+        "/events/{index}",
+        response_model=EventWithProof,
+        responses={**_ERRORS, 404: {"model": Problem, "content": {PROBLEM: {}}}},
+        summary="One entry and its inclusion proof in the latest checkpoint (role auditor)",
+    )
+    async def read_event(request: Request, index: int) -> Response | EventWithProof:
+        token, _ = bearer_token(request)
+
+        def work() -> Response | EventWithProof:
+            with operation(request) as ctx:
+                caller = allowed(api_caller(ctx, token), Role.AUDITOR)
+                if isinstance(caller, ApiRefusal):
+                    return _refused(caller)
+                entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
+                if entry is None:
+                    return problem(404, "Not Found", "No entry at this index.")
+                proof = _proof(ctx.session, entry)
+                ctx.record(_entry_read(caller, entry))
+            return EventWithProof(item=_item(entry), proof=proof)
+
+        return await run_in_threadpool(work)
+
+    return api
+
+
+def _entry_read(caller: ApiCaller, entry: FoundEntry) -> events.Event:
+    return events.access_log_entry_read(
+        client_id=caller.client_id, log_index=entry.log_index, subject=entry.subject
+    )
+
+
+def _proof(session: Session, entry: FoundEntry) -> InclusionProof | None:
+    latest = latest_checkpoint(session)
+    if latest is None or entry.log_index >= latest.tree_size:
+        return None
+    leaf, path = inclusion_proof_from(session, entry.log_index, latest.tree_size)
+    return InclusionProof(
+        tree_size=latest.tree_size,
+        leaf_hash=b64url(leaf),
+        audit_path=[b64url(h) for h in path],
+        checkpoint=latest.signed,
+    )
+
+
+def _install_problem_handlers(api: FastAPI) -> None:
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        where = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in error.errors())
+        return problem(400, "Bad Request", f"Not valid: {where or 'the request'}.")
+
+    @api.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, error: SQLAlchemyError) -> Response:
+        if is_database_unavailable(error):
+            return problem(503, "Service Unavailable", "Try again later.", **{"Retry-After": "5"})
+        return _server_error(request)
+
+    @api.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        return _server_error(request)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        titles = {404: "Not Found", 405: "Method Not Allowed"}
+        return problem(
+            error.status_code,
+            titles.get(error.status_code, "Bad Request"),
+            None,
+            **dict(error.headers or {}),
+        )
+
+
+def _server_error(request: Request) -> Response:
+    correlation = request_id(request)
+    log.exception("unexpected error, request %s", correlation)
+    return problem(500, "Internal Server Error", f"Reference {correlation}.")
