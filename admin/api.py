@@ -12,13 +12,14 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
+from admin.export import as_csv, as_json, matching_entries
 from admin.roles import Role
 from idp import events
 from idp.storage.outage import is_database_unavailable
@@ -56,10 +57,27 @@ class EventQuery(BaseModel):
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     cursor: str | None = Field(None, pattern=r"^[0-9]{1,18}$", description="From next_cursor")
 
+    def entry_filter(self) -> EntryFilter:
+        return EntryFilter(
+            subject=self.subject,
+            client_id=self.client_id,
+            event_type=self.type,
+            outcome=self.outcome,
+            source_address=self.source,
+            since=self.since,
+            until=self.until,
+        )
+
     def filters_besides_subject(self) -> dict[str, str]:
         """What the log records of the filter: the subject goes in the entry's own field."""
-        given = self.model_dump(exclude={"subject", "cursor", "limit"}, exclude_none=True)
+        given = self.model_dump(exclude={"subject", "cursor", "limit", "format"}, exclude_none=True)
         return {name: str(value) for name, value in given.items()}
+
+
+class ExportQuery(EventQuery):
+    """The same filters; every matching entry is exported (`limit` and `cursor` do not apply)."""
+
+    format: Literal["csv", "json"] = "csv"
 
 
 class EventItem(BaseModel):
@@ -162,15 +180,7 @@ def build_admin_api(state: WebState) -> FastAPI:
     async def list_events(
         request: Request, query: Annotated[EventQuery, Query()]
     ) -> Response | EventPage:
-        matching = EntryFilter(
-            subject=query.subject,
-            client_id=query.client_id,
-            event_type=query.type,
-            outcome=query.outcome,
-            source_address=query.source,
-            since=query.since,
-            until=query.until,
-        )
+        matching = query.entry_filter()
         token, _ = bearer_token(request)
 
         def work() -> Response | EventPage:
@@ -196,6 +206,52 @@ def build_admin_api(state: WebState) -> FastAPI:
             return EventPage(items=[_item(e) for e in page.entries], next_cursor=next_cursor)
 
         return await run_in_threadpool(work)
+
+    @api.get(
+        "/events/export",
+        responses={
+            200: {"content": {"text/csv": {}, "application/json": {}}},
+            **_ERRORS,
+        },
+        summary="The filtered view, every page of it, as CSV or JSON (role auditor)",
+    )
+    async def export_events(
+        request: Request,
+        query: Annotated[ExportQuery, Query()],
+        format: Literal["csv", "json"] = "csv",
+    ) -> Response:
+        token, _ = bearer_token(request)
+        state: WebState = request.app.state.web
+
+        def start() -> Response | None:
+            with operation(request) as ctx:
+                caller = allowed(api_caller(ctx, token), Role.AUDITOR)
+                if isinstance(caller, ApiRefusal):
+                    return _refused(caller)
+                ctx.record(
+                    events.access_log_review_exported(
+                        client_id=caller.client_id,
+                        subject=query.subject,
+                        filters=query.filters_besides_subject(),
+                        format=query.format,
+                    )
+                )
+            return None
+
+        refused = await run_in_threadpool(start)
+        if refused is not None:
+            return refused
+        entries = matching_entries(state.database.unit_of_work, query.entry_filter())
+        body = as_csv(entries) if query.format == "csv" else as_json(entries)
+        media = "text/csv; charset=utf-8" if query.format == "csv" else "application/json"
+        return StreamingResponse(
+            body,
+            media_type=media,
+            headers={
+                "Content-Disposition": f'attachment; filename="access-log.{query.format}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @api.get(
         "/events/{index}",

@@ -65,6 +65,7 @@ class EventType(StrEnum):
     # Administrators' API clients, reviewing the access log.
     ACCESS_LOG_SEARCHED = "access_log.searched"
     ACCESS_LOG_ENTRY_READ = "access_log.entry_read"
+    ACCESS_LOG_REVIEW_EXPORTED = "access_log.review_exported"
     # The security officer: who may administer the gateway.
     ADMIN_ROLES_GRANTED = "admin_roles.granted"
     ADMIN_ROLES_REVOKED = "admin_roles.revoked"
@@ -428,6 +429,22 @@ def access_log_searched(
         client_id=client_id,
         subject=subject,
         detail={"filters": dict(filters), "entries": entries},
+    )
+
+
+def access_log_review_exported(
+    *, client_id: str, subject: str | None, filters: Mapping[str, str], format: str
+) -> Event:
+    """An administrators' client began an export of a filtered view (written before the first
+    entry is sent, so an export cut short is on the record too)."""
+    return Event(
+        event_type=EventType.ACCESS_LOG_REVIEW_EXPORTED,
+        actor_type="client",
+        actor_id=client_id,
+        outcome="success",
+        client_id=client_id,
+        subject=subject,
+        detail={"filters": dict(filters), "format": format},
     )
 
 

@@ -4,12 +4,16 @@ the access log filtered and paged newest first, one entry with a proof anyone ca
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 
+from admin.export import spreadsheet_safe
 from idp.clients import InvalidClientData
 from tests.builders import register_app
 from tests.conftest import add_citizen, signed_in_tokens
@@ -225,3 +229,35 @@ def test_the_api_describes_itself(in_process_gateway: InProcessGateway) -> None:
     document = in_process_gateway.http.get(f"{API}/openapi.json").json()
     assert {"/events", "/events/{index}"} <= set(document["paths"])
     assert "admin:audit" not in in_process_gateway.metadata()["scopes_supported"]
+
+
+@pytest.mark.parametrize("format", ["csv", "json"])
+def test_an_export_of_the_filtered_view_holds_every_match_and_is_logged(
+    in_process_gateway: InProcessGateway, activity: dict[str, Any], format: str
+) -> None:
+    gateway, token, app = in_process_gateway, activity["auditor"], activity["app"]
+    listed = _get(gateway, token, "/events", client_id=app.client_id, limit=500).json()["items"]
+    answer = _get(gateway, token, "/events/export", client_id=app.client_id, format=format)
+    assert answer.status_code == 200, answer.text
+    assert "attachment" in answer.headers["content-disposition"]
+    if format == "csv":
+        rows = list(csv.DictReader(io.StringIO(answer.text)))
+        assert [int(r["index"]) for r in rows] == [i["index"] for i in listed]
+        assert all(r["client_id"] == app.client_id for r in rows)
+        assert json.loads(rows[0]["detail"]) == listed[0]["detail"]
+    else:
+        exported = answer.json()
+        assert [e["index"] for e in exported] == [i["index"] for i in listed]
+    _sequence(gateway)
+    logged = _get(gateway, token, "/events", type="access_log.review_exported", limit=1).json()
+    assert logged["items"][0]["detail"] == {
+        "filters": {"client_id": app.client_id},
+        "format": format,
+    }
+    assert _get(gateway, None, "/events/export").status_code == 401
+
+
+def test_exported_cells_never_run_as_spreadsheet_formulas() -> None:
+    assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet_safe("-1") == "'-1"
+    assert spreadsheet_safe("plain") == "plain" and spreadsheet_safe(None) == ""

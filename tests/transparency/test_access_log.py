@@ -207,6 +207,12 @@ def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:
     index = found.json()["items"][0]["index"]
     read = httpx.get(f"{gateway.issuer}/admin/api/v1/events/{index}", headers=headers)
     assert read.status_code == 200, read.text
+    exported = httpx.get(
+        f"{gateway.issuer}/admin/api/v1/events/export",
+        params={"subject": subject, "format": "json"},
+        headers=headers,
+    )
+    assert exported.status_code == 200 and exported.json(), exported.text
 
 
 def _throttle_decisions(gateway: Gateway, app: AppClient, wrong: str) -> str:

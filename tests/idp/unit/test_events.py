@@ -384,6 +384,41 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
         ),
     ),
     (
+        events.access_log_searched(client_id="c", subject="s", filters={"type": "t"}, entries=2),
+        _stored(
+            event_type="access_log.searched",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            subject="s",
+            outcome="success",
+            detail={"filters": {"type": "t"}, "entries": 2},
+        ),
+    ),
+    (
+        events.access_log_entry_read(client_id="c", log_index=7, subject="s"),
+        _stored(
+            event_type="access_log.entry_read",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            subject="s",
+            outcome="success",
+            detail={"log_index": 7},
+        ),
+    ),
+    (
+        events.access_log_review_exported(client_id="c", subject=None, filters={}, format="csv"),
+        _stored(
+            event_type="access_log.review_exported",
+            actor_type="client",
+            actor_id="c",
+            client_id="c",
+            outcome="success",
+            detail={"filters": {}, "format": "csv"},
+        ),
+    ),
+    (
         events.admin_roles_granted(operator="op", subject="s", roles=["auditor", "support"]),
         _stored(
             event_type="admin_roles.granted",
