@@ -17,6 +17,7 @@ from idp.models import Account
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import revoke_client_access
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
+from idp.protocol.languages import translatable
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,50 @@ def shared_with(ctx: OperationContext, account: Account) -> list[SharedWith]:
         )
         for record, client in rows
     ]
+
+
+@dataclass(frozen=True)
+class Look:
+    """Someone who looked at the citizen's data, as the account page tells it."""
+
+    when: datetime
+    who: str  # an administrator's name at the command line, or an administrators' client's
+    by_client: bool
+    what: str  # a catalogue message
+
+
+LOOKS_SHOWN = 20
+# What each kind of look saw, in the citizen's words.
+LOOKED_AT = {
+    events.EventType.ACCOUNT_READ: translatable("Your account details"),
+    events.EventType.ACCESS_LOG_SEARCHED: translatable(
+        "The record of your sign-ins and of who received your information"
+    ),
+    events.EventType.ACCESS_LOG_ENTRY_READ: translatable("One entry of that record"),
+    events.EventType.ACCESS_LOG_REVIEW_EXPORTED: translatable("A copy of that record"),
+}
+
+
+def who_looked(ctx: OperationContext, account: Account) -> list[Look]:
+    """The latest looks at this citizen's data by administrators and their clients, newest
+    first, from the access log (so none can be left out without the log showing it)."""
+    looks = ctx.provider.access_log.looks_at(ctx.session, account.subject, limit=LOOKS_SHOWN)
+    shown = []
+    for look in looks:
+        if look.actor_type == "client":
+            client = find_client(ctx.session, look.client_id) if look.client_id else None
+            who = client.name if client else (look.client_id or "")
+        else:
+            who = look.actor_id or ""
+        shown.append(
+            Look(
+                when=look.occurred_at,
+                who=who,
+                by_client=look.actor_type == "client",
+                what=LOOKED_AT.get(events.EventType(look.event_type), ""),
+            )
+        )
+    return shown
 
 
 def _described(scopes: list[str]) -> list[str]:

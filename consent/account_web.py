@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from consent.account import shared_with, was_withdrawn, withdraw_consent
+from consent.account import shared_with, was_withdrawn, who_looked, withdraw_consent
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
 from idp.interactions.browser import signed_in_account
 from idp.interactions.csrf import account_form_token, account_form_token_matches
@@ -39,6 +39,7 @@ def account_page(request: Request) -> Response:
             "consent/account.html",
             username=account.username,
             shared=shared_with(ctx, account),
+            looks=who_looked(ctx, account),
             form_token=account_form_token(browser.session_secret),
             withdrawn_agency=(
                 was_withdrawn(ctx, account, withdrawn_from[:64]) if withdrawn_from else None

@@ -71,6 +71,16 @@ class EventType(StrEnum):
     ADMIN_ROLES_REVOKED = "admin_roles.revoked"
 
 
+# The events that are someone looking at one citizen's data, shown to that citizen on the
+# account page ("who looked at your information").
+ADMINISTRATOR_LOOKS = (
+    EventType.ACCOUNT_READ,
+    EventType.ACCESS_LOG_SEARCHED,
+    EventType.ACCESS_LOG_ENTRY_READ,
+    EventType.ACCESS_LOG_REVIEW_EXPORTED,
+)
+
+
 @dataclass(frozen=True)
 class Event:
     """An access event before it is given its time and request. Never carries a password, code,

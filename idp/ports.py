@@ -32,11 +32,26 @@ class AccessEvent:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AdministratorLook:
+    """An administrator, or an administrators' client, looking at one citizen's data."""
+
+    occurred_at: datetime
+    event_type: str
+    actor_type: str  # "admin" at the command line, "client" through the admin API
+    actor_id: str | None
+    client_id: str | None
+
+
 class AccessLog(Protocol):
     """Records events in the same transaction as the act they describe."""
 
     def record(self, session: Session, event: AccessEvent) -> None:
         """Add `event` to the unit of work `session`; it commits or rolls back with the act."""
+
+    def looks_at(self, session: Session, subject: str, *, limit: int) -> list[AdministratorLook]:
+        """The latest looks at the data of the citizen `subject`, newest first (sealed entries
+        of the kinds in idp.events.ADMINISTRATOR_LOOKS)."""
 
 
 class ConsentRecords(Protocol):

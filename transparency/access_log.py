@@ -14,10 +14,12 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from idp.ports import AccessEvent
+from idp.events import ADMINISTRATOR_LOOKS
+from idp.ports import AccessEvent, AdministratorLook
 from idp.storage.pending_inserts import insert_at_commit
 from transparency.entries import canonical_text, encode_time
 from transparency.models import AccessLogQueueEntry
+from transparency.search import latest_of_kinds
 
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
 
@@ -48,3 +50,18 @@ def queued_values(event: AccessEvent) -> dict[str, object]:
 class DatabaseAccessLog:
     def record(self, session: Session, event: AccessEvent) -> None:
         insert_at_commit(session, _QUEUE, queued_values(event))
+
+    def looks_at(self, session: Session, subject: str, *, limit: int) -> list[AdministratorLook]:
+        found = latest_of_kinds(
+            session, subject, [str(t) for t in ADMINISTRATOR_LOOKS], limit=limit
+        )
+        return [
+            AdministratorLook(
+                occurred_at=entry.occurred_at,
+                event_type=entry.event_type,
+                actor_type=entry.actor_type,
+                actor_id=entry.actor_id,
+                client_id=entry.client_id,
+            )
+            for entry in found
+        ]

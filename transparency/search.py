@@ -7,6 +7,7 @@ column and ends with `log_index` (migration 0011), so a filtered page is an inde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,3 +112,21 @@ def _found(row: AccessEventRecord) -> FoundEntry:
         pruned=row.pruned_at is not None,
         leaf_hash=row.leaf_hash,
     )
+
+
+def latest_of_kinds(
+    session: Session, subject: str, event_types: Sequence[str], *, limit: int
+) -> list[FoundEntry]:
+    """The newest sealed entries about `subject` of the given types (the subject index)."""
+    record = AccessEventRecord
+    rows = session.scalars(
+        select(record)
+        .where(
+            record.subject == subject,
+            record.event_type.in_(list(event_types)),
+            record.log_index.is_not(None),
+        )
+        .order_by(record.log_index.desc())
+        .limit(limit)
+    )
+    return [_found(row) for row in rows]

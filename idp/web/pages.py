@@ -67,8 +67,11 @@ def _environment(loader: ChoiceLoader, language: str) -> Environment:
     environment.policies["ext.i18n.trimmed"] = True
     environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
 
+    # English dates as in the UK and most of Europe ("1 December 2026"), not the US order.
+    date_locale = {"en": "en_GB"}.get(language, language)
+
     def long_date(value: date | datetime) -> str:
-        return format_date(value, format="long", locale=language)
+        return format_date(value, format="long", locale=date_locale)
 
     environment.filters["long_date"] = long_date
     return environment

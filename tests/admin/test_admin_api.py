@@ -261,3 +261,23 @@ def test_exported_cells_never_run_as_spreadsheet_formulas() -> None:
     assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert spreadsheet_safe("-1") == "'-1"
     assert spreadsheet_safe("plain") == "plain" and spreadsheet_safe(None) == ""
+
+
+def test_the_citizen_sees_who_looked_at_their_information(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    gateway = in_process_gateway
+    person, browser = add_citizen(gateway), gateway.browser()
+    signed_in_tokens(gateway, browser, register_app(gateway, name="Land registry"), person)
+    _sequence(gateway)
+    untouched = browser.http.get(f"{gateway.issuer}/account")
+    assert "No administrator has looked at your information." in untouched.text
+    token = _token(gateway, "admin:audit")  # an API client named "Audit tool"
+    assert _get(gateway, token, "/events", subject=person.subject).status_code == 200
+    _get(gateway, token, "/events", type="token.issued")  # about no one in particular
+    _sequence(gateway)
+    page = browser.http.get(f"{gateway.issuer}/account")
+    looks = page.text[page.text.index('id="who-looked"') :]
+    assert "Audit tool (an administrators' tool)" in looks
+    assert "The record of your sign-ins and of who received your information" in looks
+    assert looks.count("<tr><td>") == 1  # the search about someone else is not shown
