@@ -10,13 +10,24 @@ from urllib.parse import urlencode, urlsplit
 
 from playwright.sync_api import Page
 
-from tests.builders import CitizenAccount, add_citizen
+from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import AppClient, authorization_params, split_verifier
 from tests.gateway_process import Gateway
 
 LANGUAGES = ("en", "et")
 AGENCY_NAME = "Tax office"
 AGENCY_PURPOSE = "To fill in your income tax return for you"
+
+
+def register_agency(gateway: Gateway, redirect_uri: str) -> AppClient:
+    """The agency the pages name: it asks for a name and an email address, and says why."""
+    return register_app(
+        gateway,
+        *("--scope", "openid", "--scope", "profile", "--scope", "email"),
+        *("--purpose", AGENCY_PURPOSE),
+        name=AGENCY_NAME,
+        redirect_uris=[redirect_uri],
+    )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, CallbackServer, launch_chromium
 from tests.citizen import AppClient
-from tests.conftest import BACKENDS, TEST_ENV, CodeResult, exchange_code, register_app
+from tests.conftest import BACKENDS, TEST_ENV, CodeResult, exchange_code
 from tests.contrast import (
     Colour,
     backdrop,
@@ -38,7 +38,7 @@ from tests.gateway_process import (
     drop_postgres_database,
     start_gateway,
 )
-from tests.page_states import AGENCY_NAME, AGENCY_PURPOSE, LANGUAGES, STATES, Visit
+from tests.page_states import LANGUAGES, STATES, Visit, register_agency
 
 AXE = Path(__file__).resolve().parents[1] / "pages" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -135,19 +135,9 @@ def callback() -> Iterator[CallbackServer]:
         yield server
 
 
-def register_agency(gateway: Gateway, callback: CallbackServer) -> AppClient:
-    return register_app(
-        gateway,
-        *("--scope", "openid", "--scope", "profile", "--scope", "email"),
-        *("--purpose", AGENCY_PURPOSE),
-        name=AGENCY_NAME,
-        redirect_uris=[callback.url],
-    )
-
-
 @pytest.fixture(scope="module")
 def agency(gateway: Gateway, callback: CallbackServer) -> AppClient:
-    return register_agency(gateway, callback)
+    return register_agency(gateway, callback.url)
 
 
 @pytest.fixture(scope="module")
@@ -498,7 +488,7 @@ def test_timeout_warning_takes_focus_and_gives_more_time(
     """The GOV.UK timeout pattern: the warning comes before the page stops working, takes focus,
     and its button asks the gateway for more time without leaving the page."""
     page = new_page()
-    agency = register_agency(short_gateway, callback)
+    agency = register_agency(short_gateway, callback.url)
     visit = Visit(page, short_gateway, agency, "en")
     citizen = visit.new_citizen()
     visit.open_sign_in()
