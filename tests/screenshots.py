@@ -8,7 +8,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import ViewportSize, sync_playwright
 
 from tests.chromium import CallbackServer, launch_chromium
 from tests.gateway_process import start_gateway
@@ -17,7 +17,7 @@ from tests.page_states import LANGUAGES, STATES, Visit, register_agency
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 # Page state (tests/page_states.py) and the file it goes to, per language.
 SHOTS = {"sign-in": "sign-in", "sign-in-empty": "sign-in-error", "consent": "consent"}
-VIEWPORT = {"width": 800, "height": 600}  # full page: as tall as the page is
+VIEWPORT = ViewportSize(width=800, height=600)  # full page: as tall as the page is
 
 
 def take_screenshots(folder: Path) -> list[Path]:
