@@ -55,6 +55,7 @@ WORDS = {
         "credentials": "Kasutajanimi või parool ei ole õige. Kontrolli neid ja proovi uuesti.",
     },
 }
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM),
