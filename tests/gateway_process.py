@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -214,3 +214,23 @@ def _serve(gateway: Gateway, *, port: int, workers: int) -> None:
             time.sleep(0.1)
     gateway.stop()
     raise RuntimeError("gateway did not start in 30 s")
+
+
+@contextmanager
+def running_gateway(backend: str, workdir: Path, env: dict[str, str]) -> Iterator[Gateway]:
+    """A gateway of its own on a new database of `backend` with `env`, for a module that needs
+    other settings than the shared one; its log must show no server error."""
+    pg_name = None
+    if backend == "postgresql":
+        pg_name, url = create_postgres_database()
+    else:
+        url = f"sqlite:///{workdir / 'idp.db'}"
+    running = start_gateway(workdir, backend=backend, database_url=url, extra_env=env)
+    try:
+        yield running
+    finally:
+        running.stop()
+        if pg_name:
+            drop_postgres_database(pg_name)
+    log = running.log_path.read_text() if running.log_path else ""
+    assert "Traceback" not in log and "unexpected error" not in log, log[-4000:]

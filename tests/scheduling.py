@@ -18,6 +18,7 @@ from xdist.scheduler import LoadScopeScheduling
 # The files that take longest (`pytest --durations`), slowest first.
 SLOWEST_FIRST = (
     "tests/transparency/test_access_log.py",
+    "tests/idp/test_page_accessibility.py",
     "tests/gateway/test_issuer_move.py",
     "tests/gateway/test_operator_cli.py",
     "tests/transparency/test_access_log_concurrency.py",

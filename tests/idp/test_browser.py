@@ -7,9 +7,7 @@ page that works over httpx but breaks in a browser fails here.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -25,72 +23,24 @@ from playwright.sync_api import (
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agency.verify import verify_id_token
+from tests.chromium import (
+    CHROMIUM,
+    MISSING_CHROMIUM,
+    TIMEOUT_MS,
+    CallbackServer,
+    launch_chromium,
+)
 from tests.citizen import AppClient, authorization_params, split_verifier
 from tests.conftest import CitizenAccount, CodeResult, add_citizen, exchange_code, register_app
 from tests.gateway_process import Gateway
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# Generous for a 2-core CI machine, yet a hung page fails in seconds, not minutes.
-TIMEOUT_MS = 15_000
 GENERIC_ERROR = "The username or password is not right. Check them and try again."
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"Debian's chromium is not installed at {CHROMIUM} "
-        "(apt-get install -y chromium; see .ci/install-e2e.sh)",
-    ),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM),
 ]
-
-
-class CallbackServer:
-    """The agency's redirect URI: a loopback HTTP server that records the queries /callback gets
-    (the browser's own requests, such as /favicon.ico, are answered but not recorded)."""
-
-    def __init__(self) -> None:
-        self.queries: list[dict[str, str]] = []
-        received = self.queries
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlsplit(self.path)
-                if url.path == "/callback":
-                    received.append(dict(parse_qsl(url.query, keep_blank_values=True)))
-                body = b"<!doctype html><title>Agency</title><h1>Back at the agency</h1>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet: pytest shows the assertions, not an access log."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-
-    def __enter__(self) -> CallbackServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +51,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="module")
 def chromium(playwright: Playwright) -> Iterator[ChromiumBrowser]:
-    """Debian's chromium, never a Playwright download (`playwright install` fails offline)."""
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 2
-    )
+    browser = launch_chromium(playwright)
     yield browser
     browser.close()
 

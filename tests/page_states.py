@@ -1,0 +1,171 @@
+"""The citizen's pages in every state the accessibility tests audit and the screenshots show, and
+how a browser gets to each: in English, or in Estonian the way a citizen gets there (the agency's
+`ui_locales` for the sign-in and consent pages, the language switcher for the others)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from playwright.sync_api import Page
+
+from tests.builders import CitizenAccount, add_citizen, register_app
+from tests.citizen import AppClient, authorization_params, split_verifier
+from tests.gateway_process import Gateway
+
+LANGUAGES = ("en", "et")
+AGENCY_NAME = "Tax office"
+AGENCY_PURPOSE = "To fill in your income tax return for you"
+
+
+def register_agency(gateway: Gateway, redirect_uri: str) -> AppClient:
+    """The agency the pages name: it asks for a name and an email address, and says why."""
+    return register_app(
+        gateway,
+        *("--scope", "openid", "--scope", "profile", "--scope", "email"),
+        *("--purpose", AGENCY_PURPOSE),
+        name=AGENCY_NAME,
+        redirect_uris=[redirect_uri],
+    )
+
+
+@dataclass
+class Visit:
+    """One browser tab on its way to a page, in one language. `request` and `verifier` are those
+    of the last authorization request it opened."""
+
+    page: Page
+    gateway: Gateway
+    agency: AppClient
+    language: str
+    request: dict[str, str] | None = None
+    verifier: str = ""
+
+    def open(self, path: str) -> int:
+        """Shows `path` in this visit's language; the page's HTTP status."""
+        url = self.gateway.issuer + path
+        if self.language != LANGUAGES[0]:
+            url = f"{self.gateway.issuer}/language?{urlencode({'to': self.language, 'back': path})}"
+        response = self.page.goto(url)
+        assert response is not None
+        assert urlsplit(self.page.url).path == urlsplit(path).path, self.page.url
+        return response.status
+
+    def open_sign_in(self) -> None:
+        """The agency sends the browser to /authorize (PKCE, state, nonce, `ui_locales`)."""
+        self.request, self.verifier = split_verifier(
+            authorization_params(self.agency, ui_locales=self.language)
+        )
+        self.page.goto(f"{self.gateway.issuer}/authorize?{urlencode(self.request)}")
+        assert self.page.url.startswith(f"{self.gateway.issuer}/sign-in?interaction="), (
+            self.page.url
+        )
+
+    def submit_sign_in(self, username: str, password: str) -> None:
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        with self.page.expect_navigation():
+            self.page.click("button[name=sign_in]")
+
+    def new_citizen(self) -> CitizenAccount:
+        """A citizen of this visit alone: consent is remembered, and failed sign-ins count."""
+        return add_citizen(
+            self.gateway, given_name="Mari", family_name="Maasikas", email="mari@example.org"
+        )
+
+    def reach_consent(self) -> CitizenAccount:
+        citizen = self.new_citizen()
+        self.open_sign_in()
+        self.submit_sign_in(citizen.username, citizen.password)
+        self.page.wait_for_url(f"{self.gateway.issuer}/consent?*")
+        return citizen
+
+    def allow(self) -> None:
+        """Allow on the consent page, and wait for the browser to reach the agency."""
+        self.page.click("button[value=allow]")
+        self.page.wait_for_url(f"{self.agency.redirect_uri}?*")
+
+
+def _information(path: str) -> Callable[[Visit], None]:
+    def reach(visit: Visit) -> None:
+        assert visit.open(path) == 200
+
+    return reach
+
+
+def _not_found(visit: Visit) -> None:
+    assert visit.open("/no-such-page") == 404
+
+
+def _sign_in(visit: Visit) -> None:
+    visit.open_sign_in()
+
+
+def _sign_in_empty(visit: Visit) -> None:
+    visit.open_sign_in()
+    visit.submit_sign_in("", "")
+    assert visit.page.locator("#username-error").is_visible()
+    assert visit.page.locator("#password-error").is_visible()
+
+
+def _sign_in_wrong_password(visit: Visit) -> None:
+    citizen = visit.new_citizen()
+    visit.open_sign_in()
+    visit.submit_sign_in(citizen.username, citizen.password + "-wrong")
+    assert visit.page.locator("#credentials-error").is_visible()
+
+
+def _sign_in_timeout_warning(visit: Visit) -> None:
+    """The warning as static/timeout-warning.js shows it two minutes before the end."""
+    visit.open_sign_in()
+    visit.page.evaluate(
+        "() => { const w = document.getElementById('timeout-warning'); w.hidden = false; "
+        "w.focus(); }"
+    )
+    assert visit.page.locator("#timeout-warning").is_visible()
+
+
+def _consent(visit: Visit) -> None:
+    visit.reach_consent()
+
+
+def _account_signed_out(visit: Visit) -> None:
+    assert visit.open("/account") == 200
+    assert visit.page.locator("a[href='/account/sign-in']").is_visible()
+
+
+def _account_signed_in(visit: Visit) -> None:
+    visit.reach_consent()
+    visit.allow()
+    assert visit.open("/account") == 200
+    assert visit.page.locator("li.agency h2").all_inner_texts() == [AGENCY_NAME]
+
+
+def _expired(visit: Visit) -> None:
+    assert visit.open("/sign-in?interaction=nonsense") == 400
+
+
+def _invalid_link(visit: Visit) -> None:
+    """A link the gateway cannot trust (an unknown client_id): an error page, no redirect."""
+    request = split_verifier(authorization_params(visit.agency, client_id="no-such-agency"))[0]
+    assert visit.open(f"/authorize?{urlencode(request)}") == 400
+
+
+# Every page a citizen can see, and each of its error states.
+STATES: dict[str, Callable[[Visit], None]] = {
+    "home": _information("/"),
+    "help": _information("/help"),
+    "privacy": _information("/privacy"),
+    "accessibility": _information("/accessibility"),
+    "not-found": _not_found,
+    "sign-in": _sign_in,
+    "sign-in-empty": _sign_in_empty,
+    "sign-in-wrong-password": _sign_in_wrong_password,
+    "sign-in-timeout-warning": _sign_in_timeout_warning,
+    "consent": _consent,
+    "account-signed-out": _account_signed_out,
+    "account-signed-in": _account_signed_in,
+    "expired": _expired,
+    "invalid-link": _invalid_link,
+}
