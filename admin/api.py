@@ -12,14 +12,16 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
+from admin.api_accounts import router as accounts_router
 from admin.export import as_csv, as_json, matching_entries
+from admin.problems import ERRORS, NOT_FOUND, problem, refused
 from admin.roles import Role
 from idp import events
 from idp.storage.outage import is_database_unavailable
@@ -29,17 +31,7 @@ from transparency.checkpoints import b64url
 from transparency.search import MAX_PAGE, EntryFilter, FoundEntry, entry_at, search_entries
 from transparency.store import inclusion_proof_from, latest_checkpoint
 
-PROBLEM = "application/problem+json"
 log = logging.getLogger("admin.api")
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
 
 
 class EventQuery(BaseModel):
@@ -116,31 +108,6 @@ class EventWithProof(BaseModel):
     )
 
 
-_REFUSED = {
-    ApiRefusal.NO_TOKEN: (401, "Unauthorized", "Send a bearer access token."),
-    ApiRefusal.INVALID_TOKEN: (401, "Unauthorized", "The access token is not valid."),
-    ApiRefusal.NOT_ALLOWED: (403, "Forbidden", "This client's roles do not allow this."),
-}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM: {}}} for status in (400, 401, 403)
-}
-
-
-def problem(status: int, title: str, detail: str | None = None, **headers: str) -> JSONResponse:
-    body = Problem(title=title, status=status, detail=detail).model_dump()
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
-
-
-def _refused(refusal: ApiRefusal) -> JSONResponse:
-    status, title, detail = _REFUSED[refusal]
-    challenge = {
-        ApiRefusal.NO_TOKEN: 'Bearer realm="admin"',
-        ApiRefusal.INVALID_TOKEN: 'Bearer realm="admin", error="invalid_token"',
-        ApiRefusal.NOT_ALLOWED: 'Bearer realm="admin", error="insufficient_scope"',
-    }[refusal]
-    return problem(status, title, detail, **{"WWW-Authenticate": challenge})
-
-
 def _item(entry: FoundEntry) -> EventItem:
     return EventItem(
         index=entry.log_index,
@@ -170,11 +137,12 @@ def build_admin_api(state: WebState) -> FastAPI:
     )
     api.state.web = state
     _install_problem_handlers(api)
+    api.include_router(accounts_router)
 
     @api.get(
         "/events",
         response_model=EventPage,
-        responses=_ERRORS,
+        responses=ERRORS,
         summary="Access log entries that match, newest first (role auditor)",
     )
     async def list_events(
@@ -187,7 +155,7 @@ def build_admin_api(state: WebState) -> FastAPI:
             with operation(request) as ctx:
                 caller = allowed(api_caller(ctx, token), Role.AUDITOR)
                 if isinstance(caller, ApiRefusal):
-                    return _refused(caller)
+                    return refused(caller)
                 page = search_entries(
                     ctx.session,
                     matching,
@@ -211,7 +179,7 @@ def build_admin_api(state: WebState) -> FastAPI:
         "/events/export",
         responses={
             200: {"content": {"text/csv": {}, "application/json": {}}},
-            **_ERRORS,
+            **ERRORS,
         },
         summary="The filtered view, every page of it, as CSV or JSON (role auditor)",
     )
@@ -227,7 +195,7 @@ def build_admin_api(state: WebState) -> FastAPI:
             with operation(request) as ctx:
                 caller = allowed(api_caller(ctx, token), Role.AUDITOR)
                 if isinstance(caller, ApiRefusal):
-                    return _refused(caller)
+                    return refused(caller)
                 ctx.record(
                     events.access_log_review_exported(
                         client_id=caller.client_id,
@@ -238,9 +206,9 @@ def build_admin_api(state: WebState) -> FastAPI:
                 )
             return None
 
-        refused = await run_in_threadpool(start)
-        if refused is not None:
-            return refused
+        refusal = await run_in_threadpool(start)
+        if refusal is not None:
+            return refusal
         entries = matching_entries(state.database.unit_of_work, query.entry_filter())
         body = as_csv(entries) if query.format == "csv" else as_json(entries)
         media = "text/csv; charset=utf-8" if query.format == "csv" else "application/json"
@@ -256,7 +224,7 @@ def build_admin_api(state: WebState) -> FastAPI:
     @api.get(
         "/events/{index}",
         response_model=EventWithProof,
-        responses={**_ERRORS, 404: {"model": Problem, "content": {PROBLEM: {}}}},
+        responses={**ERRORS, **NOT_FOUND},
         summary="One entry and its inclusion proof in the latest checkpoint (role auditor)",
     )
     async def read_event(request: Request, index: int) -> Response | EventWithProof:
@@ -266,7 +234,7 @@ def build_admin_api(state: WebState) -> FastAPI:
             with operation(request) as ctx:
                 caller = allowed(api_caller(ctx, token), Role.AUDITOR)
                 if isinstance(caller, ApiRefusal):
-                    return _refused(caller)
+                    return refused(caller)
                 entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
                 if entry is None:
                     return problem(404, "Not Found", "No entry at this index.")

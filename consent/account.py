@@ -57,6 +57,7 @@ class Look:
     who: str  # an administrator's name at the command line, or an administrators' client's
     by_client: bool
     what: str  # a catalogue message
+    reason: str | None  # as the administrator gave it
 
 
 LOOKS_SHOWN = 20
@@ -88,6 +89,7 @@ def who_looked(ctx: OperationContext, account: Account) -> list[Look]:
                 who=who,
                 by_client=look.actor_type == "client",
                 what=LOOKED_AT.get(events.EventType(look.event_type), ""),
+                reason=look.reason,
             )
         )
     return shown

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.authentication import passwords
@@ -93,6 +93,33 @@ def get_active_account(session: Session, account_id: int) -> Account | None:
 
 def list_accounts(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).order_by(Account.id)))
+
+
+def find_accounts(session: Session, text: str, *, limit: int = 50) -> list[Account]:
+    """Support's search: a username that starts with `text`, a name that contains it (either
+    case), or exactly this national identifier."""
+    text = text.strip()
+    if not text:
+        return []
+    literal = _like_literal(text)
+    contains = f"%{literal.lower()}%"
+    query = (
+        select(Account)
+        .where(
+            Account.username.like(f"{literal}%", escape="\\")
+            | func.lower(Account.given_name).like(contains, escape="\\")
+            | func.lower(Account.family_name).like(contains, escape="\\")
+            | (Account.national_id == text)
+        )
+        .order_by(Account.username)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _like_literal(text: str) -> str:
+    """`text` with LIKE's wildcards escaped, so a search for "a_b" finds "a_b" only."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)

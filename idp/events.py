@@ -371,10 +371,22 @@ def account_listed(*, operator: str, accounts: int) -> Event:
     return _by_operator(EventType.ACCOUNT_LISTED, operator, detail={"accounts": accounts})
 
 
-def account_read(*, operator: str, subject: str, fields: Iterable[str]) -> Event:
-    """`fields`: the names of the fields the operator was shown (never their values)."""
+def account_read(
+    *,
+    operator: str,
+    subject: str,
+    fields: Iterable[str],
+    reason: str | None = None,
+    client_id: str | None = None,
+) -> Event:
+    """`fields`: the names of the fields the operator was shown (never their values); `reason`:
+    why, in the administrator's words (the admin API requires one; the citizen sees it);
+    `client_id`: the administrators' API client it came through, if any."""
+    detail: dict[str, Any] = {"fields": sorted(fields)}
+    if reason is not None:
+        detail["reason"] = reason
     return _by_operator(
-        EventType.ACCOUNT_READ, operator, subject=subject, detail={"fields": sorted(fields)}
+        EventType.ACCOUNT_READ, operator, subject=subject, client_id=client_id, detail=detail
     )
 
 

@@ -41,6 +41,7 @@ class AdministratorLook:
     actor_type: str  # "admin" at the command line, "client" through the admin API
     actor_id: str | None
     client_id: str | None
+    reason: str | None = None  # why, in the administrator's words, where one was asked
 
 
 class AccessLog(Protocol):

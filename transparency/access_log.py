@@ -62,6 +62,7 @@ class DatabaseAccessLog:
                 actor_type=entry.actor_type,
                 actor_id=entry.actor_id,
                 client_id=entry.client_id,
+                reason=str(entry.detail["reason"]) if "reason" in entry.detail else None,
             )
             for entry in found
         ]

@@ -25,12 +25,12 @@ from transparency.sequencer import sequence_everything
 API = "/admin/api/v1"
 
 
-def _token(gateway: InProcessGateway, *scopes: str) -> str:
+def _token(gateway: InProcessGateway, *scopes: str, name: str = "Audit tool") -> str:
     """A client-credentials token of a new API client allowed `scopes`, asking for all."""
     extra = ["--grant-type", "client_credentials"]
     for scope in scopes or ("openid",):
         extra += ["--scope", scope]
-    client = register_app(gateway, *extra, name="Audit tool")
+    client = register_app(gateway, *extra, name=name)
     answer = gateway.http.post(
         "/token",
         auth=(client.client_id, client.client_secret or ""),
@@ -281,3 +281,44 @@ def test_the_citizen_sees_who_looked_at_their_information(
     assert "Audit tool (an administrators' tool)" in looks
     assert "The record of your sign-ins and of who received your information" in looks
     assert looks.count("<tr><td>") == 1  # the search about someone else is not shown
+
+
+def test_support_finds_a_citizen_and_opens_the_record_with_a_reason_the_citizen_sees(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    gateway = in_process_gateway
+    person, browser = (
+        add_citizen(gateway, given_name="Kadri", family_name="Tamm"),
+        gateway.browser(),
+    )
+    signed_in_tokens(gateway, browser, register_app(gateway), person)
+    support = _token(gateway, "admin:support", name="Helpdesk")
+    found = _get(gateway, support, "/accounts", q="tamm").json()["items"]
+    assert person.username in {a["username"] for a in found}
+    assert _get(gateway, support, "/accounts", q=person.username[:6]).json()["items"]
+    auditor = _token(gateway, "admin:audit")
+    assert _get(gateway, auditor, "/accounts", q="tamm").status_code == 403  # least privilege
+    path = f"/accounts/{person.username}"
+    assert _get(gateway, support, path).status_code == 400  # no reason, no record
+    assert _get(gateway, support, path, reason="x").status_code == 400
+    why = "The citizen called the helpdesk about a locked account"
+    record = _get(gateway, support, path, reason=why)
+    assert record.status_code == 200, record.text
+    assert record.json()["subject"] == person.subject and record.json()["given_name"] == "Kadri"
+    missing = _get(gateway, support, "/accounts/no-such-person", reason=why)
+    assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
+    _sequence(gateway)
+    reads = _get(gateway, auditor, "/events", subject=person.subject, type="account.read")
+    read = reads.json()["items"][0]
+    assert read["detail"]["reason"] == why and "given_name" in read["detail"]["fields"]
+    assert read["actor"] == {"type": "admin", "id": "Helpdesk (admin API)"}
+    page = browser.http.get(f"{gateway.issuer}/account").text
+    assert f"Reason given: {why}" in page and "Your account details" in page
+
+
+def test_an_account_search_is_no_wildcard(in_process_gateway: InProcessGateway) -> None:
+    gateway = in_process_gateway
+    add_citizen(gateway, given_name="Anna")
+    support = _token(gateway, "admin:support")
+    assert _get(gateway, support, "/accounts", q="%%").json()["items"] == []
+    assert _get(gateway, support, "/accounts", q="__").json()["items"] == []

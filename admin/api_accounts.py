@@ -1,0 +1,136 @@
+"""The admin API's citizen accounts, for support: find a citizen, and open one record, which
+asks for a reason. Each is logged as an administrator's look, with the reason, and the citizen
+sees it on the account page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
+from admin.problems import ERRORS, NOT_FOUND, problem, refused
+from admin.roles import Role
+from idp import events
+from idp.accounts import find_account_by_username, find_accounts
+from idp.clients import find_client
+from idp.oauth.context import OperationContext
+from idp.web.http import bearer_token
+from idp.web.state import operation
+
+router = APIRouter()
+
+
+class AccountSummary(BaseModel):
+    username: str
+    subject: str
+    given_name: str | None
+    family_name: str | None
+    disabled: bool
+
+
+class AccountRecord(AccountSummary):
+    email: str | None
+    email_verified: bool
+    birthdate: date | None
+    national_id: str | None
+    created_at: str
+
+
+class AccountSearch(BaseModel):
+    items: list[AccountSummary]
+
+
+def _acting_as(ctx: OperationContext, caller: ApiCaller) -> str:
+    """How the log names an administrator acting through an API client."""
+    client = find_client(ctx.session, caller.client_id)
+    return f"{client.name if client else caller.client_id} (admin API)"
+
+
+@router.get(
+    "/accounts",
+    response_model=AccountSearch,
+    responses=ERRORS,
+    summary="Find citizens by username (its start), name or national identifier (role support)",
+)
+async def search_accounts(
+    request: Request, q: Annotated[str, Query(min_length=2, max_length=128)]
+) -> Response | AccountSearch:
+    token, _ = bearer_token(request)
+
+    def work() -> Response | AccountSearch:
+        with operation(request) as ctx:
+            caller = allowed(api_caller(ctx, token), Role.SUPPORT)
+            if isinstance(caller, ApiRefusal):
+                return refused(caller)
+            found = find_accounts(ctx.session, q)
+            ctx.record(events.account_listed(operator=_acting_as(ctx, caller), accounts=len(found)))
+            return AccountSearch(
+                items=[
+                    AccountSummary(
+                        username=a.username,
+                        subject=a.subject,
+                        given_name=a.given_name,
+                        family_name=a.family_name,
+                        disabled=a.disabled_at is not None,
+                    )
+                    for a in found
+                ]
+            )
+
+    return await run_in_threadpool(work)
+
+
+@router.get(
+    "/accounts/{username}",
+    response_model=AccountRecord,
+    responses={**ERRORS, **NOT_FOUND},
+    summary="One citizen's record; why you open it is required, logged and shown to the citizen "
+    "(role support)",
+)
+async def read_account(
+    request: Request,
+    username: Annotated[str, Path(max_length=128)],
+    reason: Annotated[str, Query(min_length=5, max_length=500)],
+) -> Response | AccountRecord:
+    token, _ = bearer_token(request)
+    why = " ".join(reason.split())
+
+    def work() -> Response | AccountRecord:
+        with operation(request) as ctx:
+            caller = allowed(api_caller(ctx, token), Role.SUPPORT)
+            if isinstance(caller, ApiRefusal):
+                return refused(caller)
+            account = find_account_by_username(ctx.session, username)
+            if account is None:
+                return problem(404, "Not Found", "No account by this username.")
+            record = AccountRecord(
+                username=account.username,
+                subject=account.subject,
+                given_name=account.given_name,
+                family_name=account.family_name,
+                disabled=account.disabled_at is not None,
+                email=account.email,
+                email_verified=account.email_verified,
+                birthdate=account.birthdate,
+                national_id=account.national_id,
+                created_at=account.created_at.isoformat(),
+            )
+            shown = [name for name, value in record.model_dump().items() if value]
+            # Logged in the same transaction, before anything is sent.
+            ctx.record(
+                events.account_read(
+                    operator=_acting_as(ctx, caller),
+                    subject=account.subject,
+                    fields=shown,
+                    reason=why,
+                    client_id=caller.client_id,
+                )
+            )
+            return record
+
+    return await run_in_threadpool(work)
