@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
 from admin.api_accounts import router as accounts_router
+from admin.api_operations import router as operations_router
 from admin.export import as_csv, as_json, matching_entries
 from admin.problems import ERRORS, NOT_FOUND, problem, refused
 from admin.roles import Role
@@ -138,6 +139,7 @@ def build_admin_api(state: WebState) -> FastAPI:
     api.state.web = state
     _install_problem_handlers(api)
     api.include_router(accounts_router)
+    api.include_router(operations_router)
 
     @api.get(
         "/events",

@@ -12,13 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
+from admin.api_access import ApiRefusal, allowed, api_caller
+from admin.api_operations import operator_of
 from admin.problems import ERRORS, NOT_FOUND, problem, refused
 from admin.roles import Role
 from idp import events
 from idp.accounts import find_account_by_username, find_accounts
-from idp.clients import find_client
-from idp.oauth.context import OperationContext
 from idp.web.http import bearer_token
 from idp.web.state import operation
 
@@ -45,12 +44,6 @@ class AccountSearch(BaseModel):
     items: list[AccountSummary]
 
 
-def _acting_as(ctx: OperationContext, caller: ApiCaller) -> str:
-    """How the log names an administrator acting through an API client."""
-    client = find_client(ctx.session, caller.client_id)
-    return f"{client.name if client else caller.client_id} (admin API)"
-
-
 @router.get(
     "/accounts",
     response_model=AccountSearch,
@@ -68,7 +61,9 @@ async def search_accounts(
             if isinstance(caller, ApiRefusal):
                 return refused(caller)
             found = find_accounts(ctx.session, q)
-            ctx.record(events.account_listed(operator=_acting_as(ctx, caller), accounts=len(found)))
+            ctx.record(
+                events.account_listed(operator=operator_of(ctx, caller), accounts=len(found))
+            )
             return AccountSearch(
                 items=[
                     AccountSummary(
@@ -124,7 +119,7 @@ async def read_account(
             # Logged in the same transaction, before anything is sent.
             ctx.record(
                 events.account_read(
-                    operator=_acting_as(ctx, caller),
+                    operator=operator_of(ctx, caller),
                     subject=account.subject,
                     fields=shown,
                     reason=why,

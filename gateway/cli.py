@@ -42,6 +42,7 @@ from idp.clients import (
     find_registration,
     list_clients,
     register_client,
+    registration_summary,
 )
 from idp.settings import IdpSettings
 
@@ -86,19 +87,7 @@ def cmd_db_upgrade(settings: IdpSettings, args: argparse.Namespace) -> int:
 
 
 def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "client_id": client.client_id,
-        "name": client.name,
-        "purpose": client.purpose,
-        "public": client.is_public,
-        "redirect_uris": client.redirect_uris,
-        "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": client.grant_types,
-        "scopes": client.scopes,
-        "require_pkce": client.require_pkce,
-        "disabled": client.disabled_at is not None,
-        "id_token_signed_response_alg": client.id_token_signed_response_alg,
-    }
+    data = registration_summary(client)
     if secret:
         data["client_secret"] = secret
     return data

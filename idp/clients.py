@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,6 +91,24 @@ def register_client(
     session.add(client)
     session.flush()
     return RegisteredClient(client=client, client_secret=secret)
+
+
+def registration_summary(client: Client) -> dict[str, Any]:
+    """What an operator sees of a registration (the command line, the admin API); never a
+    secret, of which only the digest is kept."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "purpose": client.purpose,
+        "public": client.is_public,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "grant_types": client.grant_types,
+        "scopes": client.scopes,
+        "require_pkce": client.require_pkce,
+        "disabled": client.disabled_at is not None,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+    }
 
 
 def find_registration(session: Session, client_id: str) -> Client | None:

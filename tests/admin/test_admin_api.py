@@ -322,3 +322,56 @@ def test_an_account_search_is_no_wildcard(in_process_gateway: InProcessGateway) 
     support = _token(gateway, "admin:support")
     assert _get(gateway, support, "/accounts", q="%%").json()["items"] == []
     assert _get(gateway, support, "/accounts", q="__").json()["items"] == []
+
+
+def _post(gateway: InProcessGateway, token: str | None, path: str, **params: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return gateway.http.post(f"{API}{path}", params=params, headers=headers)
+
+
+def test_an_operator_disables_and_enables_an_agency_app(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    gateway = in_process_gateway
+    operator = _token(gateway, "admin:operate", name="Operations desk")
+    app = register_app(gateway, "--grant-type", "client_credentials", name="Statistics office")
+
+    def app_gets_a_token() -> bool:
+        answer = gateway.http.post(
+            "/token",
+            auth=(app.client_id, app.client_secret or ""),
+            data={"grant_type": "client_credentials"},
+        )
+        return answer.status_code == 200
+
+    listed = _get(gateway, operator, "/clients").json()["items"]
+    assert app.client_id in {c["client_id"] for c in listed}
+    assert all("client_secret" not in c for c in listed)
+    assert _get(gateway, _token(gateway, "admin:audit"), "/clients").status_code == 403
+    disabled = _post(gateway, operator, f"/clients/{app.client_id}/disable")
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    gateway.clock.advance(gateway.settings.client_cache_lifetime.total_seconds() + 1)
+    assert not app_gets_a_token()
+    assert _post(gateway, operator, f"/clients/{app.client_id}/enable").json()["disabled"] is False
+    gateway.clock.advance(gateway.settings.client_cache_lifetime.total_seconds() + 1)
+    assert app_gets_a_token()
+    assert _post(gateway, operator, "/clients/nobody/disable").status_code == 404
+    _sequence(gateway)
+    changes = _get(gateway, _token(gateway, "admin:audit"), "/events", client_id=app.client_id)
+    kinds = [(i["type"], i["actor"]["id"]) for i in changes.json()["items"]]
+    assert ("client.disabled", "Operations desk (admin API)") in kinds
+    assert ("client.enabled", "Operations desk (admin API)") in kinds
+
+
+def test_an_operator_lists_and_rotates_the_signing_keys(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    gateway = in_process_gateway
+    operator = _token(gateway, "admin:operate")
+    before = _get(gateway, operator, "/keys").json()["items"]
+    assert {k["state"] for k in before} >= {"active"}
+    after = _post(gateway, operator, "/keys/rotate").json()["items"]
+    added = [k for k in after if k["kid"] not in {b["kid"] for b in before}]
+    assert {k["alg"] for k in added} == {"RS256", "ES256"}
+    assert {k["state"] for k in added} == {"next"}  # published before they sign
+    assert _post(gateway, _token(gateway, "admin:support"), "/keys/rotate").status_code == 403
