@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
 from admin.api_accounts import router as accounts_router
 from admin.api_operations import router as operations_router
+from admin.api_roles import router as roles_router
 from admin.export import as_csv, as_json, matching_entries
 from admin.problems import ERRORS, NOT_FOUND, problem, refused
 from admin.roles import Role
@@ -140,6 +141,7 @@ def build_admin_api(state: WebState) -> FastAPI:
     _install_problem_handlers(api)
     api.include_router(accounts_router)
     api.include_router(operations_router)
+    api.include_router(roles_router)
 
     @api.get(
         "/events",

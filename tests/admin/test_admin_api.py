@@ -375,3 +375,39 @@ def test_an_operator_lists_and_rotates_the_signing_keys(
     assert {k["alg"] for k in added} == {"RS256", "ES256"}
     assert {k["state"] for k in added} == {"next"}  # published before they sign
     assert _post(gateway, _token(gateway, "admin:support"), "/keys/rotate").status_code == 403
+
+
+def test_the_security_officer_grants_and_revokes_roles(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    gateway = in_process_gateway
+    security = _token(gateway, "admin:security", name="Security office")
+    person = add_citizen(gateway)
+    change = {"username": person.username, "roles": ["auditor", "operator"]}
+    granted = gateway.http.post(
+        f"{API}/roles/grant", json=change, headers={"Authorization": f"Bearer {security}"}
+    )
+    assert granted.status_code == 200 and granted.json()["changed"] == ["auditor", "operator"]
+    held = {a["username"]: a["roles"] for a in _get(gateway, security, "/roles").json()["items"]}
+    assert held[person.username] == ["auditor", "operator"]
+    revoked = gateway.http.post(
+        f"{API}/roles/revoke",
+        json={"username": person.username, "roles": ["operator", "support"]},
+        headers={"Authorization": f"Bearer {security}"},
+    )
+    assert revoked.json()["changed"] == ["operator"]
+    for refused_body in ({"username": person.username, "roles": ["root"]}, {"roles": []}):
+        answer = gateway.http.post(
+            f"{API}/roles/grant", json=refused_body, headers={"Authorization": f"Bearer {security}"}
+        )
+        assert answer.status_code == 400
+    auditor = _token(gateway, "admin:audit")
+    forbidden = gateway.http.post(
+        f"{API}/roles/grant", json=change, headers={"Authorization": f"Bearer {auditor}"}
+    )
+    assert forbidden.status_code == 403  # an auditor cannot make itself anything else
+    _sequence(gateway)
+    logged = _get(gateway, auditor, "/events", subject=person.subject).json()["items"]
+    kinds = [(i["type"], i["detail"].get("roles"), i["actor"]["id"]) for i in logged]
+    assert ("admin_roles.granted", ["auditor", "operator"], "Security office (admin API)") in kinds
+    assert ("admin_roles.revoked", ["operator"], "Security office (admin API)") in kinds
