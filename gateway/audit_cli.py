@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,6 +34,7 @@ from transparency.bundles import (
     write_bundle,
 )
 from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.seeding import write_synthetic_entries
 from transparency.sequencer import IssuerMismatch, SequencingRefused, sequence_everything
 from transparency.settings import AccessLogSettings
 from transparency.store import (
@@ -55,6 +57,72 @@ def _progress(label: str) -> Callable[[int], None]:
         print(f"{label} {count} entries ...", file=sys.stderr, flush=True)
 
     return report
+
+
+def _progress_bar(label: str, total: int) -> Callable[[int], None]:
+    """A one-line bar on standard error, redrawn at most ten times a second."""
+    started = time.monotonic()
+    shown = [0.0]
+
+    def update(done: int) -> None:
+        now = time.monotonic()
+        if done < total and now - shown[0] < 0.1:
+            return
+        shown[0] = now
+        width = 30
+        filled = width * done // max(total, 1)
+        rate = done / max(now - started, 1e-9)
+        end = "\n" if done >= total else ""
+        print(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} {rate:,.0f}/s",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return update
+
+
+SEED_BATCH = 50_000  # entries per sequencer transaction (one signed checkpoint each)
+
+
+def cmd_audit_seed(settings: IdpSettings, args: argparse.Namespace) -> int:
+    if not args.not_production:
+        print(
+            "error: seeded entries are synthetic and can never be removed from the log; "
+            "run this only on a test or benchmark database, with --not-production",
+            file=sys.stderr,
+        )
+        return 2
+    prepare_embedded(settings)
+    keyring = build_keyring(settings)
+    ensure_keys_logged(settings)
+    with command_database(settings) as database:
+        written = write_synthetic_entries(
+            database,
+            args.entries,
+            now=now_utc(),
+            progress=_progress_bar("writing   ", args.entries),
+        )
+        sequenced = _progress_bar("sequencing", written)
+        batches = [0]
+
+        def clock() -> datetime:  # read once per batch: shows how far the sequencer is
+            sequenced(min(written, batches[0] * SEED_BATCH))
+            batches[0] += 1
+            return now_utc()
+
+        result = sequence_everything(
+            database,
+            key=lambda: keyring.signing_key(CHECKPOINT_ALG),
+            verification_keys=keyring.historical_keys,
+            issuer=settings.issuer,
+            clock=clock,
+            batch_size=SEED_BATCH,
+        )
+        sequenced(written)
+    print_result({"entries": written, "tree_size": result.tree_size}, args.json)
+    return 0
 
 
 def cmd_audit_sequence(settings: IdpSettings, args: argparse.Namespace) -> int:
@@ -250,6 +318,17 @@ def add_audit_commands(sub: Any) -> None:
     )
     erase.add_argument("--json", action="store_true")
     erase.set_defaults(handler=cmd_audit_erase)
+    seed = audit.add_parser(
+        "seed", help="write synthetic entries, sequenced and signed (test databases only)"
+    )
+    seed.add_argument("--entries", type=int, required=True)
+    seed.add_argument(
+        "--not-production",
+        action="store_true",
+        help="confirm that this database is not production: seeded entries stay for good",
+    )
+    seed.add_argument("--json", action="store_true")
+    seed.set_defaults(handler=cmd_audit_seed)
     prune = audit.add_parser("prune", help="clear entries past their retention (hashes stay)")
     prune.add_argument("--json", action="store_true")
     prune.set_defaults(handler=cmd_audit_prune)

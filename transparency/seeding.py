@@ -1,0 +1,102 @@
+"""Synthetic access log entries for test and benchmark databases (`idp audit seed`): a realistic
+mix of events over many citizens and agencies and a month of time, written straight into the
+queue and then sequenced and signed like any other entry.
+
+A log is append-only: seeded entries can never be taken out again. Each one says so in its
+detail (`"synthetic": true`), and the command refuses to run without being told that it is
+writing to a database that is not production.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert
+
+from idp.ports import AccessEvent
+from idp.storage.database import Database
+from transparency.access_log import queued_values
+from transparency.models import AccessLogQueueEntry
+
+CHUNK = 10_000  # rows per INSERT (and per transaction)
+
+# (event type, actor type, share of the mix, outcome, what it releases)
+_MIX: tuple[tuple[str, str, float, str, tuple[str, ...]], ...] = (
+    ("sign_in.succeeded", "account", 0.22, "success", ()),
+    ("sign_in.failed", "account", 0.04, "failure", ()),
+    ("sign_in.throttled", "system", 0.01, "failure", ()),
+    ("consent.given", "account", 0.05, "success", ()),
+    ("consent.withdrawn", "account", 0.01, "success", ()),
+    ("authorization_code.issued", "account", 0.17, "success", ()),
+    ("token.issued", "client", 0.20, "success", ("sub", "name", "email")),
+    ("token.refreshed", "client", 0.08, "success", ()),
+    ("token.introspected", "client", 0.04, "success", ()),
+    ("userinfo.answered", "client", 0.18, "success", ("sub", "name", "email", "birthdate")),
+)
+
+
+@dataclass(frozen=True)
+class Population:
+    citizens: int
+    agencies: int
+    days: int = 30
+
+    @classmethod
+    def for_entries(cls, entries: int) -> Population:
+        """About twenty entries per citizen and two hundred agencies at most."""
+        return cls(citizens=max(100, entries // 20), agencies=max(5, min(200, entries // 5000)))
+
+
+def synthetic_events(
+    count: int, population: Population, *, now: datetime, seed: int = 1
+) -> Iterator[AccessEvent]:
+    """`count` events in time order over the `population.days` before `now`."""
+    chooser = random.Random(seed)  # noqa: S311  (repeatable test data, not a secret)
+    kinds = list(_MIX)
+    weights = [kind[2] for kind in _MIX]
+    start = now - timedelta(days=population.days)
+    step = timedelta(days=population.days) / max(count, 1)
+    network = ipaddress.ip_network("198.18.0.0/15")  # RFC 2544 benchmarking addresses
+    for number in range(count):
+        event_type, actor_type, _, outcome, released = chooser.choices(kinds, weights)[0]
+        subject = f"seed-citizen-{chooser.randrange(population.citizens):09d}"
+        client_id = f"seed-agency-{chooser.randrange(population.agencies):04d}"
+        yield AccessEvent(
+            event_type=event_type,
+            occurred_at=start + step * number,
+            actor_type=actor_type,
+            actor_id=client_id if actor_type == "client" else subject,
+            outcome=outcome,
+            client_id=client_id,
+            request_id=uuid.UUID(int=chooser.getrandbits(128)).hex,
+            source_address=str(network[chooser.randrange(network.num_addresses)]),
+            subject=subject,
+            claims_released=released,
+            detail={"synthetic": True},
+        )
+
+
+def write_synthetic_entries(
+    database: Database,
+    count: int,
+    *,
+    now: datetime,
+    progress: Callable[[int], None] = lambda done: None,
+    seed: int = 1,
+) -> int:
+    """Queues `count` synthetic entries in chunks; the caller sequences them."""
+    events = synthetic_events(count, Population.for_entries(count), now=now, seed=seed)
+    written = 0
+    while written < count:
+        size = min(CHUNK, count - written)
+        rows = [queued_values(next(events)) for _ in range(size)]
+        with database.unit_of_work() as session:
+            session.execute(insert(AccessLogQueueEntry), rows)
+        written += size
+        progress(written)
+    return written
