@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +38,7 @@ import httpx  # noqa: E402
 from measurement import source_revision  # noqa: E402
 
 from tests.gateway_process import (  # noqa: E402
+    IDP_COMMAND,
     Gateway,
     create_postgres_database,
     drop_postgres_database,
@@ -98,7 +100,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         gateway = start_gateway(workdir, backend=args.backend, database_url=url)
         started = time.perf_counter()
-        gateway.idp("audit", "seed", "--entries", str(args.entries), "--not-production")
+        # Its own process, allowed what is left of the run (ten million entries take minutes).
+        subprocess.run(
+            [*IDP_COMMAND, "audit", "seed", "--entries", str(args.entries), "--not-production"],
+            env=gateway.env,
+            cwd=workdir,
+            check=True,
+            timeout=max(1.0, deadline - time.monotonic()),
+        )
         seed_s = time.perf_counter() - started
         print(f"seeded {args.entries:,} entries in {seed_s:.0f} s", flush=True)
         auditor = gateway.idp_json(
