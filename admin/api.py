@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -18,17 +17,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
+from admin.api_access import ApiCaller
 from admin.api_accounts import router as accounts_router
+from admin.api_calls import call_as
 from admin.api_operations import router as operations_router
 from admin.api_roles import router as roles_router
 from admin.export import as_csv, as_json, matching_entries
-from admin.problems import ERRORS, NOT_FOUND, problem, refused
+from admin.problems import ERRORS, NOT_FOUND, problem
 from admin.roles import Role
 from idp import events
+from idp.oauth.context import OperationContext
 from idp.storage.outage import is_database_unavailable
-from idp.web.http import bearer_token
-from idp.web.state import WebState, operation, request_id
+from idp.web.state import WebState, request_id
 from transparency.checkpoints import b64url
 from transparency.search import MAX_PAGE, EntryFilter, FoundEntry, entry_at, search_entries
 from transparency.store import inclusion_proof_from, latest_checkpoint
@@ -152,32 +152,23 @@ def build_admin_api(state: WebState) -> FastAPI:
     async def list_events(
         request: Request, query: Annotated[EventQuery, Query()]
     ) -> Response | EventPage:
-        matching = query.entry_filter()
-        token, _ = bearer_token(request)
-
-        def work() -> Response | EventPage:
-            with operation(request) as ctx:
-                caller = allowed(api_caller(ctx, token), Role.AUDITOR)
-                if isinstance(caller, ApiRefusal):
-                    return refused(caller)
-                page = search_entries(
-                    ctx.session,
-                    matching,
-                    before=int(query.cursor) if query.cursor else None,
-                    limit=query.limit,
+        def work(ctx: OperationContext, caller: ApiCaller) -> EventPage:
+            before = int(query.cursor) if query.cursor else None
+            page = search_entries(
+                ctx.session, query.entry_filter(), before=before, limit=query.limit
+            )
+            ctx.record(
+                events.access_log_searched(
+                    client_id=caller.client_id,
+                    subject=query.subject,
+                    filters=query.filters_besides_subject(),
+                    entries=len(page.entries),
                 )
-                ctx.record(
-                    events.access_log_searched(
-                        client_id=caller.client_id,
-                        subject=query.subject,
-                        filters=query.filters_besides_subject(),
-                        entries=len(page.entries),
-                    )
-                )
+            )
             next_cursor = str(page.next_before) if page.next_before is not None else None
             return EventPage(items=[_item(e) for e in page.entries], next_cursor=next_cursor)
 
-        return await run_in_threadpool(work)
+        return await call_as(request, Role.AUDITOR, work)
 
     @api.get(
         "/events/export",
@@ -187,30 +178,21 @@ def build_admin_api(state: WebState) -> FastAPI:
         },
         summary="The filtered view, every page of it, as CSV or JSON (role auditor)",
     )
-    async def export_events(
-        request: Request,
-        query: Annotated[ExportQuery, Query()],
-        format: Literal["csv", "json"] = "csv",
-    ) -> Response:
-        token, _ = bearer_token(request)
+    async def export_events(request: Request, query: Annotated[ExportQuery, Query()]) -> Response:
         state: WebState = request.app.state.web
 
-        def start() -> Response | None:
-            with operation(request) as ctx:
-                caller = allowed(api_caller(ctx, token), Role.AUDITOR)
-                if isinstance(caller, ApiRefusal):
-                    return refused(caller)
-                ctx.record(
-                    events.access_log_review_exported(
-                        client_id=caller.client_id,
-                        subject=query.subject,
-                        filters=query.filters_besides_subject(),
-                        format=query.format,
-                    )
+        def start(ctx: OperationContext, caller: ApiCaller) -> None:
+            # On the record before the first entry is sent: an export cut short is there too.
+            ctx.record(
+                events.access_log_review_exported(
+                    client_id=caller.client_id,
+                    subject=query.subject,
+                    filters=query.filters_besides_subject(),
+                    format=query.format,
                 )
-            return None
+            )
 
-        refusal = await run_in_threadpool(start)
+        refusal = await call_as(request, Role.AUDITOR, start)
         if refusal is not None:
             return refusal
         entries = matching_entries(state.database.unit_of_work, query.entry_filter())
@@ -232,21 +214,15 @@ def build_admin_api(state: WebState) -> FastAPI:
         summary="One entry and its inclusion proof in the latest checkpoint (role auditor)",
     )
     async def read_event(request: Request, index: int) -> Response | EventWithProof:
-        token, _ = bearer_token(request)
-
-        def work() -> Response | EventWithProof:
-            with operation(request) as ctx:
-                caller = allowed(api_caller(ctx, token), Role.AUDITOR)
-                if isinstance(caller, ApiRefusal):
-                    return refused(caller)
-                entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
-                if entry is None:
-                    return problem(404, "Not Found", "No entry at this index.")
-                proof = _proof(ctx.session, entry)
-                ctx.record(_entry_read(caller, entry))
+        def work(ctx: OperationContext, caller: ApiCaller) -> Response | EventWithProof:
+            entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
+            if entry is None:
+                return problem(404, "Not Found", "No entry at this index.")
+            proof = _proof(ctx.session, entry)
+            ctx.record(_entry_read(caller, entry))
             return EventWithProof(item=_item(entry), proof=proof)
 
-        return await run_in_threadpool(work)
+        return await call_as(request, Role.AUDITOR, work)
 
     return api
 

@@ -8,18 +8,17 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from admin.api_access import ApiRefusal, allowed, api_caller
+from admin.api_access import ApiCaller
+from admin.api_calls import call_as
 from admin.api_operations import operator_of
-from admin.problems import ERRORS, NOT_FOUND, problem, refused
+from admin.problems import ERRORS, NOT_FOUND, problem
 from admin.roles import Role
 from idp import events
 from idp.accounts import find_account_by_username, find_accounts
-from idp.web.http import bearer_token
-from idp.web.state import operation
+from idp.oauth.context import OperationContext
 
 router = APIRouter()
 
@@ -53,31 +52,23 @@ class AccountSearch(BaseModel):
 async def search_accounts(
     request: Request, q: Annotated[str, Query(min_length=2, max_length=128)]
 ) -> Response | AccountSearch:
-    token, _ = bearer_token(request)
+    def work(ctx: OperationContext, caller: ApiCaller) -> AccountSearch:
+        found = find_accounts(ctx.session, q)
+        ctx.record(events.account_listed(operator=operator_of(ctx, caller), accounts=len(found)))
+        return AccountSearch(
+            items=[
+                AccountSummary(
+                    username=a.username,
+                    subject=a.subject,
+                    given_name=a.given_name,
+                    family_name=a.family_name,
+                    disabled=a.disabled_at is not None,
+                )
+                for a in found
+            ]
+        )
 
-    def work() -> Response | AccountSearch:
-        with operation(request) as ctx:
-            caller = allowed(api_caller(ctx, token), Role.SUPPORT)
-            if isinstance(caller, ApiRefusal):
-                return refused(caller)
-            found = find_accounts(ctx.session, q)
-            ctx.record(
-                events.account_listed(operator=operator_of(ctx, caller), accounts=len(found))
-            )
-            return AccountSearch(
-                items=[
-                    AccountSummary(
-                        username=a.username,
-                        subject=a.subject,
-                        given_name=a.given_name,
-                        family_name=a.family_name,
-                        disabled=a.disabled_at is not None,
-                    )
-                    for a in found
-                ]
-            )
-
-    return await run_in_threadpool(work)
+    return await call_as(request, Role.SUPPORT, work)
 
 
 @router.get(
@@ -92,40 +83,35 @@ async def read_account(
     username: Annotated[str, Path(max_length=128)],
     reason: Annotated[str, Query(min_length=5, max_length=500)],
 ) -> Response | AccountRecord:
-    token, _ = bearer_token(request)
     why = " ".join(reason.split())
 
-    def work() -> Response | AccountRecord:
-        with operation(request) as ctx:
-            caller = allowed(api_caller(ctx, token), Role.SUPPORT)
-            if isinstance(caller, ApiRefusal):
-                return refused(caller)
-            account = find_account_by_username(ctx.session, username)
-            if account is None:
-                return problem(404, "Not Found", "No account by this username.")
-            record = AccountRecord(
-                username=account.username,
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | AccountRecord:
+        account = find_account_by_username(ctx.session, username)
+        if account is None:
+            return problem(404, "Not Found", "No account by this username.")
+        record = AccountRecord(
+            username=account.username,
+            subject=account.subject,
+            given_name=account.given_name,
+            family_name=account.family_name,
+            disabled=account.disabled_at is not None,
+            email=account.email,
+            email_verified=account.email_verified,
+            birthdate=account.birthdate,
+            national_id=account.national_id,
+            created_at=account.created_at.isoformat(),
+        )
+        shown = [name for name, value in record.model_dump().items() if value]
+        # Logged in the same transaction, before anything is sent.
+        ctx.record(
+            events.account_read(
+                operator=operator_of(ctx, caller),
                 subject=account.subject,
-                given_name=account.given_name,
-                family_name=account.family_name,
-                disabled=account.disabled_at is not None,
-                email=account.email,
-                email_verified=account.email_verified,
-                birthdate=account.birthdate,
-                national_id=account.national_id,
-                created_at=account.created_at.isoformat(),
+                fields=shown,
+                reason=why,
+                client_id=caller.client_id,
             )
-            shown = [name for name, value in record.model_dump().items() if value]
-            # Logged in the same transaction, before anything is sent.
-            ctx.record(
-                events.account_read(
-                    operator=operator_of(ctx, caller),
-                    subject=account.subject,
-                    fields=shown,
-                    reason=why,
-                    client_id=caller.client_id,
-                )
-            )
-            return record
+        )
+        return record
 
-    return await run_in_threadpool(work)
+    return await call_as(request, Role.SUPPORT, work)

@@ -8,19 +8,17 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from admin.api_access import ApiCaller, ApiRefusal, allowed, api_caller
-from admin.problems import ERRORS, NOT_FOUND, problem, refused
+from admin.api_access import ApiCaller
+from admin.api_calls import call_as
+from admin.problems import ERRORS, NOT_FOUND, problem
 from admin.roles import Role
 from idp import events
 from idp.clients import find_client, find_registration, list_clients, registration_summary
 from idp.keys.keyring import KeyStatus
 from idp.oauth.context import OperationContext
-from idp.web.http import bearer_token
-from idp.web.state import operation
 
 router = APIRouter()
 
@@ -76,19 +74,6 @@ def _keys(statuses: list[KeyStatus]) -> SigningKeys:
     )
 
 
-async def _as_operator(request: Request, work: Any) -> Any:
-    token, _ = bearer_token(request)
-
-    def run() -> Any:
-        with operation(request) as ctx:
-            caller = allowed(api_caller(ctx, token), Role.OPERATOR)
-            if isinstance(caller, ApiRefusal):
-                return refused(caller)
-            return work(ctx, caller)
-
-    return await run_in_threadpool(run)
-
-
 @router.get(
     "/clients", response_model=Registrations, responses=ERRORS, summary="Agency apps (operator)"
 )
@@ -97,7 +82,7 @@ async def clients(request: Request) -> Response | Registrations:
         rows = list_clients(ctx.session)
         return Registrations(items=[Registration(**registration_summary(c)) for c in rows])
 
-    result: Response | Registrations = await _as_operator(request, work)
+    result: Response | Registrations = await call_as(request, Role.OPERATOR, work)
     return result
 
 
@@ -112,7 +97,7 @@ async def _set_disabled(request: Request, client_id: str, *, disabled: bool) -> 
             ctx.record(change(operator=operator_of(ctx, caller), client_id=client.client_id))
         return Registration(**registration_summary(client))
 
-    return await _as_operator(request, work)
+    return await call_as(request, Role.OPERATOR, work)
 
 
 @router.post(
@@ -148,7 +133,7 @@ async def keys(request: Request) -> Response | SigningKeys:
     def work(ctx: OperationContext, caller: ApiCaller) -> SigningKeys:
         return _keys(ctx.provider.keyring.statuses())
 
-    result: Response | SigningKeys = await _as_operator(request, work)
+    result: Response | SigningKeys = await call_as(request, Role.OPERATOR, work)
     return result
 
 
@@ -168,5 +153,5 @@ async def rotate_keys(
         ctx.record(events.signing_key_rotated(operator=operator_of(ctx, caller), keys=created))
         return _keys(ctx.provider.keyring.statuses())
 
-    result: Response | SigningKeys = await _as_operator(request, work)
+    result: Response | SigningKeys = await call_as(request, Role.OPERATOR, work)
     return result

@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from admin.api_access import ApiRefusal, allowed, api_caller
+from admin.api_access import ApiCaller
+from admin.api_calls import call_as
 from admin.api_operations import operator_of
-from admin.problems import ERRORS, NOT_FOUND, problem, refused
+from admin.problems import ERRORS, NOT_FOUND, problem
 from admin.roles import Role, administrators, grant_roles, revoke_roles
 from idp import events
 from idp.accounts import find_account_by_username
-from idp.web.http import bearer_token
-from idp.web.state import operation
+from idp.oauth.context import OperationContext
 
 router = APIRouter()
 
@@ -51,50 +50,35 @@ class RoleChangeResult(BaseModel):
     summary="Who holds which role (security)",
 )
 async def roles(request: Request) -> Response | Administrators:
-    token, _ = bearer_token(request)
+    def work(ctx: OperationContext, caller: ApiCaller) -> Administrators:
+        return Administrators(
+            items=[
+                AdministratorRoles(username=a.username, subject=a.subject, roles=list(a.roles))
+                for a in administrators(ctx.session)
+            ]
+        )
 
-    def work() -> Response | Administrators:
-        with operation(request) as ctx:
-            caller = allowed(api_caller(ctx, token), Role.SECURITY)
-            if isinstance(caller, ApiRefusal):
-                return refused(caller)
-            return Administrators(
-                items=[
-                    AdministratorRoles(username=a.username, subject=a.subject, roles=list(a.roles))
-                    for a in administrators(ctx.session)
-                ]
-            )
-
-    return await run_in_threadpool(work)
+    return await call_as(request, Role.SECURITY, work)
 
 
 async def _change(request: Request, change: RoleChange, *, grant: bool) -> Any:
-    token, _ = bearer_token(request)
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | RoleChangeResult:
+        account = find_account_by_username(ctx.session, change.username)
+        if account is None:
+            return problem(404, "Not Found", "No account by this username.")
+        operator = operator_of(ctx, caller)
+        if grant:
+            changed = grant_roles(ctx.session, account, change.roles, by=operator, now=ctx.now)
+            event = events.admin_roles_granted
+        else:
+            changed = revoke_roles(ctx.session, account, change.roles)
+            event = events.admin_roles_revoked
+        if changed:
+            names = [str(role) for role in changed]
+            ctx.record(event(operator=operator, subject=account.subject, roles=names))
+        return RoleChangeResult(username=account.username, changed=changed)
 
-    def work() -> Response | RoleChangeResult:
-        with operation(request) as ctx:
-            caller = allowed(api_caller(ctx, token), Role.SECURITY)
-            if isinstance(caller, ApiRefusal):
-                return refused(caller)
-            account = find_account_by_username(ctx.session, change.username)
-            if account is None:
-                return problem(404, "Not Found", "No account by this username.")
-            operator = operator_of(ctx, caller)
-            if grant:
-                changed = grant_roles(ctx.session, account, change.roles, by=operator, now=ctx.now)
-                event = events.admin_roles_granted
-            else:
-                changed = revoke_roles(ctx.session, account, change.roles)
-                event = events.admin_roles_revoked
-            if changed:
-                ctx.record(
-                    event(
-                        operator=operator, subject=account.subject, roles=[str(r) for r in changed]
-                    )
-                )
-            return RoleChangeResult(username=account.username, changed=changed)
-
-    return await run_in_threadpool(work)
+    return await call_as(request, Role.SECURITY, work)
 
 
 @router.post(
