@@ -443,14 +443,11 @@ def access_log_searched(
 ) -> Event:
     """An administrators' client read a page of the log. `subject` is the citizen it filtered on
     (whose data was looked at); the other filters are in `detail`."""
-    return Event(
-        event_type=EventType.ACCESS_LOG_SEARCHED,
-        actor_type="client",
-        actor_id=client_id,
-        outcome="success",
-        client_id=client_id,
-        subject=subject,
-        detail={"filters": dict(filters), "entries": entries},
+    return _by_admin_client(
+        EventType.ACCESS_LOG_SEARCHED,
+        client_id,
+        subject,
+        {"filters": dict(filters), "entries": entries},
     )
 
 
@@ -459,27 +456,32 @@ def access_log_review_exported(
 ) -> Event:
     """An administrators' client began an export of a filtered view (written before the first
     entry is sent, so an export cut short is on the record too)."""
-    return Event(
-        event_type=EventType.ACCESS_LOG_REVIEW_EXPORTED,
-        actor_type="client",
-        actor_id=client_id,
-        outcome="success",
-        client_id=client_id,
-        subject=subject,
-        detail={"filters": dict(filters), "format": format},
+    return _by_admin_client(
+        EventType.ACCESS_LOG_REVIEW_EXPORTED,
+        client_id,
+        subject,
+        {"filters": dict(filters), "format": format},
     )
 
 
 def access_log_entry_read(*, client_id: str, log_index: int, subject: str | None) -> Event:
     """An administrators' client read one entry; `subject` is the citizen the entry is about."""
+    return _by_admin_client(
+        EventType.ACCESS_LOG_ENTRY_READ, client_id, subject, {"log_index": log_index}
+    )
+
+
+def _by_admin_client(
+    event_type: EventType, client_id: str, subject: str | None, detail: Mapping[str, Any]
+) -> Event:
     return Event(
-        event_type=EventType.ACCESS_LOG_ENTRY_READ,
+        event_type=event_type,
         actor_type="client",
         actor_id=client_id,
         outcome="success",
         client_id=client_id,
         subject=subject,
-        detail={"log_index": log_index},
+        detail=detail,
     )
 
 
