@@ -47,11 +47,13 @@ class _Issuer(IssuerParameter):  # type: ignore[misc]
 GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant)
 # The authorization endpoint refuses every other response_type itself (idp.oauth.authorize).
 RESPONSE_TYPES = ("code",)
+# Every scope a client may be granted: the citizens' claims and the administrators' API.
+SCOPES_SUPPORTED = [*SUPPORTED_SCOPES, *ADMIN_API_SCOPES]
 
 
 class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, ctx: OperationContext) -> None:
-        super().__init__(scopes_supported=[*SUPPORTED_SCOPES, *ADMIN_API_SCOPES])
+        super().__init__(scopes_supported=SCOPES_SUPPORTED)
         self.ctx = ctx
         extensions: dict[type, list[Any]] = {
             AuthorizationCodeGrant: [
