@@ -20,10 +20,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.api import build_admin_api
+from admin.console_client import ensure_console_client
+from admin.console_log_routes import router as console_log_router
+from admin.console_routes import router as console_router
+from admin.console_sign_in_routes import router as console_sign_in_router
+from admin.settings import ConsoleSettings
 from consent.account_web import router as account_router
 from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
 from gateway.command_runtime import build_keyring, now_utc
+from gateway.listeners import AdminListenerSplit
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
 from idp.oauth.capabilities import provider_capabilities
@@ -56,12 +62,14 @@ log = logging.getLogger("gateway")
 def build_app(
     settings: IdpSettings | None = None,
     log_settings: AccessLogSettings | None = None,
+    console_settings: ConsoleSettings | None = None,
     *,
     clock: Callable[[], datetime] = now_utc,
 ) -> FastAPI:
     """`clock` is the only time the requests see (tests pass one they can move forward)."""
     settings = settings or IdpSettings()
     log_settings = log_settings or AccessLogSettings()
+    console_settings = console_settings or ConsoleSettings()
     allow_loopback_http(settings)
     database = Database(
         create_database_engine(settings.database_url, pool_size=settings.request_threads)
@@ -80,6 +88,11 @@ def build_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Request work runs in this many threads, each with its own pooled connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        await to_thread.run_sync(
+            lambda: ensure_console_client(
+                database, console_base=console_settings.console_base(settings.issuer), now=clock()
+            )
+        )
         sequencer = asyncio.create_task(
             sequence_periodically(
                 database,
@@ -106,7 +119,7 @@ def build_app(
     app.state.web = WebState(
         database=database,
         provider=provider,
-        pages=PageRenderer(["idp.web", "consent"]),
+        pages=PageRenderer(["idp.web", "consent", "admin"]),
         password_checker=password_checker,
         discovery_document=json.dumps(
             provider_metadata(settings.issuer, provider_capabilities())
@@ -120,11 +133,22 @@ def build_app(
     app.include_router(consent_router)
     app.include_router(account_router)
     app.include_router(transparency_router)
+    app.state.console = console_settings
+    app.include_router(console_sign_in_router)
+    app.include_router(console_router)
+    app.include_router(console_log_router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
+    app.mount(
+        "/admin/static",
+        StaticFiles(directory=str(files("admin") / "static")),
+        name="admin-static",
+    )
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
     app.add_middleware(SecurityHeaders, https=settings.is_https)
+    if console_settings.port is not None:
+        app.add_middleware(AdminListenerSplit, admin_port=console_settings.port)
     return app
 
 

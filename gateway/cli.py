@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -47,6 +49,16 @@ from idp.clients import (
 from idp.settings import IdpSettings
 
 
+def bind_admin_socket(host: str, port: int) -> socket.socket:
+    """A listening socket for the console's own port, as uvicorn binds its main one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -66,7 +78,9 @@ def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
         print(f"Demo agency app: {settings.issuer}/demo-agency/", flush=True)
         print(f"Demo citizen:    username {DEMO_USERNAME}, password {DEMO_PASSWORD}", flush=True)
     print(f"Gateway listening at {settings.issuer}", flush=True)
-    uvicorn.run(
+    if args.admin_port is not None:
+        print(f"Administrator console: {os.environ['IDP_ADMIN_CONSOLE_URL']}/", flush=True)
+    config = uvicorn.Config(
         "gateway.asgi:app",
         host=args.host,
         port=args.port,
@@ -77,6 +91,15 @@ def cmd_serve(settings: IdpSettings, args: argparse.Namespace) -> int:
         server_header=False,
         proxy_headers=False,
     )
+    sockets = [config.bind_socket()]
+    if args.admin_port is not None:
+        sockets.append(bind_admin_socket(args.host, args.admin_port))
+    if args.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
     return 0
 
 
@@ -313,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="also register the demo agency app and demo citizen"
     )
+    serve.add_argument(
+        "--admin-port",
+        type=int,
+        help="serve the console and the admin API on this port only (not on --port)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
@@ -410,6 +438,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve" and "IDP_ISSUER" not in os.environ:
         # Development default: the issuer follows the chosen port (workers inherit it).
         os.environ["IDP_ISSUER"] = f"http://localhost:{args.port}"
+    if args.command == "serve" and args.admin_port is not None:
+        # The console's listener, for this process and the workers it starts.
+        os.environ["IDP_ADMIN_PORT"] = str(args.admin_port)
+        if "IDP_ADMIN_CONSOLE_URL" not in os.environ:
+            host = urlsplit(os.environ["IDP_ISSUER"]).hostname or args.host
+            os.environ["IDP_ADMIN_CONSOLE_URL"] = f"http://{host}:{args.admin_port}/admin"
     try:
         settings = IdpSettings()
     except ValidationError as error:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+from admin.settings import ConsoleSettings
 from idp.settings import IdpSettings, IpNetwork
 from transparency.settings import AccessLogSettings
 
@@ -25,6 +26,7 @@ REGENERATE_COMMAND = "python -m gateway.configuration_reference > docs/configura
 _TYPE_NAMES: dict[Any, str] = {
     str: "string",
     int: "integer",
+    int | None: "integer",
     bool: "boolean",
     timedelta: "duration",
     float: "number",
@@ -35,7 +37,7 @@ _BOUNDS = (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "l
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
-SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (IdpSettings, AccessLogSettings)
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (IdpSettings, AccessLogSettings, ConsoleSettings)
 
 
 def render_configuration_reference() -> str:
@@ -43,8 +45,8 @@ def render_configuration_reference() -> str:
     lines = [
         "# Configuration reference",
         "",
-        "<!-- Generated from idp.settings.IdpSettings and "
-        "transparency.settings.AccessLogSettings by "
+        "<!-- Generated from idp.settings.IdpSettings, "
+        "transparency.settings.AccessLogSettings and admin.settings.ConsoleSettings by "
         f"`{REGENERATE_COMMAND}`. Do not edit by hand. -->",
         "",
         "The gateway reads these environment variables when it starts and refuses to start when "

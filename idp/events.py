@@ -66,6 +66,7 @@ class EventType(StrEnum):
     ACCESS_LOG_SEARCHED = "access_log.searched"
     ACCESS_LOG_ENTRY_READ = "access_log.entry_read"
     ACCESS_LOG_REVIEW_EXPORTED = "access_log.review_exported"
+    ACCESS_LOG_VERIFIED = "access_log.verified"
     # The security officer: who may administer the gateway.
     ADMIN_ROLES_GRANTED = "admin_roles.granted"
     ADMIN_ROLES_REVOKED = "admin_roles.revoked"
@@ -439,36 +440,85 @@ def issuer_moved(*, operator: str, from_issuer: str, to_issuer: str) -> Event:
 
 
 def access_log_searched(
-    *, client_id: str, subject: str | None, filters: Mapping[str, str], entries: int
+    *,
+    client_id: str | None = None,
+    operator: str | None = None,
+    subject: str | None,
+    filters: Mapping[str, str],
+    entries: int,
 ) -> Event:
-    """An administrators' client read a page of the log. `subject` is the citizen it filtered on
-    (whose data was looked at); the other filters are in `detail`."""
-    return _by_admin_client(
+    """An administrator read a page of the log, through an administrators' client
+    (`client_id`) or in the console (`operator`). `subject` is the citizen it filtered on (whose
+    data was looked at); the other filters are in `detail`."""
+    return _by_reviewer(
         EventType.ACCESS_LOG_SEARCHED,
         client_id,
+        operator,
         subject,
         {"filters": dict(filters), "entries": entries},
     )
 
 
 def access_log_review_exported(
-    *, client_id: str, subject: str | None, filters: Mapping[str, str], format: str
+    *,
+    client_id: str | None = None,
+    operator: str | None = None,
+    subject: str | None,
+    filters: Mapping[str, str],
+    format: str,
 ) -> Event:
-    """An administrators' client began an export of a filtered view (written before the first
-    entry is sent, so an export cut short is on the record too)."""
-    return _by_admin_client(
+    """An administrator began an export of a filtered view (written before the first entry is
+    sent, so an export cut short is on the record too)."""
+    return _by_reviewer(
         EventType.ACCESS_LOG_REVIEW_EXPORTED,
         client_id,
+        operator,
         subject,
         {"filters": dict(filters), "format": format},
     )
 
 
-def access_log_entry_read(*, client_id: str, log_index: int, subject: str | None) -> Event:
-    """An administrators' client read one entry; `subject` is the citizen the entry is about."""
-    return _by_admin_client(
-        EventType.ACCESS_LOG_ENTRY_READ, client_id, subject, {"log_index": log_index}
+def access_log_entry_read(
+    *,
+    client_id: str | None = None,
+    operator: str | None = None,
+    log_index: int,
+    subject: str | None,
+) -> Event:
+    """An administrator read one entry; `subject` is the citizen the entry is about."""
+    return _by_reviewer(
+        EventType.ACCESS_LOG_ENTRY_READ, client_id, operator, subject, {"log_index": log_index}
     )
+
+
+def access_log_verified(
+    *, operator: str, intact: bool, entries: int, tree_size: int, damage: str | None
+) -> Event:
+    """An auditor's "verify the log" in the console ended: the whole log recomputed and every
+    checkpoint checked (`damage` says what was found when it was not intact)."""
+    detail: dict[str, Any] = {"entries": entries, "tree_size": tree_size}
+    if damage is not None:
+        detail["damage"] = damage
+    return Event(
+        EventType.ACCESS_LOG_VERIFIED,
+        "admin",
+        operator,
+        "success" if intact else "failure",
+        detail=detail,
+    )
+
+
+def _by_reviewer(
+    event_type: EventType,
+    client_id: str | None,
+    operator: str | None,
+    subject: str | None,
+    detail: Mapping[str, Any],
+) -> Event:
+    if operator is not None:
+        return _by_operator(event_type, operator, subject=subject, detail=detail)
+    assert client_id is not None, "a review is by a client or by an operator"
+    return _by_admin_client(event_type, client_id, subject, detail)
 
 
 def _by_admin_client(

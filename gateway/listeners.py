@@ -1,0 +1,31 @@
+"""Keeping the administrators' side on its own listener (`idp serve --admin-port P`), so that
+operators can leave it off the public network: on that port only the console, the admin API
+and the static files answer; on the public port everything under `/admin` is not found."""
+
+from __future__ import annotations
+
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+def is_admin_path(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
+
+
+class AdminListenerSplit:
+    def __init__(self, app: ASGIApp, *, admin_port: int) -> None:
+        self.app = app
+        self.admin_port = admin_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            server = scope.get("server") or (None, None)
+            path = scope["path"]
+            if server[1] == self.admin_port:
+                allowed = is_admin_path(path) or path.startswith("/static/")
+            else:
+                allowed = not is_admin_path(path)
+            if not allowed:
+                await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
