@@ -155,6 +155,7 @@ def start_gateway(
     workers: int = 1,
     prepare_with_commands: bool = False,
     port: int | None = None,
+    serve_args: tuple[str, ...] = (),
 ) -> Gateway:
     """The migrations are applied and the keys created in this process, as `idp db upgrade` and
     `idp keys list` would, saving two command starts (a second of CPU each);
@@ -178,7 +179,7 @@ def start_gateway(
             IdpSettings(issuer=issuer, database_url=database_url, keys_dir=workdir / "keys")
         )
     gateway.log_path = workdir / "gateway.log"
-    _serve(gateway, port=port, workers=workers)
+    _serve(gateway, port=port, workers=workers, serve_args=serve_args)
     return gateway
 
 
@@ -192,11 +193,11 @@ def start_another_node(first: Gateway) -> tuple[Gateway, str]:
     return node, f"http://localhost:{port}"
 
 
-def _serve(gateway: Gateway, *, port: int, workers: int) -> None:
+def _serve(gateway: Gateway, *, port: int, workers: int, serve_args: tuple[str, ...] = ()) -> None:
     assert gateway.log_path is not None
     with open(gateway.log_path, "wb") as log:
         gateway.process = subprocess.Popen(
-            [*IDP_COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
+            [*IDP_COMMAND, "serve", "--port", str(port), "--workers", str(workers), *serve_args],
             env=gateway.env,
             cwd=gateway.workdir,
             stdout=log,
@@ -217,7 +218,9 @@ def _serve(gateway: Gateway, *, port: int, workers: int) -> None:
 
 
 @contextmanager
-def running_gateway(backend: str, workdir: Path, env: dict[str, str]) -> Iterator[Gateway]:
+def running_gateway(
+    backend: str, workdir: Path, env: dict[str, str], *, serve_args: tuple[str, ...] = ()
+) -> Iterator[Gateway]:
     """A gateway of its own on a new database of `backend` with `env`, for a module that needs
     other settings than the shared one; its log must show no server error."""
     pg_name = None
@@ -225,7 +228,9 @@ def running_gateway(backend: str, workdir: Path, env: dict[str, str]) -> Iterato
         pg_name, url = create_postgres_database()
     else:
         url = f"sqlite:///{workdir / 'idp.db'}"
-    running = start_gateway(workdir, backend=backend, database_url=url, extra_env=env)
+    running = start_gateway(
+        workdir, backend=backend, database_url=url, extra_env=env, serve_args=serve_args
+    )
     try:
         yield running
     finally:

@@ -1,0 +1,152 @@
+"""The console in Chromium on its own listener (`idp serve --admin-port`): an auditor reviews
+and exports the log, refusals show the 403 page, and axe-core finds no WCAG 2.1 AA violation on
+any console page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.admin.console_pages import CONSOLE_STATES, ConsoleTab
+from tests.builders import add_citizen, register_app
+from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
+from tests.citizen import Browser as HttpBrowser
+from tests.conftest import BACKENDS, TEST_ENV, signed_in_tokens
+from tests.gateway_process import Gateway, free_port, running_gateway
+from tests.idp.test_page_accessibility import AXE, AXE_TAGS, describe_violations
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM),
+]
+# The log's tree grows every 0.2 s here, so entries are reviewable at once.
+GATEWAY_ENV = {
+    **TEST_ENV,
+    "IDP_SIGN_IN_SOURCE_ATTEMPTS": "1000",
+    "IDP_LOG_SEQUENCE_INTERVAL": "0.2",
+}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Gateway, str]]:
+    workdir = tmp_path_factory.mktemp(f"console-{request.param}")
+    admin_port = free_port()
+    with running_gateway(
+        request.param, workdir, GATEWAY_ENV, serve_args=("--admin-port", str(admin_port))
+    ) as running:
+        yield running, f"http://localhost:{admin_port}/admin"
+
+
+@pytest.fixture(scope="module")
+def activity(gateway: tuple[Gateway, str]) -> dict[str, Any]:
+    """A citizen signed in at two agency apps."""
+    running, _ = gateway
+    apps = [register_app(running, name="Tax office"), register_app(running, name="Land registry")]
+    citizen = add_citizen(running)
+    for app in apps:
+        with HttpBrowser(running.issuer) as browser:
+            signed_in_tokens(running, browser, app, citizen)
+    return {"apps": apps, "citizen": citizen}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def tab(
+    chromium: Browser, gateway: tuple[Gateway, str], activity: dict[str, Any]
+) -> Iterator[ConsoleTab]:
+    context: BrowserContext = chromium.new_context(locale="en-GB", accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    running, console = gateway
+    yield ConsoleTab(context.new_page(), running, console)
+    context.close()
+
+
+def test_the_console_answers_on_its_own_port_only(gateway: tuple[Gateway, str]) -> None:
+    running, console = gateway
+    assert httpx.get(f"{running.issuer}/admin/").status_code == 404
+    assert httpx.get(f"{running.issuer}/admin/api/v1/openapi.json").status_code == 404
+    assert httpx.get(f"{console}/").status_code == 303
+    assert httpx.get(f"{console}/api/v1/openapi.json").status_code == 200
+    console_root = console.removesuffix("/admin")
+    assert httpx.get(f"{console_root}/.well-known/openid-configuration").status_code == 404
+    assert httpx.get(f"{running.issuer}/.well-known/openid-configuration").status_code == 200
+
+
+def _rows(page: Page) -> list[dict[str, str]]:
+    headers = page.locator("table.entries thead th").all_inner_texts()
+    return [
+        dict(zip(headers, row.locator("td").all_inner_texts(), strict=True))
+        for row in page.locator("table.entries tbody tr").all()
+    ]
+
+
+def test_an_auditor_filters_by_citizen_and_by_agency_and_exports_csv(
+    tab: ConsoleTab, activity: dict[str, Any]
+) -> None:
+    citizen, apps = activity["citizen"], activity["apps"]
+    tab.sign_in(tab.administrator("auditor"), "/log")
+    tab.page.fill("#citizen", citizen.username)
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Show entries')")
+    by_citizen = _rows(tab.page)
+    assert by_citizen and all(row["Citizen"] == citizen.subject for row in by_citizen)
+    assert {"token.issued", "consent.given"} <= {row["Event"] for row in by_citizen}
+
+    tab.page.fill("#citizen", "")
+    tab.page.select_option("#app", apps[1].client_id)
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Show entries')")
+    by_agency = _rows(tab.page)
+    assert by_agency and all(row["Agency app"] == "Land registry" for row in by_agency)
+
+    with tab.page.expect_download() as download:
+        tab.page.click("a:has-text('CSV')")
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert exported and all(row["client_id"] == apps[1].client_id for row in exported)
+    assert len(exported) >= len(by_agency)
+
+
+def test_a_role_is_refused_where_it_must_be(tab: ConsoleTab) -> None:
+    keys_before = tab.gateway.command_json("keys", "list")
+    tab.sign_in(tab.administrator("auditor"))
+    for path in ("/keys", "/keys/emergency", "/roles"):
+        assert tab.open(path) == 403, path
+        assert tab.page.locator("h1").inner_text() == "You cannot open this page"
+    assert tab.gateway.command_json("keys", "list") == keys_before
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `bash .ci/install-e2e.sh` (npm ci in tests/pages)")
+    return AXE.read_text()
+
+
+@pytest.mark.parametrize("state", CONSOLE_STATES)
+def test_console_page_meets_wcag_21_aa_by_axe(tab: ConsoleTab, axe_source: str, state: str) -> None:
+    CONSOLE_STATES[state](tab)
+    tab.page.evaluate(axe_source)
+    results = tab.page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    assert results["passes"], "axe checked nothing"
+    assert results["violations"] == [], f"{state}:\n" + describe_violations(results["violations"])
