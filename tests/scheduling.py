@@ -19,6 +19,8 @@ from xdist.scheduler import LoadScopeScheduling
 SLOWEST_FIRST = (
     "tests/transparency/test_access_log.py",
     "tests/idp/test_page_accessibility.py",
+    "tests/admin/test_console_browser.py",
+    "tests/admin/test_console.py",
     "tests/gateway/test_issuer_move.py",
     "tests/gateway/test_operator_cli.py",
     "tests/transparency/test_access_log_concurrency.py",
