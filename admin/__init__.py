@@ -1,1 +1,1 @@
-"""The administrator console and admin API (not built yet; see docs/architecture.md)."""
+"""The administrators: their roles, the console at /admin/ and the admin API at /admin/api/v1."""
