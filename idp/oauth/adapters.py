@@ -15,9 +15,10 @@ CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class OAuthClient(ClientMixin):  # type: ignore[misc]
-    def __init__(self, row: Client) -> None:
+    def __init__(self, row: Client, *, now: datetime) -> None:
         self.row = row
         self.client_id = row.client_id
+        self.now = now  # the request's time, which a previous secret's overlap is held to
 
     def get_client_id(self) -> str:
         return self.row.client_id
@@ -36,7 +37,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return redirect_uri_is_registered(self.row, redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return client_secret_matches(self.row, client_secret)
+        return client_secret_matches(self.row, client_secret, now=self.now)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.row.is_public:

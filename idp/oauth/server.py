@@ -72,7 +72,7 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         row = self.ctx.provider.clients.find(self.ctx.session, client_id, now=self.ctx.now)
-        return OAuthClient(row) if row else None
+        return OAuthClient(row, now=self.ctx.now) if row else None
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Nothing to do: tokens are stored as they are issued (idp.oauth.tokens)."""
