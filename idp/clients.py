@@ -256,6 +256,11 @@ class ClientCache:
         self._entries[client_id] = (now + self.lifetime, client)
         return client
 
+    def reread(self, session: Session, client_id: str, *, now: datetime) -> Client | None:
+        """The registration as stored now, cached afresh."""
+        self.forget(client_id)
+        return self.find(session, client_id, now=now)
+
     def forget(self, client_id: str) -> None:
         """Drop a registration this node changed, so its next request reads the new one (other
         nodes read it within `lifetime`)."""

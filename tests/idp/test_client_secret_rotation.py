@@ -19,6 +19,7 @@ from idp.clients import (
     rotate_secret,
     secret_overlap_ends_at,
 )
+from idp.oauth.adapters import OAuthClient
 from idp.storage.database import Database
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -141,3 +142,29 @@ def test_a_revision_is_checked_as_a_registration_and_stored(migrated_database: D
         stored = find_registration(session, client_id)
         assert stored is not None
         assert (stored.name, stored.redirect_uris) == ("Tax board", ["http://127.0.0.1:9000/cb"])
+
+
+def test_a_new_secret_works_at_once_on_a_node_that_cached_the_old_registration(
+    migrated_database: Database,
+) -> None:
+    client_id, first = _register(migrated_database)
+    other_node = ClientCache(timedelta(seconds=5))
+    with migrated_database.unit_of_work() as session:
+        assert other_node.find(session, client_id, now=T0) is not None
+    second = _rotate(migrated_database, client_id, overlap=timedelta(hours=1), at=T0)
+    at = T0 + timedelta(seconds=1)  # the other node's entry still fresh
+    with migrated_database.unit_of_work() as session:
+        cached = other_node.find(session, client_id, now=at)
+        assert cached is not None
+
+        def authenticated(secret: str) -> bool:
+            client = OAuthClient(
+                cached, now=at, reread=lambda: other_node.reread(session, client_id, now=at)
+            )
+            return bool(client.check_client_secret(secret))
+
+        assert authenticated(first)  # from the cached registration, no read
+        assert authenticated(second)  # read again, and cached so
+        assert not authenticated("not-the-secret")
+        refreshed = other_node.find(session, client_id, now=at)
+        assert refreshed is not None and client_secret_matches(refreshed, second, now=at)
