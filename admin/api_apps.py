@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import Response
@@ -40,6 +40,7 @@ from idp.models import Client
 from idp.oauth.context import OperationContext
 
 router = APIRouter()
+T = TypeVar("T")
 
 ClientId = Annotated[str, Path(max_length=64)]
 Uri = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -161,12 +162,17 @@ def _registration(ctx: OperationContext, client: Client) -> Registration:
     )
 
 
-def _as_problem(change: Callable[[], Any]) -> Any:
-    """The change's result, or the problem a refused change is."""
+def _not_found() -> Response:
+    return problem(404, "Not Found", "No agency application with this client_id.")
+
+
+def _answer(change: Callable[[], T]) -> T | Response:
+    """The change's answer, or the problem a refused change is (refused before it changed
+    anything, so the unit of work commits nothing of it)."""
     try:
         return change()
     except UnknownAgencyApp:
-        return problem(404, "Not Found", "No agency application with this client_id.")
+        return _not_found()
     except InvalidClientData as error:
         return problem(422, "Unprocessable Content", f"{error}.")
 
@@ -189,20 +195,23 @@ async def clients(request: Request) -> Response | Registrations:
     responses={**ERRORS, **INVALID},
     summary="Register an agency app; its secret is in this answer only (operator)",
 )
-async def register_app(request: Request, response: Response, body: NewApp) -> Any:
+async def register_app(
+    request: Request, response: Response, body: NewApp
+) -> Response | RegisteredApp:
     options = AppOptions(**body.model_dump())
 
-    def work(ctx: OperationContext, caller: ApiCaller) -> Any:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | RegisteredApp:
         def register() -> RegisteredApp:
             client, secret = register_agency_app(
                 ctx, actor=operator_of(ctx, caller), options=options
             )
             return RegisteredApp(**_registration(ctx, client).model_dump(), client_secret=secret)
 
-        return _as_problem(register)
+        return _answer(register)
 
     response.headers.update(NO_STORE)
-    return await call_as(request, Role.OPERATOR, work)
+    result: Response | RegisteredApp = await call_as(request, Role.OPERATOR, work)
+    return result
 
 
 @router.get(
@@ -211,14 +220,13 @@ async def register_app(request: Request, response: Response, body: NewApp) -> An
     responses={**ERRORS, **NOT_FOUND},
     summary="One agency app's registration (operator)",
 )
-async def read_app(request: Request, client_id: ClientId) -> Any:
-    def work(ctx: OperationContext, caller: ApiCaller) -> Any:
+async def read_app(request: Request, client_id: ClientId) -> Response | Registration:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | Registration:
         client = find_registration(ctx.session, client_id)
-        if client is None:
-            return problem(404, "Not Found", "No agency application with this client_id.")
-        return _registration(ctx, client)
+        return _registration(ctx, client) if client else _not_found()
 
-    return await call_as(request, Role.OPERATOR, work)
+    result: Response | Registration = await call_as(request, Role.OPERATOR, work)
+    return result
 
 
 @router.patch(
@@ -227,18 +235,19 @@ async def read_app(request: Request, client_id: ClientId) -> Any:
     responses={**ERRORS, **NOT_FOUND, **INVALID},
     summary="Change an agency app's registration, checked as a new one is (operator)",
 )
-async def edit_app(request: Request, client_id: ClientId, body: AppEdit) -> Any:
+async def edit_app(request: Request, client_id: ClientId, body: AppEdit) -> Response | Registration:
     changes = body.changes()
 
-    def work(ctx: OperationContext, caller: ApiCaller) -> Any:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | Registration:
         actor = operator_of(ctx, caller)
-        return _as_problem(
+        return _answer(
             lambda: _registration(
                 ctx, update_agency_app(ctx, actor=actor, client_id=client_id, changes=changes)
             )
         )
 
-    return await call_as(request, Role.OPERATOR, work)
+    result: Response | Registration = await call_as(request, Role.OPERATOR, work)
+    return result
 
 
 @router.post(
@@ -252,10 +261,10 @@ async def rotate_secret(
     response: Response,
     client_id: ClientId,
     body: Annotated[SecretRotation | None, Body()] = None,
-) -> Any:
+) -> Response | RotatedSecret:
     hours = body.overlap_hours if body is not None else None
 
-    def work(ctx: OperationContext, caller: ApiCaller) -> Any:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | RotatedSecret:
         actor = operator_of(ctx, caller)
         overlap = ctx.settings.client_secret_overlap if hours is None else timedelta(hours=hours)
 
@@ -267,22 +276,22 @@ async def rotate_secret(
                 client_id=client_id, client_secret=secret, secret_overlap_ends_at=ends_at
             )
 
-        return _as_problem(rotate)
+        return _answer(rotate)
 
     response.headers.update(NO_STORE)
-    return await call_as(request, Role.OPERATOR, work)
+    result: Response | RotatedSecret = await call_as(request, Role.OPERATOR, work)
+    return result
 
 
-def _switch(request: Request, client_id: str, *, disabled: bool) -> Any:
+async def _switch(request: Request, client_id: str, *, disabled: bool) -> Response | Registration:
     change = disable_agency_app if disabled else enable_agency_app
 
-    def work(ctx: OperationContext, caller: ApiCaller) -> Any:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | Registration:
         actor = operator_of(ctx, caller)
-        return _as_problem(
-            lambda: _registration(ctx, change(ctx, actor=actor, client_id=client_id))
-        )
+        return _answer(lambda: _registration(ctx, change(ctx, actor=actor, client_id=client_id)))
 
-    return call_as(request, Role.OPERATOR, work)
+    result: Response | Registration = await call_as(request, Role.OPERATOR, work)
+    return result
 
 
 @router.post(
@@ -291,7 +300,7 @@ def _switch(request: Request, client_id: str, *, disabled: bool) -> Any:
     responses={**ERRORS, **NOT_FOUND},
     summary="Stop an agency app: no sign-in, token or userinfo for it (operator)",
 )
-async def disable_client(request: Request, client_id: ClientId) -> Any:
+async def disable_client(request: Request, client_id: ClientId) -> Response | Registration:
     return await _switch(request, client_id, disabled=True)
 
 
@@ -301,7 +310,7 @@ async def disable_client(request: Request, client_id: ClientId) -> Any:
     responses={**ERRORS, **NOT_FOUND},
     summary="Let a disabled agency app work again (operator)",
 )
-async def enable_client(request: Request, client_id: ClientId) -> Any:
+async def enable_client(request: Request, client_id: ClientId) -> Response | Registration:
     return await _switch(request, client_id, disabled=False)
 
 
@@ -312,11 +321,11 @@ async def enable_client(request: Request, client_id: ClientId) -> Any:
     summary="What the agency needs to connect its app: discovery URL, client_id, redirect URIs "
     "and configuration snippets, never the secret (operator)",
 )
-async def onboarding(request: Request, client_id: ClientId) -> Any:
-    def work(ctx: OperationContext, caller: ApiCaller) -> Any:
+async def onboarding(request: Request, client_id: ClientId) -> Response | Onboarding:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | Onboarding:
         client = find_registration(ctx.session, client_id)
         if client is None:
-            return problem(404, "Not Found", "No agency application with this client_id.")
+            return _not_found()
         view = onboarding_for(client, issuer=ctx.settings.issuer)
         return Onboarding(
             client_id=view.client_id,
@@ -329,4 +338,5 @@ async def onboarding(request: Request, client_id: ClientId) -> Any:
             ],
         )
 
-    return await call_as(request, Role.OPERATOR, work)
+    result: Response | Onboarding = await call_as(request, Role.OPERATOR, work)
+    return result
