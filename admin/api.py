@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.api_access import ApiCaller
 from admin.api_accounts import router as accounts_router
+from admin.api_apps import router as apps_router
 from admin.api_calls import call_as
 from admin.api_operations import router as operations_router
 from admin.api_roles import router as roles_router
@@ -140,6 +141,7 @@ def build_admin_api(state: WebState) -> FastAPI:
     api.state.web = state
     _install_problem_handlers(api)
     api.include_router(accounts_router)
+    api.include_router(apps_router)
     api.include_router(operations_router)
     api.include_router(roles_router)
 

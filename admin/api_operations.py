@@ -1,44 +1,26 @@
-"""The admin API's agency applications and signing keys, for operators: list, disable and
-enable applications; list and rotate keys. Each change is logged as the command line logs it,
-naming the API client the operator acted through."""
+"""The admin API's signing keys, for operators: list and rotate them, each rotation logged
+naming the API client the operator acted through (`operator_of`; agency apps are in
+admin.api_apps)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from admin.api_access import ApiCaller
 from admin.api_calls import call_as
-from admin.problems import ERRORS, NOT_FOUND, problem
+from admin.problems import ERRORS
 from admin.roles import Role
 from idp import events
-from idp.clients import find_client, find_registration, list_clients, registration_summary
+from idp.clients import find_client
 from idp.keys.keyring import KeyStatus
 from idp.oauth.context import OperationContext
 
 router = APIRouter()
-
-
-class Registration(BaseModel):
-    client_id: str
-    name: str
-    purpose: str | None
-    public: bool
-    redirect_uris: list[str]
-    post_logout_redirect_uris: list[str]
-    grant_types: list[str]
-    scopes: list[str]
-    require_pkce: bool
-    disabled: bool
-    id_token_signed_response_alg: str
-
-
-class Registrations(BaseModel):
-    items: list[Registration]
 
 
 class SigningKey(BaseModel):
@@ -72,58 +54,6 @@ def _keys(statuses: list[KeyStatus]) -> SigningKeys:
             for s in statuses
         ]
     )
-
-
-@router.get(
-    "/clients", response_model=Registrations, responses=ERRORS, summary="Agency apps (operator)"
-)
-async def clients(request: Request) -> Response | Registrations:
-    def work(ctx: OperationContext, caller: ApiCaller) -> Registrations:
-        rows = list_clients(ctx.session)
-        return Registrations(items=[Registration(**registration_summary(c)) for c in rows])
-
-    result: Response | Registrations = await call_as(request, Role.OPERATOR, work)
-    return result
-
-
-async def _set_disabled(request: Request, client_id: str, *, disabled: bool) -> Any:
-    def work(ctx: OperationContext, caller: ApiCaller) -> Response | Registration:
-        client = find_registration(ctx.session, client_id)
-        if client is None:
-            return problem(404, "Not Found", "No agency application with this client_id.")
-        if (client.disabled_at is not None) != disabled:  # a change: logged
-            client.disabled_at = ctx.now if disabled else None
-            change = events.client_disabled if disabled else events.client_enabled
-            ctx.record(change(operator=operator_of(ctx, caller), client_id=client.client_id))
-        return Registration(**registration_summary(client))
-
-    return await call_as(request, Role.OPERATOR, work)
-
-
-@router.post(
-    "/clients/{client_id}/disable",
-    response_model=Registration,
-    responses={**ERRORS, **NOT_FOUND},
-    summary="Stop an agency app: no sign-in, token or userinfo for it (operator)",
-)
-async def disable_client(
-    request: Request, client_id: Annotated[str, Path(max_length=64)]
-) -> Response | Registration:
-    result: Response | Registration = await _set_disabled(request, client_id, disabled=True)
-    return result
-
-
-@router.post(
-    "/clients/{client_id}/enable",
-    response_model=Registration,
-    responses={**ERRORS, **NOT_FOUND},
-    summary="Let a disabled agency app work again (operator)",
-)
-async def enable_client(
-    request: Request, client_id: Annotated[str, Path(max_length=64)]
-) -> Response | Registration:
-    result: Response | Registration = await _set_disabled(request, client_id, disabled=False)
-    return result
 
 
 @router.get(

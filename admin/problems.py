@@ -27,6 +27,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM: {}}} for status in (400, 401, 403)
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "content": {PROBLEM: {}}}}
+# A well-formed change that breaks a registration rule (its detail says which).
+INVALID: dict[int | str, dict[str, Any]] = {422: {"model": Problem, "content": {PROBLEM: {}}}}
 
 _REFUSED = {
     ApiRefusal.NO_TOKEN: (

@@ -1,7 +1,9 @@
-"""Agency clients: registration (redirect URIs checked by idp.redirect_uris), secrets, lookup."""
+"""Agency clients: registration and its revision (redirect URIs checked by idp.redirect_uris),
+secrets and their rotation, lookup."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from idp.models import Client
 from idp.opaque_values import digest, matches_digest, new_identifier, new_opaque_value
 from idp.protocol.claims import ADMIN_API_SCOPES, SUPPORTED_SCOPES
 from idp.redirect_uris import InvalidRedirectUri, check_redirect_uri
+from idp.settings import LONGEST_SECRET_OVERLAP
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -44,13 +47,112 @@ def register_client(
     purpose: str | None = None,
     now: datetime,
 ) -> RegisteredClient:
+    choices = checked_choices(
+        public=public,
+        name=name,
+        purpose=purpose,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_redirect_uris or [],
+        grant_types=grant_types or list(DEFAULT_GRANT_TYPES),
+        scopes=scopes or list(DEFAULT_SCOPES),
+        require_pkce=require_pkce,
+        id_token_signed_response_alg=id_token_signed_response_alg,
+    )
+    secret = None if public else new_opaque_value(32)
+    client = Client(
+        client_id=new_identifier(),
+        secret_digest=digest(secret) if secret else None,
+        is_public=public,
+        created_at=now,
+        **choices,
+    )
+    session.add(client)
+    session.flush()
+    return RegisteredClient(client=client, client_secret=secret)
+
+
+# What an operator may change of a registration after it is made (whether the client is
+# public is not among them: that decides whether it has a secret at all).
+REVISABLE = (
+    "name",
+    "purpose",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "scopes",
+    "require_pkce",
+    "id_token_signed_response_alg",
+)
+
+
+def revise_client(client: Client, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Applies `changes` (names from REVISABLE) after checking the whole registration they make
+    by the rules of `register_client`; returns what actually changed, as stored. On
+    InvalidClientData nothing is changed."""
+    unknown = set(changes) - set(REVISABLE)
+    if unknown:
+        raise InvalidClientData(f"cannot change: {', '.join(sorted(unknown))}")
+    current = {name: getattr(client, name) for name in REVISABLE}
+    choices = checked_choices(public=client.is_public, **{**current, **changes})
+    changed = {name: value for name, value in choices.items() if value != current[name]}
+    for name, value in changed.items():
+        setattr(client, name, value)
+    return changed
+
+
+def checked_choices(
+    *,
+    public: bool,
+    name: str,
+    purpose: str | None,
+    redirect_uris: list[str],
+    post_logout_redirect_uris: list[str],
+    grant_types: list[str],
+    scopes: list[str],
+    require_pkce: bool,
+    id_token_signed_response_alg: str,
+) -> dict[str, Any]:
+    """A registration's chosen fields, normalised, as stored; InvalidClientData says which rule
+    one breaks."""
+    name, purpose = _checked_words(name, purpose)
+    grants = _checked_grants(grant_types, public=public, redirect_uris=redirect_uris)
+    for uri in [*redirect_uris, *post_logout_redirect_uris]:
+        try:
+            check_redirect_uri(uri)
+        except InvalidRedirectUri as error:
+            raise InvalidClientData(str(error)) from error
+    allowed_scopes = _checked_scopes(scopes, grants=grants)
+    if id_token_signed_response_alg not in ID_TOKEN_ALGORITHMS:
+        raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
+    return {
+        "name": name,
+        "purpose": purpose,
+        "redirect_uris": list(dict.fromkeys(redirect_uris)),
+        "post_logout_redirect_uris": list(dict.fromkeys(post_logout_redirect_uris)),
+        "grant_types": grants,
+        "scopes": allowed_scopes,
+        # Public clients cannot keep a secret: PKCE is what binds their code (RFC 9700 2.1.1).
+        "require_pkce": require_pkce or public,
+        "id_token_signed_response_alg": id_token_signed_response_alg,
+    }
+
+
+def _checked_words(name: str, purpose: str | None) -> tuple[str, str | None]:
     name = name.strip()
     if not 1 <= len(name) <= 255:
         raise InvalidClientData("name must be 1 to 255 characters")
     purpose = " ".join(purpose.split()) if purpose is not None else None
     if purpose is not None and not 1 <= len(purpose) <= 500:
         raise InvalidClientData("purpose must be 1 to 500 characters")
-    grants = list(dict.fromkeys(grant_types or DEFAULT_GRANT_TYPES))
+    if not (name + (purpose or "")).isprintable():  # shown on the consent page, as text
+        raise InvalidClientData("name and purpose must not hold control characters")
+    return name, purpose
+
+
+def _checked_grants(grant_types: list[str], *, public: bool, redirect_uris: list[str]) -> list[str]:
+    grants = list(dict.fromkeys(grant_types))
+    if not grants:
+        raise InvalidClientData("at least one grant type is needed")
     for grant in grants:
         if grant not in GRANT_TYPES:
             raise InvalidClientData(f"unsupported grant type: {grant}")
@@ -58,39 +160,44 @@ def register_client(
         raise InvalidClientData("a public client cannot use client_credentials")
     if "authorization_code" in grants and not redirect_uris:
         raise InvalidClientData("authorization_code needs at least one redirect URI")
-    for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
-        try:
-            check_redirect_uri(uri)
-        except InvalidRedirectUri as error:
-            raise InvalidClientData(str(error)) from error
-    allowed_scopes = list(dict.fromkeys(scopes or DEFAULT_SCOPES))
+    return grants
+
+
+def _checked_scopes(scopes: list[str], *, grants: list[str]) -> list[str]:
+    allowed_scopes = list(dict.fromkeys(scopes))
+    if not allowed_scopes:
+        raise InvalidClientData("at least one scope is needed")
     for scope in allowed_scopes:
         if scope not in (*SUPPORTED_SCOPES, *ADMIN_API_SCOPES):
             raise InvalidClientData(f"unsupported scope: {scope}")
     if set(allowed_scopes) & set(ADMIN_API_SCOPES) and grants != ["client_credentials"]:
         # An administrators' client acts for no citizen: it may not sign anyone in.
         raise InvalidClientData("admin: scopes need the client_credentials grant alone")
-    if id_token_signed_response_alg not in ID_TOKEN_ALGORITHMS:
-        raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
-    secret = None if public else new_opaque_value(32)
-    client = Client(
-        client_id=new_identifier(),
-        name=name,
-        purpose=purpose,
-        secret_digest=digest(secret) if secret else None,
-        is_public=public,
-        redirect_uris=list(dict.fromkeys(redirect_uris)),
-        post_logout_redirect_uris=list(dict.fromkeys(post_logout_redirect_uris or [])),
-        grant_types=grants,
-        scopes=allowed_scopes,
-        # Public clients cannot keep a secret: PKCE is what binds their code (RFC 9700 2.1.1).
-        require_pkce=require_pkce or public,
-        id_token_signed_response_alg=id_token_signed_response_alg,
-        created_at=now,
-    )
-    session.add(client)
-    session.flush()
-    return RegisteredClient(client=client, client_secret=secret)
+    return allowed_scopes
+
+
+def rotate_secret(client: Client, *, overlap: timedelta, now: datetime) -> str:
+    """A new secret for a confidential client (returned once; only its digest is kept). The
+    replaced secret keeps working until `now + overlap`, none at all for a zero overlap. A
+    secret still in the overlap of an earlier rotation ends at once: at most two ever work."""
+    if client.is_public:
+        raise InvalidClientData("a public client has no secret to rotate")
+    if not timedelta(0) <= overlap <= LONGEST_SECRET_OVERLAP:
+        raise InvalidClientData("the overlap must be between 0 and 7 days")
+    secret = new_opaque_value(32)
+    keep_previous = overlap > timedelta(0)
+    client.previous_secret_digest = client.secret_digest if keep_previous else None
+    client.previous_secret_expires_at = now + overlap if keep_previous else None
+    client.secret_digest = digest(secret)
+    return secret
+
+
+def secret_overlap_ends_at(client: Client, *, now: datetime) -> datetime | None:
+    """When the secret replaced by the last rotation stops working; None when it already has."""
+    ends_at = client.previous_secret_expires_at
+    if client.previous_secret_digest is None or ends_at is None or ends_at <= now:
+        return None
+    return ends_at
 
 
 def registration_summary(client: Client) -> dict[str, Any]:
@@ -113,7 +220,7 @@ def registration_summary(client: Client) -> dict[str, Any]:
 
 def find_registration(session: Session, client_id: str) -> Client | None:
     """The client's registration, disabled or not (for operators)."""
-    if not client_id or len(client_id) > 64:
+    if not client_id or len(client_id) > 64 or "\x00" in client_id:  # PostgreSQL refuses NUL
         return None
     return session.scalar(select(Client).where(Client.client_id == client_id))
 
@@ -149,10 +256,27 @@ class ClientCache:
         self._entries[client_id] = (now + self.lifetime, client)
         return client
 
+    def reread(self, session: Session, client_id: str, *, now: datetime) -> Client | None:
+        """The registration as stored now, cached afresh."""
+        self.forget(client_id)
+        return self.find(session, client_id, now=now)
+
+    def forget(self, client_id: str) -> None:
+        """Drop a registration this node changed, so its next request reads the new one (other
+        nodes read it within `lifetime`)."""
+        self._entries.pop(client_id, None)
+
 
 def list_clients(session: Session) -> list[Client]:
     return list(session.scalars(select(Client).order_by(Client.id)))
 
 
-def client_secret_matches(client: Client, secret: str) -> bool:
-    return not client.is_public and matches_digest(secret, client.secret_digest)
+def client_secret_matches(client: Client, secret: str, *, now: datetime) -> bool:
+    """The client's current secret, or the one its last rotation replaced while the overlap
+    lasts at `now` (the request's time: a cached registration is held to it too)."""
+    if client.is_public:
+        return False
+    # Both digests are always compared, so the time taken does not tell which secret matched.
+    current = matches_digest(secret, client.secret_digest)
+    previous = matches_digest(secret, client.previous_secret_digest)
+    return current or (previous and secret_overlap_ends_at(client, now=now) is not None)

@@ -51,6 +51,8 @@ class EventType(StrEnum):
     REFRESH_TOKEN_REPLAYED = "refresh_token.replayed"  # noqa: S105  (an event type)
     # The operator, at the command line.
     CLIENT_REGISTERED = "client.registered"
+    CLIENT_UPDATED = "client.updated"
+    CLIENT_SECRET_ROTATED = "client.secret_rotated"  # noqa: S105  (an event type)
     CLIENT_DISABLED = "client.disabled"
     CLIENT_ENABLED = "client.enabled"
     ACCOUNT_CREATED = "account.created"
@@ -354,6 +356,27 @@ def client_registered(
     """`registration` is the command's summary of the client; its secret is never logged."""
     detail = {k: v for k, v in registration.items() if k != "client_secret"}
     return _by_operator(EventType.CLIENT_REGISTERED, operator, client_id=client_id, detail=detail)
+
+
+def client_updated(*, operator: str, client_id: str, changes: Mapping[str, object]) -> Event:
+    """`changes`: each changed field of the registration with its new value."""
+    return _by_operator(
+        EventType.CLIENT_UPDATED, operator, client_id=client_id, detail={"changes": dict(changes)}
+    )
+
+
+def client_secret_rotated(
+    *, operator: str, client_id: str, previous_secret_expires_at: datetime | None
+) -> Event:
+    """A new secret was issued (never logged); the replaced one works until
+    `previous_secret_expires_at` (None: it stopped at once)."""
+    ends = previous_secret_expires_at.isoformat() if previous_secret_expires_at else None
+    return _by_operator(
+        EventType.CLIENT_SECRET_ROTATED,
+        operator,
+        client_id=client_id,
+        detail={"previous_secret_expires_at": ends},
+    )
 
 
 def client_disabled(*, operator: str, client_id: str) -> Event:

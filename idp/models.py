@@ -44,6 +44,10 @@ class Client(Base):
     purpose: Mapped[str | None] = mapped_column(String(500))
     # SHA-256 of a 256-bit random secret: a slow password hash here would cap the token endpoint.
     secret_digest: Mapped[str | None] = mapped_column(String(64))
+    # The secret a rotation replaced, still accepted until `previous_secret_expires_at` so the
+    # agency can deploy the new one without an outage (idp.clients.rotate_secret).
+    previous_secret_digest: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -15,6 +15,9 @@ class InvalidRedirectUri(ValueError):
 
 def check_redirect_uri(uri: str) -> None:
     """Registration rules (RFC 9700 2.1, 4.1.3): absolute, no fragment, https or loopback http."""
+    if len(uri) > 2000 or not uri.isprintable() or any(c.isspace() for c in uri):
+        # urlsplit drops some whitespace silently: what is stored must be what is matched.
+        raise InvalidRedirectUri("redirect URI must be at most 2000 characters, without spaces")
     parts = urlsplit(uri)
     if parts.fragment or "#" in uri:
         raise InvalidRedirectUri(f"redirect URI must not have a fragment: {uri}")

@@ -13,6 +13,8 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
+# Two secrets working side by side is a window for a leaked one: a week is time enough to deploy.
+LONGEST_SECRET_OVERLAP = timedelta(days=7)
 
 
 def _seconds_or_iso(value: Any) -> Any:
@@ -119,6 +121,12 @@ class IdpSettings(BaseSettings):
         description="How long a node reuses a client's registration at the back-channel "
         "endpoints before reading it again; a changed or disabled client takes effect within it.",
     )
+    client_secret_overlap: Duration = Field(
+        default=timedelta(hours=24),
+        description="After an operator rotates a client's secret, the replaced secret keeps "
+        "working this long (unless the operator gives another overlap), so the agency can "
+        "deploy the new one without an outage. At most 7 days; 0 ends it at once.",
+    )
     request_threads: int = Field(
         default=16,
         ge=1,
@@ -206,6 +214,8 @@ class IdpSettings(BaseSettings):
             )
         if self.interaction_longest_lifetime < self.interaction_lifetime:
             raise ValueError("interaction_longest_lifetime must be at least interaction_lifetime")
+        if not timedelta(0) <= self.client_secret_overlap <= LONGEST_SECRET_OVERLAP:
+            raise ValueError("client_secret_overlap must be between 0 and 7 days")
         if not timedelta(0) < self.sign_in_first_delay <= self.sign_in_max_delay:
             raise ValueError("sign_in_first_delay must be positive and at most sign_in_max_delay")
         for name in (

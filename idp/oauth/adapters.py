@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
@@ -15,9 +16,13 @@ CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class OAuthClient(ClientMixin):  # type: ignore[misc]
-    def __init__(self, row: Client) -> None:
+    def __init__(
+        self, row: Client, *, now: datetime, reread: Callable[[], Client | None] | None = None
+    ) -> None:
         self.row = row
         self.client_id = row.client_id
+        self.now = now  # the request's time, which a previous secret's overlap is held to
+        self._reread = reread  # the registration as stored, when `row` may be a cached one
 
     def get_client_id(self) -> str:
         return self.row.client_id
@@ -36,7 +41,16 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return redirect_uri_is_registered(self.row, redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return client_secret_matches(self.row, client_secret)
+        if client_secret_matches(self.row, client_secret, now=self.now):
+            return True
+        # A cached registration may predate a rotation made on another node: a secret it does
+        # not know is checked once more against the stored one, so a new secret works at once
+        # everywhere. A wrong secret costs one read, as it did before there was a cache.
+        fresh = self._reread() if self._reread is not None else None
+        if fresh is None:
+            return False
+        self.row = fresh
+        return client_secret_matches(fresh, client_secret, now=self.now)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.row.is_public:

@@ -71,8 +71,11 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             self.register_client_auth_method(method, strict_client_auth(method))
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = self.ctx.provider.clients.find(self.ctx.session, client_id, now=self.ctx.now)
-        return OAuthClient(row) if row else None
+        clients, session, now = self.ctx.provider.clients, self.ctx.session, self.ctx.now
+        row = clients.find(session, client_id, now=now)
+        if row is None:
+            return None
+        return OAuthClient(row, now=now, reread=lambda: clients.reread(session, client_id, now=now))
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Nothing to do: tokens are stored as they are issued (idp.oauth.tokens)."""

@@ -280,6 +280,28 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
             detail={"client_id": "c", "name": "Tax"},
         ),
     ),
+    (
+        events.client_updated(operator="op", client_id="c", changes={"name": "Tax board"}),
+        _stored(
+            event_type="client.updated",
+            actor_type="admin",
+            actor_id="op",
+            client_id="c",
+            outcome="success",
+            detail={"changes": {"name": "Tax board"}},
+        ),
+    ),
+    (
+        events.client_secret_rotated(operator="op", client_id="c", previous_secret_expires_at=T0),
+        _stored(
+            event_type="client.secret_rotated",
+            actor_type="admin",
+            actor_id="op",
+            client_id="c",
+            outcome="success",
+            detail={"previous_secret_expires_at": "2026-11-29T12:00:00+00:00"},
+        ),
+    ),
     *(
         (
             change(operator="op", client_id="c"),
