@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
+from admin.console_client import CONSOLE_CLIENT_ID
 from idp import events
 from idp.clients import (
     InvalidClientData,
@@ -168,6 +169,9 @@ def _set_disabled(ctx: OperationContext, *, actor: str, client_id: str, disabled
 
 
 def _registration(ctx: OperationContext, client_id: str) -> Client:
+    if client_id == CONSOLE_CLIENT_ID:
+        # Disabling or changing it would lock every administrator out of the console.
+        raise InvalidClientData("the console's own registration is kept by the gateway itself")
     client = find_registration(ctx.session, client_id)
     if client is None:
         raise UnknownAgencyApp(client_id)
