@@ -27,6 +27,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM: {}}} for status in (400, 401, 403)
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "content": {PROBLEM: {}}}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "content": {PROBLEM: {}}}}
+# A reason that is missing, empty or unusable (admin.support_operations.ReasonRequired).
+UNPROCESSABLE: dict[int | str, dict[str, Any]] = {422: {"model": Problem, "content": {PROBLEM: {}}}}
 
 _REFUSED = {
     ApiRefusal.NO_TOKEN: (
