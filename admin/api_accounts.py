@@ -20,6 +20,7 @@ from admin.problems import CONFLICT, ERRORS, NOT_FOUND, UNPROCESSABLE, problem
 from admin.roles import Role
 from admin.support_operations import (
     MAX_REASON_LENGTH,
+    REASON_PATTERN,
     AccountIsLocked,
     AccountStatus,
     ReasonRequired,
@@ -139,7 +140,7 @@ class SupportReason(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    reason: str = Field(min_length=1, max_length=MAX_REASON_LENGTH)
+    reason: str = Field(min_length=1, max_length=MAX_REASON_LENGTH, pattern=REASON_PATTERN)
 
 
 class LockState(BaseModel):
@@ -300,7 +301,9 @@ async def end_sessions(request: Request, username: Username, body: SupportReason
 async def history(
     request: Request,
     username: Username,
-    reason: Annotated[str, Query(min_length=1, max_length=MAX_REASON_LENGTH)],
+    reason: Annotated[
+        str, Query(min_length=1, max_length=MAX_REASON_LENGTH, pattern=REASON_PATTERN)
+    ],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
 ) -> Any:

@@ -23,6 +23,10 @@ from idp.oauth.context import OperationContext
 from transparency.search import EntryFilter, EntryPage, search_entries
 
 MAX_REASON_LENGTH = 500
+# What `normalized_reason` accepts, for the API's document: no control character but tab and
+# line breaks, and something besides spacing.
+_NOT_CONTROL = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+REASON_PATTERN = rf"^{_NOT_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{_NOT_CONTROL}*$"
 
 
 class UnknownAccount(LookupError):
