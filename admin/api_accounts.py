@@ -32,7 +32,7 @@ from admin.support_operations import (
     unlock_account,
 )
 from idp import events
-from idp.accounts import find_account_by_username, find_accounts
+from idp.accounts import find_account_by_username, find_accounts, normalize_username
 from idp.oauth.context import OperationContext
 from transparency.search import MAX_PAGE, FoundEntry
 
@@ -259,10 +259,8 @@ async def activation_code(request: Request, username: Username, body: SupportRea
         issued = issue_activation_code(
             ctx, actor=actor, username=username, reason=body.reason, client_id=client_id
         )
-        account = find_account_by_username(ctx.session, username)
-        assert account is not None  # issue_activation_code found it
         return ActivationCodeIssued(
-            username=account.username, code=issued.code, expires_at=issued.expires_at
+            username=normalize_username(username), code=issued.code, expires_at=issued.expires_at
         )
 
     answer = await _support(request, work)
@@ -283,10 +281,7 @@ async def end_sessions(request: Request, username: Username, body: SupportReason
         ended = end_browser_sessions(
             ctx, actor=actor, username=username, reason=body.reason, client_id=client_id
         )
-        account = find_account_by_username(ctx.session, username)
-        return SessionsEnded(
-            username=account.username if account else username, sessions_ended=ended
-        )
+        return SessionsEnded(username=normalize_username(username), sessions_ended=ended)
 
     return await _support(request, work)
 

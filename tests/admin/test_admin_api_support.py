@@ -14,6 +14,7 @@ import pytest
 
 from tests.builders import add_citizen, register_app
 from tests.citizen import Browser, hidden_fields
+from tests.conftest import signed_in_tokens, userinfo
 from tests.in_process import InProcessGateway
 from transparency.checkpoints import CHECKPOINT_ALG
 from transparency.sequencer import sequence_everything
@@ -109,10 +110,13 @@ def test_a_locked_account_is_refused_with_a_readable_page_until_unlocked(
     person = add_citizen(gateway)
     signed_in = gateway.browser()
     assert sign_in(signed_in, person.username, person.password).status_code == 303
+    agency_token = signed_in_tokens(gateway, gateway.browser(), register_app(gateway), person)
+    assert userinfo(gateway, agency_token["access_token"]).status_code == 200
     locked = _act(gateway, support, person.username, "lock")
     assert locked.status_code == 200, locked.text
-    assert locked.json()["locked"] is True and locked.json()["sessions_ended"] == 1
+    assert locked.json()["locked"] is True and locked.json()["sessions_ended"] == 2
     assert not _is_signed_in(signed_in)  # locking ended its session
+    assert userinfo(gateway, agency_token["access_token"]).status_code == 401  # no more data
     refused = sign_in(gateway.browser(), person.username, person.password)
     assert refused.status_code == 200
     assert "<title>Error: Sign in" in refused.text
