@@ -5,7 +5,9 @@ API and the console call the same functions, inside their unit of work.
 Each does its change and records its event in the caller's transaction, naming the
 administrator (`actor`, and `client_id` when they act through an API client), the citizen's
 subject and the reason the administrator gave. A reason is required: it is what an auditor, and
-for a look at their data the citizen, reads later.
+for a look at their data the citizen, reads later. The refusals (`UnknownAccount`,
+`ReasonRequired`, `AccountIsLocked`) are raised before anything is changed, so nothing is lost
+when the caller's unit of work rolls back.
 """
 
 from __future__ import annotations
