@@ -251,7 +251,13 @@ def _proof(session: Session, entry: FoundEntry) -> InclusionProof | None:
 def _install_problem_handlers(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
-        where = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in error.errors())
+        found = error.errors()
+        where = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in found)
+        if found and all(e["loc"][-1] == "reason" for e in found):
+            # Well-formed, but without the reason support must give (RFC 9110 15.5.21).
+            return problem(
+                422, "Unprocessable Content", "Say why, in a few words: a reason is required."
+            )
         return problem(400, "Bad Request", f"Not valid: {where or 'the request'}.")
 
     @api.exception_handler(SQLAlchemyError)

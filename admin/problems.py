@@ -29,6 +29,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "content": {PROBLEM: {}}}}
 # A well-formed change that breaks a registration rule (its detail says which).
 INVALID: dict[int | str, dict[str, Any]] = {422: {"model": Problem, "content": {PROBLEM: {}}}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "content": {PROBLEM: {}}}}
+# A reason that is missing, empty or unusable (admin.support_operations.ReasonRequired).
+UNPROCESSABLE: dict[int | str, dict[str, Any]] = {422: {"model": Problem, "content": {PROBLEM: {}}}}
 
 _REFUSED = {
     ApiRefusal.NO_TOKEN: (

@@ -67,6 +67,9 @@ LOOKED_AT = {
     events.EventType.ACCESS_LOG_SEARCHED: translatable(
         "The record of your sign-ins and of who received your information"
     ),
+    events.EventType.ACCOUNT_HISTORY_READ: translatable(
+        "The record of your sign-ins and of who received your information"
+    ),
     events.EventType.ACCESS_LOG_ENTRY_READ: translatable("One entry of that record"),
     events.EventType.ACCESS_LOG_REVIEW_EXPORTED: translatable("A copy of that record"),
 }

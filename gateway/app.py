@@ -41,6 +41,7 @@ from idp.protocol.errors import INVALID_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, 
 from idp.settings import IdpSettings
 from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
+from idp.web.activation_routes import router as activation_router
 from idp.web.errors import error_for_anyone, error_response
 from idp.web.health_routes import router as health_router
 from idp.web.information_routes import router as information_router
@@ -133,6 +134,7 @@ def build_app(
     app.include_router(information_router)
     app.include_router(consent_router)
     app.include_router(account_router)
+    app.include_router(activation_router)
     app.include_router(transparency_router)
     app.state.console = console_settings
     app.include_router(console_sign_in_router)

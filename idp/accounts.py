@@ -128,20 +128,27 @@ class StoredPassword:
 
     account_id: int | None
     password_hash: str | None
+    # Support locked the account: even the right password does not sign in.
+    locked: bool = False
 
 
 def stored_password_for(session: Session, username: str) -> StoredPassword:
     account = find_account_by_username(session, username) if len(username) <= 256 else None
-    if account is None or account.disabled_at is not None:
+    if account is None:
         return StoredPassword(account_id=None, password_hash=None)
-    return StoredPassword(account_id=account.id, password_hash=account.password_hash)
+    # A locked account's password is still checked: only who knows it learns of the lock.
+    return StoredPassword(
+        account_id=account.id,
+        password_hash=account.password_hash,
+        locked=account.disabled_at is not None,
+    )
 
 
 def accept_password_verdict(
     session: Session, stored: StoredPassword, verdict: PasswordVerdict, *, now: datetime
 ) -> Account | None:
     """The account when the password matched and it is still active; stores an upgraded hash."""
-    if not verdict.matches or stored.account_id is None:
+    if not verdict.matches or stored.account_id is None or stored.locked:
         return None
     account = get_active_account(session, stored.account_id)
     if account is None or account.password_hash != stored.password_hash:

@@ -41,6 +41,8 @@ class EventType(StrEnum):
     CONSENT_GIVEN = "consent.given"
     CONSENT_DENIED = "consent.denied"
     CONSENT_WITHDRAWN = "consent.withdrawn"
+    ACTIVATION_CODE_REDEEMED = "activation_code.redeemed"
+    ACTIVATION_CODE_FAILED = "activation_code.failed"
     # The agencies (clients), at the token, userinfo, introspection and revocation endpoints.
     TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event type)
     TOKEN_REFRESHED = "token.refreshed"  # noqa: S105  (an event type)
@@ -72,12 +74,19 @@ class EventType(StrEnum):
     # The security officer: who may administer the gateway.
     ADMIN_ROLES_GRANTED = "admin_roles.granted"
     ADMIN_ROLES_REVOKED = "admin_roles.revoked"
+    # Support, helping one citizen (admin.support_operations).
+    ACCOUNT_LOCKED = "account.locked"
+    ACCOUNT_UNLOCKED = "account.unlocked"
+    ACTIVATION_CODE_ISSUED = "activation_code.issued"
+    BROWSER_SESSIONS_ENDED = "browser_sessions.ended"
+    ACCOUNT_HISTORY_READ = "account.history_read"
 
 
 # The events that are someone looking at one citizen's data, shown to that citizen on the
 # account page ("who looked at your information").
 ADMINISTRATOR_LOOKS = (
     EventType.ACCOUNT_READ,
+    EventType.ACCOUNT_HISTORY_READ,
     EventType.ACCESS_LOG_SEARCHED,
     EventType.ACCESS_LOG_ENTRY_READ,
     EventType.ACCESS_LOG_REVIEW_EXPORTED,
@@ -139,8 +148,9 @@ def sign_in_succeeded(*, subject: str, client_id: str | None, method: str, acr: 
 
 
 def sign_in_failed(
-    *, client_id: str | None, method: str, reason: Literal["bad_credentials"]
+    *, client_id: str | None, method: str, reason: Literal["bad_credentials", "account_locked"]
 ) -> Event:
+    """`account_locked`: the right password, of an account support locked."""
     return Event(
         EventType.SIGN_IN_FAILED,
         "account",
@@ -236,6 +246,34 @@ def consent_withdrawn(
         client_id=client_id,
         subject=subject,
         detail={"scopes": list(scopes), "tokens_revoked": tokens_revoked},
+    )
+
+
+def activation_code_redeemed(*, subject: str, sessions_ended: int) -> Event:
+    """The citizen set a new password with support's code; their other sessions ended."""
+    return Event(
+        EventType.ACTIVATION_CODE_REDEEMED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"sessions_ended": sessions_ended},
+    )
+
+
+def activation_code_failed(
+    *, subject: str | None, reason: Literal["wrong_code", "not_live"], voided: bool
+) -> Event:
+    """A code that did not work. `subject` only when the username names an account (the page
+    says the same either way); `not_live`: expired, used, void, or none was issued; `voided`:
+    this was the last wrong try the code allowed."""
+    return Event(
+        EventType.ACTIVATION_CODE_FAILED,
+        "account",
+        None,
+        "failure",
+        subject=subject,
+        detail={"reason": reason, "voided": voided},
     )
 
 
@@ -568,6 +606,77 @@ def admin_roles_granted(*, operator: str, subject: str, roles: Iterable[str]) ->
 def admin_roles_revoked(*, operator: str, subject: str, roles: Iterable[str]) -> Event:
     return _by_operator(
         EventType.ADMIN_ROLES_REVOKED, operator, subject=subject, detail={"roles": list(roles)}
+    )
+
+
+# Support: `operator` names the administrator (or their API client); `reason` is in their
+# words, required, and what the citizen is told when the act was a look at their data.
+
+
+def account_locked(
+    *, operator: str, subject: str, reason: str, sessions_ended: int, client_id: str | None = None
+) -> Event:
+    return _by_operator(
+        EventType.ACCOUNT_LOCKED,
+        operator,
+        subject=subject,
+        client_id=client_id,
+        detail={"reason": reason, "sessions_ended": sessions_ended},
+    )
+
+
+def account_unlocked(
+    *, operator: str, subject: str, reason: str, client_id: str | None = None
+) -> Event:
+    return _by_operator(
+        EventType.ACCOUNT_UNLOCKED,
+        operator,
+        subject=subject,
+        client_id=client_id,
+        detail={"reason": reason},
+    )
+
+
+def activation_code_issued(
+    *,
+    operator: str,
+    subject: str,
+    reason: str,
+    expires_at: datetime,
+    client_id: str | None = None,
+) -> Event:
+    """Never the code itself: only when it stops working."""
+    return _by_operator(
+        EventType.ACTIVATION_CODE_ISSUED,
+        operator,
+        subject=subject,
+        client_id=client_id,
+        detail={"reason": reason, "expires_at": expires_at.isoformat()},
+    )
+
+
+def browser_sessions_ended(
+    *, operator: str, subject: str, reason: str, sessions_ended: int, client_id: str | None = None
+) -> Event:
+    return _by_operator(
+        EventType.BROWSER_SESSIONS_ENDED,
+        operator,
+        subject=subject,
+        client_id=client_id,
+        detail={"reason": reason, "sessions_ended": sessions_ended},
+    )
+
+
+def account_history_read(
+    *, operator: str, subject: str, reason: str, entries: int, client_id: str | None = None
+) -> Event:
+    """Support read a page of the citizen's entries in the log: a look the citizen is shown."""
+    return _by_operator(
+        EventType.ACCOUNT_HISTORY_READ,
+        operator,
+        subject=subject,
+        client_id=client_id,
+        detail={"reason": reason, "entries": entries},
     )
 
 

@@ -121,6 +121,23 @@ class SignInSourceLimit(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ActivationCode(Base):
+    """The one activation code support gave an account (idp.activation), by its SHA-256 only.
+    Issuing another replaces the row; a redeemed or voided code stays until then."""
+
+    __tablename__ = "activation_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Interaction(Base):
     """An authorization request waiting for the citizen (sign-in or consent page).
 

@@ -167,6 +167,11 @@ class IdpSettings(BaseSettings):
         default=timedelta(minutes=15),
         description="The window of sign_in_source_attempts.",
     )
+    activation_code_lifetime: Duration = Field(
+        default=timedelta(hours=72),
+        description="How long an activation code that support gives a citizen (to set a new "
+        "password at /account/activate) can be used. Issuing a new code replaces the old one.",
+    )
     trusted_proxies: NetworkList = Field(
         default_factory=list,
         description="Addresses or networks of the reverse proxies in front of the gateway "
@@ -224,6 +229,7 @@ class IdpSettings(BaseSettings):
             "interaction_lifetime",
             "sign_in_device_lifetime",
             "sign_in_source_window",
+            "activation_code_lifetime",
         ):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")

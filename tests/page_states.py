@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 from playwright.sync_api import Page
 
 from tests.builders import CitizenAccount, add_citizen, register_app
@@ -142,6 +143,55 @@ def _account_signed_in(visit: Visit) -> None:
     assert visit.page.locator("li.agency h2").all_inner_texts() == [AGENCY_NAME]
 
 
+def _sign_in_locked(visit: Visit) -> None:
+    """The right password of an account support locked (through the admin API)."""
+    citizen = visit.new_citizen()
+    support = register_app(
+        visit.gateway, "--grant-type", "client_credentials", "--scope", "admin:support"
+    )
+    token = httpx.post(
+        f"{visit.gateway.issuer}/token",
+        auth=(support.client_id, support.client_secret or ""),
+        data={"grant_type": "client_credentials", "scope": "admin:support"},
+    ).json()["access_token"]
+    locked = httpx.post(
+        f"{visit.gateway.issuer}/admin/api/v1/accounts/{citizen.username}/lock",
+        json={"reason": "The citizen asked for it"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert locked.status_code == 200, locked.text
+    visit.open_sign_in()
+    visit.submit_sign_in(citizen.username, citizen.password)
+    assert visit.page.locator(".error-summary").is_visible()
+
+
+def _activate(visit: Visit) -> None:
+    assert visit.open("/account/activate") == 200
+
+
+def _submit_activation(visit: Visit, username: str, code: str, password: str) -> None:
+    visit.page.fill("#username", username)
+    visit.page.fill("#code", code)
+    visit.page.fill("#password", password)
+    visit.page.fill("#password_again", password)
+    with visit.page.expect_navigation():
+        visit.page.click("form[action='/account/activate'] button[type=submit]")
+
+
+def _activate_empty(visit: Visit) -> None:
+    _activate(visit)
+    _submit_activation(visit, "", "", "")
+    for field in ("username", "code", "password", "password_again"):
+        assert visit.page.locator(f"#{field}-error").is_visible()
+
+
+def _activate_wrong_code(visit: Visit) -> None:
+    citizen = visit.new_citizen()
+    _activate(visit)
+    _submit_activation(visit, citizen.username, "ABCD-EFGH-JKMN", "a new password, long enough")
+    assert visit.page.locator("#code-error").is_visible()
+
+
 def _expired(visit: Visit) -> None:
     assert visit.open("/sign-in?interaction=nonsense") == 400
 
@@ -163,9 +213,13 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "sign-in-empty": _sign_in_empty,
     "sign-in-wrong-password": _sign_in_wrong_password,
     "sign-in-timeout-warning": _sign_in_timeout_warning,
+    "sign-in-locked": _sign_in_locked,
     "consent": _consent,
     "account-signed-out": _account_signed_out,
     "account-signed-in": _account_signed_in,
+    "activate": _activate,
+    "activate-empty": _activate_empty,
+    "activate-wrong-code": _activate_wrong_code,
     "expired": _expired,
     "invalid-link": _invalid_link,
 }

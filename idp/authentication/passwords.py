@@ -73,5 +73,9 @@ class PasswordChecker:
     def submit(self, password: str, password_hash: str | None) -> Future[PasswordVerdict]:
         return self._pool.submit(judge_password, password, password_hash)
 
+    def submit_hash(self, password: str) -> Future[str]:
+        """A hash of a new password, made on the same pool as the checks."""
+        return self._pool.submit(hash_password, password)
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -40,6 +40,12 @@ class SignInFailed:
 
 
 @dataclass(frozen=True)
+class SignInLocked:
+    """The right password of an account support locked: the citizen is told to contact
+    support. Only someone who knows the password learns that the account is locked."""
+
+
+@dataclass(frozen=True)
 class SignInThrottled:
     """Too many recent failures; says nothing about whether the username exists."""
 
@@ -117,9 +123,16 @@ def complete_password_sign_in(
     checked: PasswordCheck,
     verdict: PasswordVerdict,
     allowances: list[str],
-) -> SignInFailed | SignedIn:
+) -> SignInFailed | SignInLocked | SignedIn:
     """Step 3, after the check: start a new browser session and continue the request. A failure
-    was already counted when the attempt was reserved."""
+    was already counted when the attempt was reserved (a locked account's too)."""
+    if verdict.matches and checked.stored.locked:
+        ctx.record(
+            events.sign_in_failed(
+                client_id=agency_of(interaction), method="pwd", reason="account_locked"
+            )
+        )
+        return SignInLocked()
     account = accept_password_verdict(ctx.session, checked.stored, verdict, now=ctx.now)
     if account is None:
         ctx.record(

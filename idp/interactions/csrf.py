@@ -1,8 +1,9 @@
 """CSRF tokens of the gateway's own forms, issued and checked here only (constant-time).
 
-Two kinds: an interaction's page (sign-in, consent) carries the random token stored with the
-interaction; the account page carries one derived from the session cookie, which a page on
-another site cannot read. Either way a forged cross-site POST lacks the token.
+Three kinds: an interaction's page (sign-in, consent) carries the random token stored with the
+interaction; the account page carries one derived from the session cookie, and the activation
+page (used signed out) one derived from the browser-binding cookie. A page on another site can
+read neither cookie, so a forged cross-site POST lacks the token.
 """
 
 from __future__ import annotations
@@ -25,3 +26,11 @@ def account_form_token(session_secret: str) -> str:
 
 def account_form_token_matches(submitted: str, session_secret: str) -> bool:
     return same_value(submitted, account_form_token(session_secret))
+
+
+def activation_form_token(browser_binding: str) -> str:
+    return digest(f"activation-form:{browser_binding}")
+
+
+def activation_form_token_matches(submitted: str, browser_binding: str) -> bool:
+    return same_value(submitted, activation_form_token(browser_binding))

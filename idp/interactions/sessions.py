@@ -87,6 +87,19 @@ def end_sessions_of_cookie(session: Session, cookie_secret: str | None, *, now: 
     )
 
 
+def end_account_sessions(session: Session, account: Account, *, now: datetime) -> int:
+    """End every live browser session of the account (support asked, its password was reset,
+    or it was locked); returns how many."""
+    ended = session.execute(
+        update(BrowserSession)
+        .where(BrowserSession.account_id == account.id)
+        .where(BrowserSession.ended_at.is_(None))
+        .where(BrowserSession.expires_at > now)
+        .values(ended_at=now)
+    )
+    return int(ended.rowcount)  # type: ignore[attr-defined]
+
+
 def start_interaction(
     session: Session,
     *,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from idp.accounts import MIN_PASSWORD_LENGTH
+from idp.authentication.passwords import MAX_PASSWORD_LENGTH
 from idp.protocol.languages import translatable
 
 
@@ -21,6 +23,24 @@ ENTER_PASSWORD = translatable("Enter your password")
 # The same words whichever of the two was wrong, and whether the account exists or not.
 CREDENTIALS_NOT_RIGHT = translatable(
     "The username or password is not right. Check them and try again."
+)
+# Said only after the right password (idp.authentication.sign_in.SignInLocked).
+ACCOUNT_LOCKED = translatable(
+    "Your account is locked, so you cannot sign in. Contact support: they can tell you why and "
+    "unlock it."
+)
+ENTER_ACTIVATION_CODE = translatable("Enter the activation code support gave you")
+ENTER_NEW_PASSWORD = translatable("Enter a new password")
+# accounts.MIN_PASSWORD_LENGTH (tests/idp/test_account_activation.py holds the two together).
+NEW_PASSWORD_TOO_SHORT = translatable("Your new password must be at least 15 characters")
+NEW_PASSWORD_TOO_LONG = translatable("Your new password must be 1024 characters or fewer")
+ENTER_PASSWORD_AGAIN = translatable("Enter the new password again")
+PASSWORDS_DIFFER = translatable("The two passwords are not the same. Enter the same one twice.")
+# The same words whether the username exists or not, and whether the code was wrong, expired,
+# used or void.
+ACTIVATION_NOT_RIGHT = translatable(
+    "The username or activation code is not right, or the code no longer works. Check them, "
+    "or ask support for a new code."
 )
 TOO_MANY_FROM_NETWORK = translatable(
     "There have been too many attempts to sign in from your network. Wait a few minutes, then "
@@ -44,3 +64,25 @@ def missing_sign_in_fields(username: str, password: str) -> list[FieldError]:
 
 def message_for(errors: Sequence[FieldError], field: str) -> str | None:
     return next((error.message for error in errors if error.field == field), None)
+
+
+def activation_form_errors(
+    *, username: str, code: str, password: str, password_again: str
+) -> list[FieldError]:
+    """What the activation form lacks, checked before the code is: none of it counts as a try."""
+    errors = []
+    if not username.strip():
+        errors.append(FieldError("username", ENTER_USERNAME))
+    if not code.strip():
+        errors.append(FieldError("code", ENTER_ACTIVATION_CODE))
+    if not password:
+        errors.append(FieldError("password", ENTER_NEW_PASSWORD))
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(FieldError("password", NEW_PASSWORD_TOO_SHORT))
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors.append(FieldError("password", NEW_PASSWORD_TOO_LONG))
+    if not password_again:
+        errors.append(FieldError("password_again", ENTER_PASSWORD_AGAIN))
+    elif password and password_again != password:
+        errors.append(FieldError("password_again", PASSWORDS_DIFFER))
+    return errors

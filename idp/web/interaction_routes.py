@@ -14,6 +14,7 @@ from idp.authentication.allowances import allowance_values
 from idp.authentication.sign_in import (
     PasswordCheck,
     SignInFailed,
+    SignInLocked,
     SignInThrottled,
     complete_password_sign_in,
     password_to_check,
@@ -34,6 +35,7 @@ from idp.web.cookies import (
     set_cookie,
 )
 from idp.web.form_errors import (
+    ACCOUNT_LOCKED,
     CREDENTIALS_NOT_RIGHT,
     TOO_MANY_FOR_USERNAME,
     TOO_MANY_FROM_NETWORK,
@@ -197,6 +199,11 @@ async def sign_in_submit(request: Request) -> Response:
             if isinstance(result, SignInFailed):
                 return _sign_in_form(
                     request, state, ctx, interaction, username=username, credentials_not_right=True
+                )
+            if isinstance(result, SignInLocked):
+                locked = [FieldError(None, ACCOUNT_LOCKED)]
+                return _sign_in_form(
+                    request, state, ctx, interaction, username=username, errors=locked
                 )
         # The transaction has committed: only now may the browser carry the new session.
         response = render_outcome(request, result.outcome, browser, redirect_status=303)

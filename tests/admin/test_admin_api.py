@@ -301,8 +301,8 @@ def test_support_finds_a_citizen_and_opens_the_record_with_a_reason_the_citizen_
     auditor = _token(gateway, "admin:audit")
     assert _get(gateway, auditor, "/accounts", q="tamm").status_code == 403  # least privilege
     path = f"/accounts/{person.username}"
-    assert _get(gateway, support, path).status_code == 400  # no reason, no record
-    assert _get(gateway, support, path, reason="x").status_code == 400
+    assert _get(gateway, support, path).status_code == 422  # no reason, no record
+    assert _get(gateway, support, path, reason="x").status_code == 422
     why = "The citizen called the helpdesk about a locked account"
     record = _get(gateway, support, path, reason=why)
     assert record.status_code == 200, record.text

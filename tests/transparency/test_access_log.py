@@ -167,6 +167,7 @@ def activity(
     )
     gateway.command_json("admins", "revoke", "--username", person.username, "--role", "support")
     _review_through_the_admin_api(gateway, person.subject)
+    secrets_used += _support_through_the_admin_api(gateway)
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(
@@ -213,6 +214,45 @@ def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:
         headers=headers,
     )
     assert exported.status_code == 200 and exported.json(), exported.text
+
+
+def _support_through_the_admin_api(gateway: Gateway) -> list[str]:
+    """Support locks and unlocks a citizen of its own, ends their sessions, reads their history
+    and gives them an activation code, which they try wrong once and then redeem; returns the
+    code and the new password."""
+    person = add_citizen(gateway)
+    support = register_app(
+        gateway, "--grant-type", "client_credentials", "--scope", "admin:support", name="Support"
+    )
+    token = httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(support.client_id, support.client_secret or ""),
+        data={"grant_type": "client_credentials", "scope": "admin:support"},
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    account = f"{gateway.issuer}/admin/api/v1/accounts/{person.username}"
+    why = {"reason": "The citizen phoned"}
+    for what in ("lock", "unlock", "end-sessions"):
+        assert httpx.post(f"{account}/{what}", json=why, headers=headers).status_code == 200
+    history = httpx.get(f"{account}/history", params=why, headers=headers)
+    assert history.status_code == 200, history.text
+    code = httpx.post(f"{account}/activation-code", json=why, headers=headers).json()["code"]
+    new_password = "a new password for the log test"
+    with Browser(gateway.issuer) as browser:
+        for typed in ("ABCD-EFGH-JKMN", code):
+            page = browser.http.get(f"{gateway.issuer}/account/activate")
+            answer = browser.http.post(
+                f"{gateway.issuer}/account/activate",
+                data={
+                    **hidden_fields(page.text),
+                    "username": person.username,
+                    "code": typed,
+                    "password": new_password,
+                    "password_again": new_password,
+                },
+            )
+        assert "Your new password is set" in answer.text
+    return [code, code.replace("-", ""), new_password]
 
 
 def _throttle_decisions(gateway: Gateway, app: AppClient, wrong: str) -> str:

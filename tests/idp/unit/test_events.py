@@ -464,6 +464,89 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
         ),
     ),
     (
+        events.activation_code_redeemed(subject="s", sessions_ended=2),
+        _stored(
+            event_type="activation_code.redeemed",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"sessions_ended": 2},
+        ),
+    ),
+    (
+        events.activation_code_failed(subject=None, reason="not_live", voided=False),
+        _stored(
+            event_type="activation_code.failed",
+            actor_type="account",
+            actor_id=None,
+            outcome="failure",
+            detail={"reason": "not_live", "voided": False},
+        ),
+    ),
+    (
+        events.account_locked(
+            operator="op", subject="s", reason="Phone call", sessions_ended=1, client_id="c"
+        ),
+        _stored(
+            event_type="account.locked",
+            actor_type="admin",
+            actor_id="op",
+            client_id="c",
+            subject="s",
+            outcome="success",
+            detail={"reason": "Phone call", "sessions_ended": 1},
+        ),
+    ),
+    (
+        events.account_unlocked(operator="op", subject="s", reason="Phone call"),
+        _stored(
+            event_type="account.unlocked",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"reason": "Phone call"},
+        ),
+    ),
+    (
+        events.activation_code_issued(
+            operator="op", subject="s", reason="Forgot password", expires_at=T0
+        ),
+        _stored(
+            event_type="activation_code.issued",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"reason": "Forgot password", "expires_at": "2026-11-29T12:00:00+00:00"},
+        ),
+    ),
+    (
+        events.browser_sessions_ended(
+            operator="op", subject="s", reason="Lost phone", sessions_ended=0
+        ),
+        _stored(
+            event_type="browser_sessions.ended",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"reason": "Lost phone", "sessions_ended": 0},
+        ),
+    ),
+    (
+        events.account_history_read(operator="op", subject="s", reason="Asked", entries=3),
+        _stored(
+            event_type="account.history_read",
+            actor_type="admin",
+            actor_id="op",
+            subject="s",
+            outcome="success",
+            detail={"reason": "Asked", "entries": 3},
+        ),
+    ),
+    (
         events.admin_roles_granted(operator="op", subject="s", roles=["auditor", "support"]),
         _stored(
             event_type="admin_roles.granted",
