@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.api import build_admin_api
 from admin.console_app_routes import router as console_app_router
+from admin.console_citizen_routes import router as console_citizen_router
 from admin.console_client import ensure_console_client
 from admin.console_log_routes import router as console_log_router
 from admin.console_routes import router as console_router
@@ -141,6 +142,7 @@ def build_app(
     app.include_router(console_router)
     app.include_router(console_log_router)
     app.include_router(console_app_router)
+    app.include_router(console_citizen_router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount(
         "/admin/static",
