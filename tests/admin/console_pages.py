@@ -98,6 +98,82 @@ def _signed_out(tab: ConsoleTab) -> None:
         tab.page.click("button:has-text('Sign out')")
 
 
+def register_app_in_console(tab: ConsoleTab, name: str) -> tuple[str, str]:
+    """An operator fills in the registration form for a machine-to-machine app; its client_id
+    and the secret shown once."""
+    tab.open("/apps/new")
+    tab.page.fill("#name", name)
+    tab.page.uncheck("#grant-authorization_code")
+    tab.page.uncheck("#grant-refresh_token")
+    tab.page.check("#grant-client_credentials")
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Register the app')")
+    return tab.page.inner_text("#client-id"), tab.page.inner_text("#client-secret")
+
+
+def _app_registered(tab: ConsoleTab) -> None:
+    tab.sign_in(tab.administrator("operator"), "/apps")
+    register_app_in_console(tab, "Pension fund")
+
+
+def _app(tab: ConsoleTab) -> None:
+    _app_registered(tab)
+    with tab.page.expect_navigation():
+        tab.page.click("a:has-text('Go to the app')")
+
+
+def _app_edit(tab: ConsoleTab) -> None:
+    _app(tab)
+    with tab.page.expect_navigation():
+        tab.page.click("a:has-text('Change the registration')")
+
+
+def _app_form_error(tab: ConsoleTab) -> None:
+    tab.sign_in(tab.administrator("operator"), "/apps/new")
+    tab.page.fill("#name", "Broken app")
+    tab.page.fill("#redirect_uris", "http://not-loopback.example/cb")
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Register the app')")
+
+
+def _citizens_found(tab: ConsoleTab) -> None:
+    citizen = add_citizen(tab.gateway, given_name="Mari", family_name="Maasikas")
+    tab.sign_in(tab.administrator("support"), "/citizens")
+    tab.page.fill("#q", citizen.username)
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Search')")
+
+
+def open_citizen_record(tab: ConsoleTab, citizen: CitizenAccount, reason: str) -> None:
+    tab.open(f"/citizens/{citizen.username}")
+    tab.page.fill("#reason", reason)
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Open the record')")
+
+
+def _citizen_reason(tab: ConsoleTab) -> None:
+    citizen = add_citizen(tab.gateway)
+    tab.sign_in(tab.administrator("support"), f"/citizens/{citizen.username}")
+
+
+def _citizen_reason_missing(tab: ConsoleTab) -> None:
+    _citizen_reason(tab)
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Open the record')")
+
+
+def _citizen_record(tab: ConsoleTab) -> None:
+    citizen = add_citizen(tab.gateway, given_name="Mari", family_name="Maasikas")
+    tab.sign_in(tab.administrator("support"), "/citizens")
+    open_citizen_record(tab, citizen, "The citizen called about a locked account, case 4711")
+
+
+def _activation_code(tab: ConsoleTab) -> None:
+    _citizen_record(tab)
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Give an activation code')")
+
+
 CONSOLE_STATES: dict[str, Callable[[ConsoleTab], None]] = {
     "dashboard": _signed_in("auditor", "operator", "support", "security"),
     "log": _signed_in("auditor", path="/log"),
@@ -108,6 +184,16 @@ CONSOLE_STATES: dict[str, Callable[[ConsoleTab], None]] = {
     "keys": _signed_in("operator", path="/keys"),
     "keys-emergency": _signed_in("operator", path="/keys/emergency"),
     "roles": _signed_in("security", path="/roles"),
+    "apps": _signed_in("operator", path="/apps"),
+    "app-registered": _app_registered,
+    "app": _app,
+    "app-edit": _app_edit,
+    "app-form-error": _app_form_error,
+    "citizens-found": _citizens_found,
+    "citizen-reason": _citizen_reason,
+    "citizen-reason-missing": _citizen_reason_missing,
+    "citizen-record": _citizen_record,
+    "activation-code": _activation_code,
     "refused": _refused,
     "no-role": _no_role,
     "signed-out": _signed_out,

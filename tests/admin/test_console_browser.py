@@ -14,7 +14,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.admin.console_pages import CONSOLE_STATES, ConsoleTab
+from tests.admin.console_pages import (
+    CONSOLE_STATES,
+    ConsoleTab,
+    open_citizen_record,
+    register_app_in_console,
+)
 from tests.builders import add_citizen, register_app
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
 from tests.citizen import Browser as HttpBrowser
@@ -130,6 +135,64 @@ def test_a_role_is_refused_where_it_must_be(tab: ConsoleTab) -> None:
         assert tab.open(path) == 403, path
         assert tab.page.locator("h1").inner_text() == "You cannot open this page"
     assert tab.gateway.command_json("keys", "list") == keys_before
+
+
+def _token(gateway: Gateway, client_id: str, secret: str) -> int:
+    answer = httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials", "scope": "openid"},
+    )
+    return answer.status_code
+
+
+def test_an_operator_registers_an_app_and_rotates_its_secret(tab: ConsoleTab) -> None:
+    tab.sign_in(tab.administrator("operator"), "/apps")
+    client_id, first = register_app_in_console(tab, "Road authority")
+    assert _token(tab.gateway, client_id, first) == 200
+    tab.open(f"/apps/{client_id}")
+    assert tab.page.inner_text("#discovery-url").endswith("/.well-known/openid-configuration")
+    tab.page.select_option("#overlap_hours", "1")
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Rotate the secret')")
+    second = tab.page.inner_text("#client-secret")
+    assert second != first and "keeps working until" in tab.page.inner_text("#overlap")
+    # During the overlap both work (tests/admin/test_console_apps.py moves the clock past it).
+    assert _token(tab.gateway, client_id, first) == 200
+    assert _token(tab.gateway, client_id, second) == 200
+    tab.open(f"/apps/{client_id}")
+    tab.page.select_option("#overlap_hours", "0")
+    with tab.page.expect_navigation():
+        tab.page.click("button:has-text('Rotate the secret')")
+    third = tab.page.inner_text("#client-secret")
+    assert "no longer works" in tab.page.inner_text("#overlap")
+    assert _token(tab.gateway, client_id, first) == 401
+    assert _token(tab.gateway, client_id, second) == 401
+    assert _token(tab.gateway, client_id, third) == 200
+
+
+def test_support_opens_a_record_with_a_reason_and_the_citizen_sees_it(
+    tab: ConsoleTab, chromium: Browser
+) -> None:
+    citizen = add_citizen(tab.gateway, given_name="Mari", family_name="Maasikas")
+    tab.sign_in(tab.administrator("support"), "/citizens")
+    open_citizen_record(tab, citizen, "She called about her address, case 4711")
+    assert "Maasikas" in tab.page.inner_text("main")
+    # The citizen signs in at an agency, then opens their account page in their own browser.
+    app = register_app(tab.gateway, name="Tax office")
+    with HttpBrowser(tab.gateway.issuer) as http:
+        signed_in_tokens(tab.gateway, http, app, citizen)
+    own = chromium.new_context(locale="en-GB")
+    page = own.new_page()
+    page.goto(f"{tab.gateway.issuer}/account/sign-in")
+    page.fill("#username", citizen.username)
+    page.fill("#password", citizen.password)
+    with page.expect_navigation():
+        page.click("button[name=sign_in]")
+    page.wait_for_url(f"{tab.gateway.issuer}/account*")
+    looks = page.inner_text("table.looks")
+    own.close()
+    assert "(console)" in looks and "She called about her address, case 4711" in looks
 
 
 @pytest.fixture(scope="module")
