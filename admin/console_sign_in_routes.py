@@ -27,6 +27,7 @@ from admin.console_client import (
 from admin.console_sessions import (
     SIGN_IN_LIFETIME,
     claim_sign_in,
+    console_form_token_matches,
     end_console_session,
     start_console_session,
     start_sign_in,
@@ -34,11 +35,9 @@ from admin.console_sessions import (
 from admin.console_web import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
-    Console,
     clear_console_cookie,
     console_base,
     console_cookie,
-    console_form,
     console_settings,
     safe_return_path,
     set_console_cookie,
@@ -47,6 +46,7 @@ from admin.console_web import (
 from admin.roles import roles_of
 from idp.models import Account
 from idp.web.citizen_pages import render_page
+from idp.web.http import page_form
 from idp.web.state import operation, web_state
 
 log = logging.getLogger("admin.console")
@@ -177,10 +177,19 @@ def _sign_in_page(
 
 @router.post("/admin/sign-out")
 async def sign_out(request: Request) -> Response:
-    def work(console: Console, form: dict[str, str]) -> Response:
-        end_console_session(console.ctx.session, console.secret, now=console.ctx.now)
+    """Ends the session whatever roles it still holds (a revoked administrator can sign out)."""
+    form = await page_form(request) or {}
+    secret = console_cookie(request, SESSION_COOKIE)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            if secret is None or not console_form_token_matches(form.get("form_token", ""), secret):
+                return render_page(
+                    request, "admin/expired.html", status=400, sign_in=sign_in_link("/admin/")
+                )
+            end_console_session(ctx.session, secret, now=ctx.now)
         response = render_page(request, "admin/signed_out.html", sign_in=sign_in_link("/admin/"))
         clear_console_cookie(request, response, SESSION_COOKIE)
         return response
 
-    return await console_form(request, None, work)
+    return await run_in_threadpool(work)
