@@ -46,6 +46,7 @@ from idp.web.security_headers import SecurityHeaders
 from idp.web.state import WebState, request_id
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.open_data_web import router as open_data_router
 from transparency.sequencer import sequence_periodically
 from transparency.settings import AccessLogSettings
 from transparency.web import router as transparency_router
@@ -106,7 +107,7 @@ def build_app(
     app.state.web = WebState(
         database=database,
         provider=provider,
-        pages=PageRenderer(["idp.web", "consent"]),
+        pages=PageRenderer(["idp.web", "consent", "transparency"]),
         password_checker=password_checker,
         discovery_document=json.dumps(
             provider_metadata(settings.issuer, provider_capabilities())
@@ -120,6 +121,7 @@ def build_app(
     app.include_router(consent_router)
     app.include_router(account_router)
     app.include_router(transparency_router)
+    app.include_router(open_data_router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
