@@ -128,7 +128,7 @@ def _agency_names(session: Session, client_ids: set[str]) -> dict[str, str]:
     rows = session.execute(
         select(Client.client_id, Client.name).where(Client.client_id.in_(sorted(client_ids)))
     )
-    return {str(client_id): str(name) for client_id, name in rows.tuples()}
+    return {str(client_id): str(name) for client_id, name in rows}
 
 
 def as_json(data: OpenData) -> dict[str, Any]:
