@@ -19,7 +19,7 @@ retention; erasure changes nothing here (no count is by citizen).
 A day is final once it ended `SETTLE_LIFETIME` ago (a request that began before midnight may
 commit its entry just after) and no entry of it still waits in the sequencer's queue (when
 the sequencer cannot sign, entries wait there, and counting the sealed ones would freeze a day
-short). Days are UTC days.
+short). Days are UTC days. `idp audit seed` writes into past days; it forgets their kept counts.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum, unique
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,13 @@ def count_day(session: Session, day: date) -> list[DailyCount]:
         DailyCount(day, measure, client_id, kept_method, count)
         for (measure, client_id, kept_method), count in totals.items()
     ]
+
+
+def forget_counts(session: Session, *, first_day: date, last_day: date) -> None:
+    """Drop the kept counts of these days, to be counted again when next asked. Only for
+    `idp audit seed`, the one writer of entries into days that have ended. Never commits."""
+    for model in (DailyStatistic, CountedDay):
+        session.execute(delete(model).where(model.day >= first_day, model.day <= last_day))
 
 
 def _kept_counts(session: Session, first_day: date, last_day: date) -> list[DailyCount]:
