@@ -12,9 +12,9 @@ sequencer: a sequencer turn runs every few seconds in every process and its tran
 log's write path, so it stays as small as it is; on demand, only days someone asks about are
 counted, a database seeded or restored with a past month fills itself the first time its
 statistics are read, and no schedule has to run at midnight. Two requests counting the same day
-at once insert the same rows; the second insert is skipped (ON CONFLICT DO NOTHING), so neither
-fails. Kept counts also outlive `idp audit prune`, which clears the agency of entries past their
-retention; erasure changes nothing here (no count is by citizen).
+at once: the first to claim it keeps its counts, the other skips (ON CONFLICT DO NOTHING), so
+neither fails. Kept counts also outlive `idp audit prune`, which clears the agency of entries
+past their retention; erasure changes nothing here (no count is by citizen).
 
 A day is final once it ended `SETTLE_LIFETIME` ago (a request that began before midnight may
 commit its entry just after) and no entry of it still waits in the sequencer's queue (when
@@ -30,16 +30,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum, unique
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from idp.events import EventType
+from idp.storage.bulk_insert import insert_rows
 from transparency.entries import decode_time
 from transparency.models import AccessEventRecord, AccessLogQueueEntry, CountedDay, DailyStatistic
 
 SETTLE_LIFETIME = timedelta(minutes=10)
+_STATISTICS = cast(Table, DailyStatistic.__table__)
+_DAYS = cast(Table, CountedDay.__table__)
 
 
 @unique
@@ -161,48 +165,46 @@ def forget_counts(session: Session, *, first_day: date, last_day: date) -> None:
 
 
 def _kept_counts(session: Session, first_day: date, last_day: date) -> list[DailyCount]:
-    rows = session.scalars(
-        select(DailyStatistic).where(
-            DailyStatistic.day >= first_day, DailyStatistic.day <= last_day
+    # Plain rows, not ORM objects: a month of 200 agencies is tens of thousands of them.
+    kept = _STATISTICS.c
+    rows = session.execute(
+        select(kept.day, kept.measure, kept.client_id, kept.method, kept.count).where(
+            kept.day >= first_day, kept.day <= last_day
         )
     )
     return [
-        DailyCount(
-            row.day, Measure(row.measure), row.client_id or None, row.method or None, row.count
-        )
-        for row in rows
+        DailyCount(day, Measure(measure), client_id or None, method or None, count)
+        for day, measure, client_id, method, count in rows
     ]
 
 
 def _keep(session: Session, day: date, counts: Sequence[DailyCount], *, now: datetime) -> None:
-    """Keep a final day's counts, unless another request kept them first."""
-    claimed = _insert_unless_present(session, CountedDay, [{"day": day, "counted_at": now}])
-    if claimed and counts:
-        _insert_unless_present(
-            session,
-            DailyStatistic,
-            [
-                {
-                    "day": c.day,
-                    "measure": c.measure.value,
-                    "client_id": c.client_id or "",
-                    "method": c.method or "",
-                    "count": c.count,
-                }
-                for c in counts
-            ],
-        )
-
-
-def _insert_unless_present(
-    session: Session, model: type[CountedDay] | type[DailyStatistic], rows: list[dict[str, object]]
-) -> int:
-    """Insert rows, skipping any whose key is taken (a concurrent request counted the same
-    day: PostgreSQL waits for it to commit, then skips). How many rows were inserted."""
+    """Keep a final day's counts, unless another request is keeping them: the day's row is
+    claimed first (INSERT ... ON CONFLICT DO NOTHING; PostgreSQL makes a second claim wait
+    for the first to commit, then skip), so only its claimant inserts the counts."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(rows).on_conflict_do_nothing()
-    result = session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    claim = (
+        dialect.insert(_DAYS)
+        .values(day=day, counted_at=now)
+        .on_conflict_do_nothing()
+        .returning(_DAYS.c.day)
+    )
+    if session.execute(claim).first() is None:  # claimed by another request
+        return
+    insert_rows(
+        session.connection(),
+        _STATISTICS,
+        [
+            {
+                "day": c.day,
+                "measure": c.measure.value,
+                "client_id": c.client_id or "",
+                "method": c.method or "",
+                "count": c.count,
+            }
+            for c in counts
+        ],
+    )
 
 
 def _order(count: DailyCount) -> tuple[date, str, str, str]:
