@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from idp.web.spreadsheets import spreadsheet_safe
 from transparency.search import EntryFilter, FoundEntry, search_entries
 
 EXPORT_PAGE = 1000
@@ -92,12 +93,6 @@ def as_csv(entries: Iterator[FoundEntry]) -> Iterator[str]:
             ]
         )
         yield flush()
-
-
-def spreadsheet_safe(value: Any) -> str:
-    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    # A cell a spreadsheet would run as a formula is sent as text (OWASP CSV injection).
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def as_json(entries: Iterator[FoundEntry]) -> Iterator[str]:

@@ -55,6 +55,7 @@ from idp.web.security_headers import SecurityHeaders
 from idp.web.state import WebState, request_id
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.open_data_web import router as open_data_router
 from transparency.sequencer import sequence_periodically
 from transparency.settings import AccessLogSettings
 from transparency.web import router as transparency_router
@@ -122,7 +123,7 @@ def build_app(
     app.state.web = WebState(
         database=database,
         provider=provider,
-        pages=PageRenderer(["idp.web", "consent", "admin"]),
+        pages=PageRenderer(["idp.web", "consent", "transparency", "admin"]),
         password_checker=password_checker,
         discovery_document=json.dumps(
             provider_metadata(settings.issuer, provider_capabilities())
@@ -143,6 +144,7 @@ def build_app(
     app.include_router(console_log_router)
     app.include_router(console_app_router)
     app.include_router(console_citizen_router)
+    app.include_router(open_data_router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount(
         "/admin/static",

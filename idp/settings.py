@@ -189,6 +189,15 @@ class IdpSettings(BaseSettings):
     enable_api_docs: bool = Field(
         default=False, description="Serve /docs and /openapi.json (development only)."
     )
+    open_data_min_count: int = Field(
+        default=10,
+        ge=2,
+        le=1000,
+        description="The smallest count the public open data pages (/open-data/) show. A "
+        'smaller daily count of sign-ins or consents is published as suppressed ("fewer than '
+        'N"), and so is the next smallest count of the same day where one suppressed count '
+        "could otherwise be worked out from the day's total, so no one can be singled out.",
+    )
 
     @field_validator("issuer")
     @classmethod

@@ -30,9 +30,11 @@ READ_ELEMENT = """(element) => {
     behind,
   };
 }"""
-# Every element the Tab key should reach: focusable, in the tab order, rendered.
+# Every element the Tab key should reach: focusable, in the tab order, rendered. A details
+# element's summary is one (it opens and closes it).
 TABBABLE = """() => Array.from(
-  document.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")
+  document.querySelectorAll(
+    "a[href], button, input, select, textarea, details > summary:first-of-type, [tabindex]")
 ).filter(e => e.tabIndex >= 0 && !e.disabled && e.type !== "hidden"
   && e.checkVisibility({visibilityProperty: true}))"""
 

@@ -208,6 +208,7 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "help": _information("/help"),
     "privacy": _information("/privacy"),
     "accessibility": _information("/accessibility"),
+    "open-data": _information("/open-data/"),
     "not-found": _not_found,
     "sign-in": _sign_in,
     "sign-in-empty": _sign_in_empty,

@@ -1,14 +1,15 @@
-"""Tables of the access log: the queue, sealed entries, the tree's state, stored subtrees and signed
-checkpoints."""
+"""Tables of the access log: the queue, sealed entries, the tree's state, stored subtrees, signed
+checkpoints, and the daily counts kept of days that ended (transparency.statistics)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     Index,
     Integer,
     String,
@@ -118,3 +119,26 @@ class LogCheckpoint(Base):
     issuer: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     signed: Mapped[str] = mapped_column(Text)
+
+
+class CountedDay(Base):
+    """A day (UTC) whose counts are in `daily_statistics`, counted once after it ended and every
+    entry of it was sequenced. A day without events has this row and no counts."""
+
+    __tablename__ = "daily_statistics_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DailyStatistic(Base):
+    """How many events of one measure one agency had on one counted day, by sign-in method.
+    `client_id` and `method` are "" where the entries named none (the key cannot hold NULL)."""
+
+    __tablename__ = "daily_statistics"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

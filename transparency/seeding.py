@@ -22,6 +22,7 @@ from idp.ports import AccessEvent
 from idp.storage.database import Database
 from transparency.access_log import queued_values
 from transparency.models import AccessLogQueueEntry
+from transparency.statistics import forget_counts
 
 CHUNK = 10_000  # rows per INSERT (and per transaction)
 
@@ -77,8 +78,16 @@ def synthetic_events(
             source_address=str(network[chooser.randrange(network.num_addresses)]),
             subject=subject,
             claims_released=released,
-            detail={"synthetic": True},
+            detail=_detail(event_type),
         )
+
+
+def _detail(event_type: str) -> dict[str, object]:
+    # Sign-in entries name their method, as the real ones do (idp.events), so statistics by
+    # method (transparency.statistics) see a realistic log.
+    if event_type.startswith("sign_in."):
+        return {"synthetic": True, "method": "pwd"}
+    return {"synthetic": True}
 
 
 def write_synthetic_entries(
@@ -90,7 +99,8 @@ def write_synthetic_entries(
     seed: int = 1,
 ) -> int:
     """Queues `count` synthetic entries in chunks; the caller sequences them."""
-    events = synthetic_events(count, Population.for_entries(count), now=now, seed=seed)
+    population = Population.for_entries(count)
+    events = synthetic_events(count, population, now=now, seed=seed)
     written = 0
     while written < count:
         size = min(CHUNK, count - written)
@@ -99,4 +109,9 @@ def write_synthetic_entries(
             session.execute(insert(AccessLogQueueEntry), rows)
         written += size
         progress(written)
+    with database.unit_of_work() as session:
+        # The seeded days have ended: their kept counts would no longer be right.
+        forget_counts(
+            session, first_day=(now - timedelta(days=population.days)).date(), last_day=now.date()
+        )
     return written

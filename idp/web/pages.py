@@ -73,5 +73,10 @@ def _environment(loader: ChoiceLoader, language: str) -> Environment:
     def long_date(value: date | datetime) -> str:
         return format_date(value, format="long", locale=date_locale)
 
+    def short_date(value: date | datetime) -> str:
+        # Chart axes: "1 Dec" and "1. dets".
+        return format_date(value, format="d MMM", locale=date_locale)
+
     environment.filters["long_date"] = long_date
+    environment.filters["short_date"] = short_date
     return environment

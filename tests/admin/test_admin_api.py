@@ -13,8 +13,8 @@ import httpx
 import jwt
 import pytest
 
-from admin.export import spreadsheet_safe
 from idp.clients import InvalidClientData
+from idp.web.spreadsheets import spreadsheet_safe
 from tests.builders import register_app
 from tests.conftest import add_citizen, signed_in_tokens
 from tests.in_process import InProcessGateway

@@ -297,6 +297,34 @@ def test_no_horizontal_scrolling_at_320_px(
     assert width <= 320, f"{state} ({language}) is {width} px wide"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_open_data_tables_meet_wcag_21_aa_when_opened(
+    gateway: Gateway,
+    agency: AppClient,
+    new_page: Callable[..., Page],
+    axe_source: str,
+    language: str,
+) -> None:
+    """The charts' tables are behind a summary (a details element): opened by keyboard alone,
+    they are audited too, and still fit 320 px."""
+    page = new_page(viewport={"width": 320, "height": 640})
+    reach(page, gateway, agency, "open-data", language)
+    summaries = page.locator("details.numbers > summary")
+    assert summaries.count() == 2
+    for index in range(summaries.count()):
+        summaries.nth(index).focus()
+        page.keyboard.press("Enter")
+    assert page.locator("details.numbers[open] table.data").count() == 2
+    page.evaluate(axe_source)
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    assert results["violations"] == [], describe_violations(results["violations"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
 def arrived_params(page: Page, agency: AppClient) -> dict[str, str]:
     page.wait_for_url(f"{agency.redirect_uri}?*")
     return dict(parse_qsl(urlsplit(page.url).query))

@@ -23,7 +23,10 @@ def test_the_mix_is_realistic_repeatable_and_in_time_order() -> None:
     kinds = Counter(e.event_type for e in events)
     assert kinds["sign_in.succeeded"] > kinds["sign_in.failed"] > 0 and len(kinds) >= 9
     assert len({e.subject for e in events}) > 250 and len({e.client_id for e in events}) == 7
-    assert all(e.detail == {"synthetic": True} for e in events)
+    assert all(e.detail["synthetic"] is True for e in events)
+    assert all(
+        e.detail.get("method") == "pwd" for e in events if e.event_type.startswith("sign_in.")
+    )
     again = list(synthetic_events(5000, Population(citizens=300, agencies=7), now=NOW))
     assert [e.request_id for e in again] == [e.request_id for e in events]
 
