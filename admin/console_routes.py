@@ -9,10 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admin.console_web import Console, console_form, console_page
+from admin.dashboard import FIXED_NAMES, dashboard_of
 from admin.roles import Role, administrators, grant_roles, revoke_roles
 from idp import events
 from idp.accounts import find_account_by_username
+from idp.web.charts import Series, bar_chart, data_table, line_chart
 from idp.web.form_errors import FieldError
+from transparency.statistics import Measure
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,7 +28,16 @@ def console_root() -> Response:
 @router.get("/admin/")
 async def dashboard(request: Request) -> Response:
     def work(console: Console) -> Response:
-        return console.render("admin/dashboard.html")
+        return console.render(
+            "admin/dashboard.html",
+            board=dashboard_of(console.ctx.session, now=console.ctx.now),
+            measures=Measure,
+            bar_chart=bar_chart,
+            line_chart=line_chart,
+            data_table=data_table,
+            series_of=Series,
+            fixed_names=FIXED_NAMES,
+        )
 
     return await console_page(request, None, work)
 

@@ -305,3 +305,17 @@ def test_signing_out_ends_the_console_session(reviewed: dict[str, Any]) -> None:
     out = visit.post("/admin/sign-out", {})
     assert out.status_code == 200 and "You have signed out of the console" in out.text
     assert visit.get("/admin/log").status_code == 303
+
+
+def test_the_dashboard_charts_the_last_two_weeks(
+    in_process_gateway: InProcessGateway, reviewed: dict[str, Any]
+) -> None:
+    page = reviewed["visit"].get("/admin/")
+    assert page.status_code == 200
+    for chart in ("sign-ins-by-agency", "failures", "consents", "tokens-by-agency", "sign-in-methods"):
+        assert f'id="{chart}-heading"' in page.text, chart
+    assert page.text.count('role="img"') == 5
+    assert "Tax office" in page.text  # the agency by its name, in the chart and its table
+    total = re.search(r'id="total-sign-ins">(\d+)<', page.text)
+    assert total and int(total.group(1)) >= 1
+    assert "style=" not in page.text  # the CSP forbids inline styles
