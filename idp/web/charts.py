@@ -31,6 +31,7 @@ _MARKERS = ("circle", "square", "triangle", "diamond")
 _INK = "#0b0c0c"
 _GRID = "#b1b4b6"
 _WIDTH, _HEIGHT = 640, 320
+_LEGEND_ROW = 20  # the height of one row of the legend
 _LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 40, 48
 _MOST_X_LABELS = 10
 _ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
@@ -216,14 +217,18 @@ def _svg(
     axes = _axes(plot)
     x_labels = _x_labels(plot, labels)
     missing = _missing_marks(plot, series)
-    legend = _legend(chart_id, series, missing_label if missing else "", bars=bars)
+    legend, rows = _legend(chart_id, series, missing_label if missing else "", bars=bars)
+    # A legend of more rows than one pushes the plot down instead of running off the edge.
+    extra = (rows - 1) * _LEGEND_ROW
     return Markup(  # noqa: S704  (every text in it went through escape())
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" '
+        f'viewBox="0 0 {_WIDTH} {_HEIGHT + extra}" '
         f'role="img" aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
         f'font-size="13" fill="{_INK}">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
-        f"{axes}{''.join(parts)}{''.join(missing)}{x_labels}{legend}</svg>"
+        f'<g transform="translate(0 {extra})">{axes}{"".join(parts)}{"".join(missing)}'
+        f"{x_labels}</g>{legend}</svg>"
     )
 
 
@@ -262,34 +267,50 @@ def _missing_marks(plot: _Plot, series: Sequence[Series]) -> list[str]:
     return marks
 
 
-def _legend(chart_id: str, series: Sequence[Series], missing_label: str, *, bars: bool) -> str:
+def _legend(
+    chart_id: str, series: Sequence[Series], missing_label: str, *, bars: bool
+) -> tuple[str, int]:
+    """The legend's markup and how many rows it takes (a row wraps before the right edge)."""
     items = []
-    x = float(_LEFT)
+    x, row = float(_LEFT), 0
+
+    def place(width: float) -> tuple[float, float]:
+        nonlocal x, row
+        if x > _LEFT and x + width > _WIDTH - _RIGHT:
+            x, row = float(_LEFT), row + 1
+        at = (x, row * _LEGEND_ROW)
+        x += width
+        return at
+
     for n, one in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
+        width = 24 if not bars else 14
+        left, down = place(width + 18 + 7.5 * len(one.name))
         if bars:
             fill = colour if n == 0 else f"url(#{chart_id}-hatch-{n})"
             swatch = (
-                f'<rect x="{x:.1f}" y="12" width="14" height="14" fill="{fill}" '
+                f'<rect x="{left:.1f}" y="{12 + down}" width="14" height="14" fill="{fill}" '
                 f'stroke="{colour}" stroke-width="1"/>'
             )
         else:
             dash = _DASHES[n % len(_DASHES)]
             dashing = f' stroke-dasharray="{dash}"' if dash else ""
             swatch = (
-                f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="19" y2="19" stroke="{colour}" '
-                f'stroke-width="2.5"{dashing}/>'
-                + _marker(_MARKERS[n % len(_MARKERS)], x + 12, 19, colour)
+                f'<line x1="{left:.1f}" x2="{left + 24:.1f}" y1="{19 + down}" y2="{19 + down}" '
+                f'stroke="{colour}" stroke-width="2.5"{dashing}/>'
+                + _marker(_MARKERS[n % len(_MARKERS)], left + 12, 19 + down, colour)
             )
-        width = 24 if not bars else 14
-        items.append(f'{swatch}<text x="{x + width + 6:.1f}" y="24">{escape(one.name)}</text>')
-        x += width + 18 + 7.5 * len(one.name)
-    if missing_label:
         items.append(
-            f'<circle cx="{x + 7:.1f}" cy="19" r="4" fill="#ffffff" stroke="{_INK}" '
-            f'stroke-width="1.5"/><text x="{x + 18:.1f}" y="24">{escape(missing_label)}</text>'
+            f'{swatch}<text x="{left + width + 6:.1f}" y="{24 + down}">{escape(one.name)}</text>'
         )
-    return "".join(items)
+    if missing_label:
+        left, down = place(18 + 7.5 * len(missing_label))
+        items.append(
+            f'<circle cx="{left + 7:.1f}" cy="{19 + down}" r="4" fill="#ffffff" stroke="{_INK}" '
+            f'stroke-width="1.5"/><text x="{left + 18:.1f}" y="{24 + down}">'
+            f"{escape(missing_label)}</text>"
+        )
+    return "".join(items), row + 1
 
 
 def _hatch_pattern(chart_id: str, n: int) -> str:

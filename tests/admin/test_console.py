@@ -312,7 +312,13 @@ def test_the_dashboard_charts_the_last_two_weeks(
 ) -> None:
     page = reviewed["visit"].get("/admin/")
     assert page.status_code == 200
-    for chart in ("sign-ins-by-agency", "failures", "consents", "tokens-by-agency", "sign-in-methods"):
+    for chart in (
+        "sign-ins-by-agency",
+        "failures",
+        "consents",
+        "tokens-by-agency",
+        "sign-in-methods",
+    ):
         assert f'id="{chart}-heading"' in page.text, chart
     assert page.text.count('role="img"') == 5
     assert "Tax office" in page.text  # the agency by its name, in the chart and its table

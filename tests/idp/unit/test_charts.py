@@ -201,3 +201,20 @@ def test_the_data_table_is_the_text_alternative() -> None:
         ["2 December 2026", "fewer than 10", "5"],
     ]
     assert re.search(r"&lt;per&gt;", table) and "&amp;" in table
+
+
+def test_a_long_legend_wraps_and_pushes_the_plot_down() -> None:
+    names = [f"Agency app with a long name {n}" for n in range(6)]
+    chart = str(
+        bar_chart(
+            chart_id="wide",
+            title="t",
+            description="d",
+            labels=["a", "b"],
+            series=[Series(name, [1, 2]) for name in names],
+        )
+    )
+    xs = [float(x) for x in re.findall(r'<text x="([0-9.]+)" y="\d+">Agency app', chart)]
+    assert xs and max(xs) < 640  # nothing starts beyond the right edge
+    assert 'viewBox="0 0 640 320"' not in chart  # taller than a one-row legend
+    assert '<g transform="translate(0 ' in chart
