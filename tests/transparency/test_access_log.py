@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -168,6 +170,8 @@ def activity(
     gateway.command_json("admins", "revoke", "--username", person.username, "--role", "support")
     _review_through_the_admin_api(gateway, person.subject)
     secrets_used += _support_through_the_admin_api(gateway)
+    secrets_used += _operations_through_the_admin_api(gateway)
+    _verify_in_the_console(gateway)
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(
@@ -253,6 +257,51 @@ def _support_through_the_admin_api(gateway: Gateway) -> list[str]:
             )
         assert "Your new password is set" in answer.text
     return [code, code.replace("-", ""), new_password]
+
+
+def _operations_through_the_admin_api(gateway: Gateway) -> list[str]:
+    """An operator's API client renames an app and rotates its secret; returns the secrets."""
+    operator = register_app(
+        gateway, "--grant-type", "client_credentials", "--scope", "admin:operate", name="Ops"
+    )
+    token = httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(operator.client_id, operator.client_secret or ""),
+        data={"grant_type": "client_credentials", "scope": "admin:operate"},
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    app = register_app(gateway, name="Renamed soon")
+    clients = f"{gateway.issuer}/admin/api/v1/clients/{app.client_id}"
+    renamed = httpx.patch(clients, json={"name": "Renamed"}, headers=headers)
+    assert renamed.status_code == 200, renamed.text
+    rotated = httpx.post(f"{clients}/rotate-secret", json={"overlap_hours": 1}, headers=headers)
+    assert rotated.status_code == 200, rotated.text
+    return [app.client_secret or "", rotated.json()["client_secret"]]
+
+
+def _verify_in_the_console(gateway: Gateway) -> None:
+    """An auditor signs in to the console and verifies the whole log there."""
+    auditor = add_citizen(gateway)
+    gateway.command_json("admins", "grant", "--username", auditor.username, "--role", "auditor")
+    with Browser(gateway.issuer) as browser:
+        page = browser.follow_to_client(
+            browser.http.get(f"{gateway.issuer}/admin/log/verify"),
+            username=auditor.username,
+            password=auditor.password,
+            max_hops=16,
+        )
+        token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        started = browser.http.post(
+            f"{gateway.issuer}/admin/log/verify", data={"form_token": token.group(1)}
+        )
+        assert started.status_code == 303, started.text
+        run = f"{gateway.issuer}{started.headers['location']}"
+        deadline = time.monotonic() + 60
+        while 'data-state="running"' in (shown := browser.http.get(run).text):
+            assert time.monotonic() < deadline, "the verification did not end in 60 s"
+            time.sleep(0.1)  # it runs in a thread of the gateway
+        assert 'data-state="intact"' in shown, shown
 
 
 def _throttle_decisions(gateway: Gateway, app: AppClient, wrong: str) -> str:
