@@ -13,11 +13,19 @@ from admin.dashboard import FIXED_NAMES, dashboard_of
 from admin.roles import Role, administrators, grant_roles, revoke_roles
 from idp import events
 from idp.accounts import find_account_by_username
+from idp.protocol.languages import translatable
 from idp.web.charts import Series, bar_chart, data_table, line_chart
 from idp.web.form_errors import FieldError
 from transparency.statistics import Measure
 
 router = APIRouter(include_in_schema=False)
+# A signing key's states (idp.keys.keyring) as the keys page names them.
+KEY_STATES = (
+    translatable("next"),
+    translatable("active"),
+    translatable("retiring"),
+    translatable("expired"),
+)
 
 
 @router.get("/admin")

@@ -21,6 +21,7 @@ from admin.models import LogVerificationRun
 from idp import events
 from idp.keys.jose import SigningKey
 from idp.ports import AccessLog
+from idp.protocol.languages import translatable
 from idp.storage.database import Database
 from transparency.store import (
     current_tree_size,
@@ -33,6 +34,13 @@ from transparency.verification import UnsignedTailAllowance, verify_log
 log = logging.getLogger("admin.verification")
 
 STALLED_AFTER = timedelta(minutes=2)
+# A run's states as its page names them.
+RUN_STATES = (
+    translatable("running"),
+    translatable("interrupted"),
+    translatable("intact"),
+    translatable("damaged"),
+)
 # A sequencer turn may commit between reading the checkpoints and reading the entries: the
 # newest entries may then be unsigned for a few intervals (as `idp audit verify` allows).
 UNSIGNED_TAIL_AGE = timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""Every message of the citizen's pages has its translation in every language, with the same
+"""Every message of the gateway's pages has its translation in every language, with the same
 placeholders, and the message template is current with the sources."""
 
 from __future__ import annotations
@@ -8,18 +8,16 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from idp.protocol.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from idp.web.translations import read_catalogue, translations
 
 ROOT = Path(__file__).resolve().parents[3]
-METHODS = [
-    ("idp/**.py", "python"),
-    ("consent/**.py", "python"),
-    ("**/templates/**.html", "jinja2"),
-]
-OPTIONS = {"**/templates/**.html": {"trimmed": "true"}}
+# Where the messages are: babel.cfg, as scripts/messages reads it.
+with open(ROOT / "babel.cfg", encoding="utf-8") as config:
+    METHODS, OPTIONS = parse_mapping_cfg(config)
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "translatable": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
 TRANSLATED = [language for language in SUPPORTED_LANGUAGES if language != DEFAULT_LANGUAGE]
