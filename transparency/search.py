@@ -3,6 +3,8 @@
 Pages are keyset pages on `log_index` (the entries after the last one shown, never an OFFSET),
 so the hundredth page costs what the first does. Each filter has an index that starts with its
 column and ends with `log_index` (migration 0011), so a filtered page is an index range scan.
+A time range is first turned into the range of positions that holds it (transparency.time_blocks),
+so `since`/`until` narrow that scan too instead of being checked against every newer entry.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from transparency.models import AccessEventRecord
+from transparency.time_blocks import index_range_of
 
 MAX_PAGE = 500
 
@@ -76,6 +79,15 @@ def search_entries(
     ):
         if wanted is not None:
             statement = statement.where(column == wanted)
+    if matching.since is not None or matching.until is not None:
+        positions = index_range_of(session, since=matching.since, until=matching.until)
+        if positions.empty:
+            return EntryPage([], None)
+        # The positions bound the scan; the times themselves decide (an entry's neighbours
+        # may be a little earlier or later than it).
+        statement = statement.where(record.log_index >= positions.start)
+        if positions.stop is not None:
+            before = positions.stop if before is None else min(before, positions.stop)
     if matching.since is not None:
         statement = statement.where(record.occurred_at >= matching.since)
     if matching.until is not None:
