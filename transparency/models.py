@@ -152,3 +152,6 @@ class LogTimeBlock(Base):
     block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     latest_through_at: Mapped[datetime] = mapped_column(UtcDateTime)
     earliest_from_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The block's own entries, so a search skips blocks inside its range that hold none of it.
+    own_earliest_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    own_latest_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from transparency.models import AccessEventRecord
-from transparency.time_blocks import index_range_of
+from transparency.time_blocks import IndexRange, index_ranges_of
 
 MAX_PAGE = 500
 
@@ -68,6 +68,36 @@ def search_entries(
 ) -> EntryPage:
     """Sequenced entries that match, newest first, those below `before` only."""
     limit = max(1, min(limit, MAX_PAGE))
+    statement = _matching_statement(matching)
+    if matching.since is None and matching.until is None:
+        ranges = [IndexRange(0, None)]
+    else:
+        ranges = index_ranges_of(session, since=matching.since, until=matching.until)
+    rows: list[AccessEventRecord] = []
+    record = AccessEventRecord
+    for positions in ranges:  # newest first; usually one
+        if before is not None and positions.start >= before:
+            continue
+        stops = [end for end in (positions.stop, before) if end is not None]
+        stop = min(stops) if stops else None
+        # The positions bound the scan; the times themselves decide (an entry's neighbours
+        # may be a little earlier or later than it).
+        within = statement
+        if positions.start > 0:
+            within = within.where(record.log_index >= positions.start)
+        if stop is not None:
+            within = within.where(record.log_index < stop)
+        rows.extend(
+            session.scalars(within.order_by(record.log_index.desc()).limit(limit + 1 - len(rows)))
+        )
+        if len(rows) > limit:
+            break
+    more = len(rows) > limit
+    entries = [_found(row) for row in rows[:limit]]
+    return EntryPage(entries, entries[-1].log_index if more and entries else None)
+
+
+def _matching_statement(matching: EntryFilter) -> Select[AccessEventRecord]:
     record = AccessEventRecord
     statement = select(record).where(record.log_index.is_not(None))
     for column, wanted in (
@@ -79,25 +109,11 @@ def search_entries(
     ):
         if wanted is not None:
             statement = statement.where(column == wanted)
-    if matching.since is not None or matching.until is not None:
-        positions = index_range_of(session, since=matching.since, until=matching.until)
-        if positions.empty:
-            return EntryPage([], None)
-        # The positions bound the scan; the times themselves decide (an entry's neighbours
-        # may be a little earlier or later than it).
-        statement = statement.where(record.log_index >= positions.start)
-        if positions.stop is not None:
-            before = positions.stop if before is None else min(before, positions.stop)
     if matching.since is not None:
         statement = statement.where(record.occurred_at >= matching.since)
     if matching.until is not None:
         statement = statement.where(record.occurred_at < matching.until)
-    if before is not None:
-        statement = statement.where(record.log_index < before)
-    rows = list(session.scalars(statement.order_by(record.log_index.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    entries = [_found(row) for row in rows[:limit]]
-    return EntryPage(entries, entries[-1].log_index if more and entries else None)
+    return statement
 
 
 def entry_at(session: Session, log_index: int) -> FoundEntry | None:

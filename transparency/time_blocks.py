@@ -33,6 +33,9 @@ from sqlalchemy.orm import Session
 from transparency.models import ENTRIES_PER_TIME_BLOCK, LogTimeBlock
 
 _BLOCKS = cast(Table, LogTimeBlock.__table__)
+# A search reads each run of candidate blocks with one query; beyond this many it reads the
+# whole range with one instead.
+MAX_RUNS = 8
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,38 @@ def index_range_of(
     return IndexRange(start, stop)
 
 
+def index_ranges_of(
+    session: Session, *, since: datetime | None, until: datetime | None
+) -> list[IndexRange]:
+    """Like index_range_of, as runs of blocks that can hold an entry of the time range, newest
+    first: the blocks in between whose own entries are all outside it are left out, so one
+    entry stamped far from its neighbours costs a search its own block, not all those between.
+    Past MAX_RUNS runs (a log in great disorder) the one range is given."""
+    whole = index_range_of(session, since=since, until=until)
+    if whole.empty:
+        return []
+    blocks = _BLOCKS.c
+    statement = select(blocks.block).where(blocks.block >= whole.start // ENTRIES_PER_TIME_BLOCK)
+    if whole.stop is not None:
+        statement = statement.where(blocks.block < whole.stop // ENTRIES_PER_TIME_BLOCK)
+    if since is not None:
+        statement = statement.where(blocks.own_latest_at >= since)
+    if until is not None:
+        statement = statement.where(blocks.own_earliest_at < until)
+    runs: list[IndexRange] = []
+    for (block,) in session.execute(statement.order_by(blocks.block.desc())):
+        start = block * ENTRIES_PER_TIME_BLOCK
+        if runs and runs[-1].start == start + ENTRIES_PER_TIME_BLOCK:
+            runs[-1] = IndexRange(start, runs[-1].stop)
+        elif len(runs) == MAX_RUNS:
+            return [whole]
+        else:
+            runs.append(IndexRange(start, start + ENTRIES_PER_TIME_BLOCK))
+    # Entries the sequencer places after this read are not searched: as if it had come a moment
+    # later, like any search that pages while the log grows.
+    return runs
+
+
 def record_placed_times(session: Session, first_index: int, times: Sequence[datetime]) -> None:
     """Extend the envelopes with entries just placed at first_index, first_index + 1, ...
 
@@ -90,7 +125,9 @@ def record_placed_times(session: Session, first_index: int, times: Sequence[date
         update(_BLOCKS).where(blocks.earliest_from_at > earliest).values(earliest_from_at=earliest)
     )
     last = session.execute(
-        select(blocks.block, blocks.latest_through_at).order_by(blocks.block.desc()).limit(1)
+        select(blocks.block, blocks.latest_through_at, blocks.own_earliest_at, blocks.own_latest_at)
+        .order_by(blocks.block.desc())
+        .limit(1)
     ).first()
     latest = last.latest_through_at if last is not None else None
     earliest_after = _earliest_from_each_block(first_index, times)
@@ -98,17 +135,29 @@ def record_placed_times(session: Session, first_index: int, times: Sequence[date
     rows: list[dict[str, object]] = []
     for block, earliest_here in earliest_after:
         end = min(len(times), (block + 1) * ENTRIES_PER_TIME_BLOCK - first_index)
-        latest_here = max(times[offset:end])
-        latest = latest_here if latest is None else max(latest, latest_here)
+        own = times[offset:end]
+        latest = max(own) if latest is None else max(latest, *own)
         offset = end
         if last is not None and block == last.block:
             # The block was partly filled; its earliest_from_at was lowered above.
             session.execute(
-                update(_BLOCKS).where(_BLOCKS.c.block == block).values(latest_through_at=latest)
+                update(_BLOCKS)
+                .where(blocks.block == block)
+                .values(
+                    latest_through_at=latest,
+                    own_earliest_at=min(last.own_earliest_at, *own),
+                    own_latest_at=max(last.own_latest_at, *own),
+                )
             )
         else:
             rows.append(
-                {"block": block, "latest_through_at": latest, "earliest_from_at": earliest_here}
+                {
+                    "block": block,
+                    "latest_through_at": latest,
+                    "earliest_from_at": earliest_here,
+                    "own_earliest_at": min(own),
+                    "own_latest_at": max(own),
+                }
             )
     if rows:
         session.execute(insert(_BLOCKS), rows)

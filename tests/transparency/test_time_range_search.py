@@ -26,7 +26,7 @@ from transparency.models import (
 from transparency.search import EntryFilter, FoundEntry, search_entries
 from transparency.sequencer import sequence_pending
 from transparency.store import prune_entries
-from transparency.time_blocks import index_range_of
+from transparency.time_blocks import IndexRange, index_range_of, index_ranges_of
 
 KEY = generate_signing_key(alg="ES256", kid="time-range-test")
 ISSUER = "https://id.example.gov"
@@ -200,14 +200,19 @@ def test_a_time_range_with_each_other_filter_is_exact(
         assert _found_by_paging(migrated_database, matching, limit=20) == expected, (since, until)
 
 
-def _blocks(database: Database) -> list[tuple[int, datetime, datetime]]:
+def _blocks(database: Database) -> list[tuple[int, datetime, datetime, datetime, datetime]]:
+    block = LogTimeBlock
     with database.unit_of_work() as session:
         rows = session.execute(
             select(
-                LogTimeBlock.block, LogTimeBlock.latest_through_at, LogTimeBlock.earliest_from_at
-            ).order_by(LogTimeBlock.block)
+                block.block,
+                block.latest_through_at,
+                block.earliest_from_at,
+                block.own_earliest_at,
+                block.own_latest_at,
+            ).order_by(block.block)
         )
-        return [(r.block, r.latest_through_at, r.earliest_from_at) for r in rows]
+        return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
 def test_the_blocks_bound_every_entry_time_exactly(
@@ -217,7 +222,13 @@ def test_the_blocks_bound_every_entry_time_exactly(
     assert [e.log_index for e in jittered_log] == list(range(len(times)))
     per = ENTRIES_PER_TIME_BLOCK
     expected = [
-        (block, max(times[: (block + 1) * per]), min(times[block * per :]))
+        (
+            block,
+            max(times[: (block + 1) * per]),
+            min(times[block * per :]),
+            min(times[block * per : (block + 1) * per]),
+            max(times[block * per : (block + 1) * per]),
+        )
         for block in range(-(-len(times) // per))
     ]
     assert _blocks(migrated_database) == expected
@@ -241,6 +252,26 @@ def test_a_search_reads_only_the_positions_of_its_time_range(
     assert positions.stop is not None
     assert positions.start <= min(inside) and max(inside) < positions.stop
     assert positions.start >= 512 and positions.stop <= 768
+
+
+def test_a_search_skips_the_blocks_between_an_entry_stamped_ahead_and_its_range(
+    migrated_database: Database,
+) -> None:
+    """As in a seeded log: the first entry is stamped after all the others."""
+    count = 8 * ENTRIES_PER_TIME_BLOCK
+    times = [START + TICK * n for n in range(count)]
+    times[0] = START + TICK * count
+    _place(migrated_database, times)
+    since, until = START + TICK * 1000, START + TICK * 1100
+    with migrated_database.unit_of_work() as session:
+        assert index_range_of(session, since=since, until=until).start == 0
+        ranges = index_ranges_of(session, since=since, until=until)
+        # Blocks 3 and 4 hold the range, block 0 the entry stamped ahead.
+    assert ranges == [IndexRange(768, 1280), IndexRange(0, 256)]
+    matching = EntryFilter(since=since, until=until)
+    expected = _expected(_every_entry(migrated_database), matching)
+    assert _found_by_paging(migrated_database, matching, limit=30) == expected
+    assert len(expected) == 100
 
 
 def test_an_empty_log_finds_nothing_in_any_range(migrated_database: Database) -> None:

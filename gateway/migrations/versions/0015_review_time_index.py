@@ -32,6 +32,8 @@ log_time_blocks = sa.table(
     sa.column("block", sa.BigInteger),
     sa.column("latest_through_at", UtcDateTime),
     sa.column("earliest_from_at", UtcDateTime),
+    sa.column("own_earliest_at", UtcDateTime),
+    sa.column("own_latest_at", UtcDateTime),
 )
 
 
@@ -41,6 +43,8 @@ def upgrade() -> None:
         sa.Column("block", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("latest_through_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("earliest_from_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("own_earliest_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("own_latest_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("block"),
     )
     op.create_index(
@@ -81,7 +85,13 @@ def _fill_blocks() -> None:
         .order_by(block)
     ).all()
     filled = [
-        {"block": int(number), "latest_through_at": latest, "earliest_from_at": earliest}
+        {
+            "block": int(number),
+            "latest_through_at": latest,
+            "earliest_from_at": earliest,
+            "own_earliest_at": earliest,
+            "own_latest_at": latest,
+        }
         for number, earliest, latest in rows
     ]
     for before, after in pairwise(filled):
