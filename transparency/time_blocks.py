@@ -18,6 +18,8 @@ earlier than `since`; every entry from the first block whose `earliest_from_at` 
 those two blocks, whatever the order of times, and a search scans only that range of positions
 (and still checks each entry's time). Out-of-order times only widen the range: an entry stamped
 far in the future or sequenced long after its time makes searches near it scan more, never miss.
+Each block's own earliest and latest time then leave out the blocks inside the range that hold
+no entry of it, so such an entry costs a search its own block rather than all those between.
 """
 
 from __future__ import annotations
