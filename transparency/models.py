@@ -1,5 +1,6 @@
 """Tables of the access log: the queue, sealed entries, the tree's state, stored subtrees, signed
-checkpoints, and the daily counts kept of days that ended (transparency.statistics)."""
+checkpoints, the time bounds of blocks of entries, and the daily counts kept of days that
+ended (transparency.statistics)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.database import Base, UtcDateTime
+
+# The review filters on fields an entry may lack; their indexes hold only entries that have one.
+NULLABLE_FILTERS = ("subject", "client_id", "source_address")
 
 
 class AccessLogQueueEntry(Base):
@@ -48,12 +53,20 @@ class AccessEventRecord(Base):
     __table_args__ = (
         Index("ix_access_events_log_index", "log_index", unique=True),
         # Review filters (transparency.search): each column, then the position, for keyset pages
-        # newest first. The subject index also serves erasure.
-        Index("ix_access_events_subject_log_index", "subject", "log_index"),
-        Index("ix_access_events_client_id_log_index", "client_id", "log_index"),
+        # newest first. The subject index also serves erasure. A filter is always an equality,
+        # so entries without the field (erased, pruned, a system's) need no place in its index.
+        # A time range is a range of positions (transparency.time_blocks), not an index.
+        *(
+            Index(
+                f"ix_access_events_{column}_log_index",
+                column,
+                "log_index",
+                postgresql_where=text(f"{column} IS NOT NULL"),
+                sqlite_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in NULLABLE_FILTERS
+        ),
         Index("ix_access_events_event_type_log_index", "event_type", "log_index"),
-        Index("ix_access_events_source_address_log_index", "source_address", "log_index"),
-        Index("ix_access_events_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -142,3 +155,28 @@ class DailyStatistic(Base):
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     method: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# Positions per block of LogTimeBlock. Fixed by migration 0015, which filled the blocks of the
+# entries already stored: changing it needs a migration that rebuilds them.
+ENTRIES_PER_TIME_BLOCK = 256
+
+
+class LogTimeBlock(Base):
+    """Bounds on the times of the entries around one block of ENTRIES_PER_TIME_BLOCK positions,
+    which turn a time range into a range of positions (transparency.time_blocks): the latest
+    time of any entry up to the block's end, and the earliest of any entry from its start on.
+    Both only grow from block to block."""
+
+    __tablename__ = "log_time_blocks"
+    __table_args__ = (
+        Index("ix_log_time_blocks_latest_through_at", "latest_through_at", "block"),
+        Index("ix_log_time_blocks_earliest_from_at", "earliest_from_at", "block"),
+    )
+
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    latest_through_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    earliest_from_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The block's own entries, so a search skips blocks inside its range that hold none of it.
+    own_earliest_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    own_latest_at: Mapped[datetime] = mapped_column(UtcDateTime)

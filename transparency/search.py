@@ -3,6 +3,8 @@
 Pages are keyset pages on `log_index` (the entries after the last one shown, never an OFFSET),
 so the hundredth page costs what the first does. Each filter has an index that starts with its
 column and ends with `log_index` (migration 0011), so a filtered page is an index range scan.
+A time range is first turned into the range of positions that holds it (transparency.time_blocks),
+so `since`/`until` narrow that scan too instead of being checked against every newer entry.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from transparency.models import AccessEventRecord
+from transparency.time_blocks import IndexRange, index_ranges_of
 
 MAX_PAGE = 500
 
@@ -65,6 +68,36 @@ def search_entries(
 ) -> EntryPage:
     """Sequenced entries that match, newest first, those below `before` only."""
     limit = max(1, min(limit, MAX_PAGE))
+    statement = _matching_statement(matching)
+    if matching.since is None and matching.until is None:
+        ranges = [IndexRange(0, None)]
+    else:
+        ranges = index_ranges_of(session, since=matching.since, until=matching.until)
+    rows: list[AccessEventRecord] = []
+    record = AccessEventRecord
+    for positions in ranges:  # newest first; usually one
+        if before is not None and positions.start >= before:
+            continue
+        stops = [end for end in (positions.stop, before) if end is not None]
+        stop = min(stops) if stops else None
+        # The positions bound the scan; the times themselves decide (an entry's neighbours
+        # may be a little earlier or later than it).
+        within = statement
+        if positions.start > 0:
+            within = within.where(record.log_index >= positions.start)
+        if stop is not None:
+            within = within.where(record.log_index < stop)
+        rows.extend(
+            session.scalars(within.order_by(record.log_index.desc()).limit(limit + 1 - len(rows)))
+        )
+        if len(rows) > limit:
+            break
+    more = len(rows) > limit
+    entries = [_found(row) for row in rows[:limit]]
+    return EntryPage(entries, entries[-1].log_index if more and entries else None)
+
+
+def _matching_statement(matching: EntryFilter) -> Select[AccessEventRecord]:
     record = AccessEventRecord
     statement = select(record).where(record.log_index.is_not(None))
     for column, wanted in (
@@ -80,12 +113,7 @@ def search_entries(
         statement = statement.where(record.occurred_at >= matching.since)
     if matching.until is not None:
         statement = statement.where(record.occurred_at < matching.until)
-    if before is not None:
-        statement = statement.where(record.log_index < before)
-    rows = list(session.scalars(statement.order_by(record.log_index.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    entries = [_found(row) for row in rows[:limit]]
-    return EntryPage(entries, entries[-1].log_index if more and entries else None)
+    return statement
 
 
 def entry_at(session: Session, log_index: int) -> FoundEntry | None:

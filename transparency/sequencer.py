@@ -41,6 +41,7 @@ from transparency.models import (
     LogNode,
     LogState,
 )
+from transparency.time_blocks import record_placed_times
 
 log = logging.getLogger("transparency.sequencer")
 _QUEUE = cast(Table, AccessLogQueueEntry.__table__)
@@ -206,10 +207,12 @@ def _newest_checkpoint(
 def _place(
     session: Session, state: LogState, compact: CompactRange, sealed: list[dict[str, Any]]
 ) -> None:
-    """Number sealed entries from the tree's size on and store them, their leaves and the
-    subtrees they complete; the log_state row gets the grown frontier."""
+    """Number sealed entries from the tree's size on and store them, their leaves, the
+    subtrees they complete and the time bounds of their blocks; the log_state row gets the
+    grown frontier."""
     entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
+    first_index = compact.size
     for entry in sealed:
         index = compact.size
         leaf = leaf_hash(leaf_data(index, entry["content_hash"]))
@@ -221,6 +224,7 @@ def _place(
     connection = session.connection()
     insert_rows(connection, _ENTRIES, entries)
     insert_rows(connection, _NODES, nodes)
+    record_placed_times(session, first_index, [entry["occurred_at"] for entry in sealed])
     state.tree_size = compact.size
     state.frontier = [h.hex() for h in compact.to_hashes()]
 

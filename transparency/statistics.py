@@ -2,9 +2,9 @@
 consent given and withdrawn, tokens issued), and their pivots into series for charts.
 
 The log must stay fast at ten million entries, so no request counts the whole table. A day that
-has ended never changes, so each ended day is counted once, by one range scan of the
-`occurred_at` index over that day alone, and kept in `daily_statistics` (marked done in
-`daily_statistics_days`); only days that are not final yet (today, and yesterday for a few
+has ended never changes, so each ended day is counted once, by one range scan of the log over
+that day's positions alone (transparency.time_blocks), and kept in `daily_statistics` (marked
+done in `daily_statistics_days`); only days that are not final yet (today, and yesterday for a few
 minutes after midnight) are counted live, and never kept.
 
 The counts are filled on demand, by the first caller that asks for a day, rather than by the
@@ -40,6 +40,7 @@ from idp.events import EventType
 from idp.storage.bulk_insert import insert_rows
 from transparency.entries import decode_time
 from transparency.models import AccessEventRecord, AccessLogQueueEntry, CountedDay, DailyStatistic
+from transparency.time_blocks import index_range_of
 
 SETTLE_LIFETIME = timedelta(minutes=10)
 _STATISTICS = cast(Table, DailyStatistic.__table__)
@@ -133,19 +134,28 @@ def daily_counts(
 
 
 def count_day(session: Session, day: date) -> list[DailyCount]:
-    """One day's counts from the sealed entries: one range scan of the occurred_at index."""
+    """One day's counts from the sealed entries: the day's times become a range of positions
+    (transparency.time_blocks), scanned once on the log_index index; `occurred_at` is still
+    compared, since the range may hold a few entries of the days around it."""
     start, end = day_bounds(day)
+    positions = index_range_of(session, since=start, until=end)
+    if positions.empty:
+        return []
     record = AccessEventRecord
     method = record.detail["method"].as_string()
-    rows = session.execute(
+    statement = (
         select(record.event_type, record.client_id, method, func.count())
         .where(
+            record.log_index >= positions.start,
             record.occurred_at >= start,
             record.occurred_at < end,
             record.event_type.in_(list(MEASURE_OF_EVENT)),
         )
         .group_by(record.event_type, record.client_id, method)
     )
+    if positions.stop is not None:
+        statement = statement.where(record.log_index < positions.stop)
+    rows = session.execute(statement)
     totals: dict[tuple[Measure, str | None, str | None], int] = defaultdict(int)
     for event_type, client_id, named_method, count in rows:
         measure = MEASURE_OF_EVENT[event_type]

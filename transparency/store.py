@@ -25,6 +25,7 @@ from transparency.models import (
     LogNode,
     LogState,
 )
+from transparency.time_blocks import index_range_of
 from transparency.verification import LoggedEntry
 
 _FIELD_COLUMNS = [getattr(AccessEventRecord, name) for name in (*PUBLIC_FIELDS, *PERSONAL_FIELDS)]
@@ -254,13 +255,20 @@ def prune_entries(
         # signed before the move could not be checked any more.
         if period is None or event_type == ISSUER_MOVED:
             continue
+        cutoff = now - period
+        # Only the positions that can hold an entry that old are read (transparency.time_blocks).
+        positions = index_range_of(session, since=None, until=cutoff)
+        within = (
+            [AccessEventRecord.log_index < positions.stop] if positions.stop is not None else []
+        )
         result = session.execute(
             update(AccessEventRecord)
             .where(
                 AccessEventRecord.event_type == event_type,
                 AccessEventRecord.pruned_at.is_(None),
                 AccessEventRecord.log_index.is_not(None),
-                AccessEventRecord.occurred_at < now - period,
+                *within,
+                AccessEventRecord.occurred_at < cutoff,
             )
             .values(
                 actor_id=None,
