@@ -7,6 +7,8 @@ from datetime import timedelta
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from idp.settings import Duration  # seconds or ISO 8601, as every IDP_* duration
+
 
 class ConsoleSettings(BaseSettings):
     """Where the console is reached and how long an administrator's session lasts."""
@@ -27,19 +29,19 @@ class ConsoleSettings(BaseSettings):
         description="Set by `idp serve --admin-port P`: the console and the admin API answer "
         "only on this listener, and the public listener answers 404 under `/admin`.",
     )
-    session_idle_lifetime: timedelta = Field(
+    session_idle_lifetime: Duration = Field(
         default=timedelta(minutes=15),
         gt=timedelta(0),
         le=timedelta(hours=2),
         description="A console session ends after this long without a request.",
     )
-    session_lifetime: timedelta = Field(
+    session_lifetime: Duration = Field(
         default=timedelta(hours=8),
         gt=timedelta(0),
         le=timedelta(hours=24),
         description="A console session ends this long after sign-in, however active.",
     )
-    fresh_sign_in_lifetime: timedelta = Field(
+    fresh_sign_in_lifetime: Duration = Field(
         default=timedelta(minutes=5),
         gt=timedelta(0),
         le=timedelta(hours=1),

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from admin.settings import ConsoleSettings
 from gateway.admins_cli import add_admins_commands
 from gateway.audit_cli import add_audit_commands
 from gateway.command_runtime import (
@@ -446,9 +447,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["IDP_ADMIN_CONSOLE_URL"] = f"http://{host}:{args.admin_port}/admin"
     try:
         settings = IdpSettings()
+        ConsoleSettings()  # read again by the app; a mistake is reported here, not as a traceback
     except ValidationError as error:
+        prefix = error.title.removesuffix("Settings")  # the class: Idp, Console, ...
         for problem in error.errors():
-            print(f"configuration error: {problem['msg']}", file=sys.stderr)
+            field = ".".join(str(part) for part in problem["loc"])
+            where = f" ({prefix} setting {field})" if field else ""
+            print(f"configuration error{where}: {problem['msg']}", file=sys.stderr)
         return 2
     result: int = args.handler(settings, args)
     return result

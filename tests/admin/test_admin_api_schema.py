@@ -15,7 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from tests.builders import register_app
 from tests.in_process import InProcessGateway
 
-EXAMPLES = 30  # per operation, each sent with every token
+EXAMPLES = 15  # per operation, each sent with every token (about 25 operations)
 # Schema-valid requests may still be refused with 422: a registration that breaks a rule across
 # fields the document cannot state (authorization_code needs a redirect URI; a public client
 # has no client_credentials). Everything else of the check is the default.

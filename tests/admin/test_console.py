@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from tests.builders import add_citizen, register_app
 from tests.conftest import signed_in_tokens
 from tests.in_process import InProcessGateway
 from transparency.checkpoints import CHECKPOINT_ALG
+from transparency.seeding import write_synthetic_entries
 from transparency.sequencer import sequence_everything
 
 
@@ -241,15 +243,21 @@ def test_the_filter_explains_what_is_wrong(reviewed: dict[str, Any]) -> None:
 def test_by_agency_and_days_newest_first_across_pages(
     in_process_gateway: InProcessGateway, reviewed: dict[str, Any]
 ) -> None:
-    gateway, app = in_process_gateway, reviewed["app"]
-    for _ in range(30):
-        signed_in_tokens(gateway, gateway.browser(), app, reviewed["citizen"])
+    gateway = in_process_gateway
+    # A month of synthetic entries over five agencies: pages of one agency over one week.
+    write_synthetic_entries(gateway.app.state.web.database, 4000, now=gateway.clock(), seed=7)
     _sequence(gateway)
-    today = gateway.clock().date().isoformat()
-    first = reviewed["visit"].get("/admin/log", app=app.client_id, **{"from": today, "to": today})
+    first_day = (gateway.clock() - timedelta(days=10)).date().isoformat()
+    last_day = (gateway.clock() - timedelta(days=4)).date().isoformat()
+    params = {"app": "seed-agency-0000", "from": first_day, "to": last_day}
+    first = reviewed["visit"].get("/admin/log", **params)
     assert first.status_code == 200 and 'rel="next"' in first.text
-    indexes = [int(i) for i in re.findall(r'href="/admin/log/entries/(\d+)"', first.text)]
+    rows = re.findall(
+        r'href="/admin/log/entries/(\d+)">\d+</a></td>\s*<td>([^<]+)</td>', first.text
+    )
+    indexes = [int(index) for index, _ in rows]
     assert len(indexes) == 50 and indexes == sorted(indexes, reverse=True)
+    assert all(first_day <= time[:10] <= last_day for _, time in rows)
     older = re.search(r'href="(/admin/log\?[^"]+)" rel="next"', first.text)
     assert older
     second = reviewed["visit"].get(older.group(1).replace("&amp;", "&"))

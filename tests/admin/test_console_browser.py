@@ -32,10 +32,14 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM),
 ]
 # The log's tree grows every 0.2 s here, so entries are reviewable at once.
+# Page states share signed-in administrators (tests/admin/console_pages.py), so a sensitive page
+# reached minutes after their sign-in must not ask again (tests/admin/test_console.py tests that
+# it does, with a clock it moves).
 GATEWAY_ENV = {
     **TEST_ENV,
     "IDP_SIGN_IN_SOURCE_ATTEMPTS": "1000",
     "IDP_LOG_SEQUENCE_INTERVAL": "0.2",
+    "IDP_ADMIN_FRESH_SIGN_IN_LIFETIME": "3600",
 }
 
 
@@ -71,15 +75,23 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def signed_in() -> dict[tuple[str, ...], list[Any]]:
+    return {}
+
+
 @pytest.fixture
 def tab(
-    chromium: Browser, gateway: tuple[Gateway, str], activity: dict[str, Any]
+    chromium: Browser,
+    gateway: tuple[Gateway, str],
+    activity: dict[str, Any],
+    signed_in: dict[tuple[str, ...], list[Any]],
 ) -> Iterator[ConsoleTab]:
     context: BrowserContext = chromium.new_context(locale="en-GB", accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     running, console = gateway
-    yield ConsoleTab(context.new_page(), running, console)
+    yield ConsoleTab(context.new_page(), running, console, signed_in)
     context.close()
 
 
