@@ -48,7 +48,7 @@ class ConsoleTab:
         key = tuple(sorted(roles))
         if key in self.signed_in:
             self.page.context.add_cookies(self.signed_in[key])
-            assert self.open(path) == 200, self.page.url
+            assert self.open(path) == 200 and self.page.url.startswith(self.console), self.page.url
             return
         self.sign_in(self.administrator(*roles), path)
         self.signed_in[key] = list(self.page.context.cookies())

@@ -76,7 +76,9 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def signed_in() -> dict[tuple[str, ...], list[Any]]:
+def signed_in(gateway: tuple[Gateway, str]) -> dict[tuple[str, ...], list[Any]]:
+    """Administrators' cookies, by roles, for this gateway alone (one per engine: a cookie of
+    the other engine's gateway, on another port of the same host, would be sent here too)."""
     return {}
 
 
