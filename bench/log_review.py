@@ -1,7 +1,12 @@
 """Benchmark of reviewing a large access log over the admin API, against a real `idp serve`.
 
     python bench/log_review.py [--backend postgresql|sqlite] [--entries 1000000]
-                               [--samples 30] [--json out.json]
+                               [--samples 30] [--json out.json] [--keep]
+    python bench/log_review.py --reuse DATABASE_URL --workdir DIR --port P   # measure again
+
+`--keep` leaves the seeded database and prints how to measure it again with `--reuse` (the
+same keys folder and port, so the issuer its checkpoints name is the gateway's again): seeding
+ten million entries takes the better part of an hour, measuring a few minutes.
 
 1. seeding: `idp audit seed --entries N` on a fresh database (written, sequenced and signed);
    its rate.
@@ -88,28 +93,40 @@ def _peak_memory_kb(gateway: Gateway) -> int:
     return 0
 
 
+def _seed(gateway: Gateway, entries: int, workdir: Path, deadline: float) -> float:
+    """`idp audit seed` in its own process, allowed what is left of the run; its seconds."""
+    started = time.perf_counter()
+    subprocess.run(
+        [*IDP_COMMAND, "audit", "seed", "--entries", str(entries), "--not-production"],
+        env=gateway.env,
+        cwd=workdir,
+        check=True,
+        timeout=max(1.0, deadline - time.monotonic()),
+    )
+    seconds = time.perf_counter() - started
+    print(f"seeded {entries:,} entries in {seconds:.0f} s", flush=True)
+    return seconds
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     deadline = time.monotonic() + TIME_LIMIT_S
-    workdir = Path(tempfile.mkdtemp(prefix="log-review-"))
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="log-review-"))
     pg_name = None
-    if args.backend == "postgresql":
+    if args.reuse:
+        url = args.reuse
+    elif args.backend == "postgresql":
         pg_name, url = create_postgres_database()
     else:
         url = f"sqlite:///{workdir}/review.db"
     gateway = None
+    seed_s = None
     try:
-        gateway = start_gateway(workdir, backend=args.backend, database_url=url)
-        started = time.perf_counter()
-        # Its own process, allowed what is left of the run (ten million entries take minutes).
-        subprocess.run(
-            [*IDP_COMMAND, "audit", "seed", "--entries", str(args.entries), "--not-production"],
-            env=gateway.env,
-            cwd=workdir,
-            check=True,
-            timeout=max(1.0, deadline - time.monotonic()),
-        )
-        seed_s = time.perf_counter() - started
-        print(f"seeded {args.entries:,} entries in {seed_s:.0f} s", flush=True)
+        gateway = start_gateway(workdir, backend=args.backend, database_url=url, port=args.port)
+        if not args.reuse:
+            seed_s = _seed(gateway, args.entries, workdir, deadline)
+        if args.keep and pg_name:
+            port = gateway.issuer.rsplit(":", 1)[1]
+            print(f"kept: --reuse {url} --workdir {workdir} --port {port}", flush=True)
         auditor = gateway.idp_json(
             "clients",
             "add",
@@ -169,11 +186,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "gateway_peak_kb_after": _peak_memory_kb(gateway),
         }
         print(f"export: {results['export']}", flush=True)
-        results["seeding"] = {
-            "entries": args.entries,
-            "seconds": round(seed_s, 1),
-            "per_s": round(args.entries / seed_s),
-        }
+        results["seeding"] = (
+            {
+                "entries": args.entries,
+                "seconds": round(seed_s, 1),
+                "per_s": round(args.entries / seed_s),
+            }
+            if seed_s is not None
+            else {"reused": True}
+        )
         results["settings"] = {
             "backend": args.backend,
             "samples": args.samples,
@@ -183,7 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if gateway is not None:
             gateway.stop()
-        if pg_name:
+        if pg_name and not args.keep:
             drop_postgres_database(pg_name)
 
 
@@ -193,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
+    parser.add_argument("--reuse", help="measure this seeded database again (no seeding)")
+    parser.add_argument("--workdir", type=Path, help="with --reuse: the kept run's folder")
+    parser.add_argument("--port", type=int, help="with --reuse: the kept run's port")
     args = parser.parse_args(argv)
     if not 1_000 <= args.entries <= 20_000_000 or not 1 <= args.samples <= 1000:
         parser.error("--entries 1,000 to 20,000,000 and --samples 1 to 1,000")
