@@ -19,9 +19,9 @@ from datetime import datetime
 from idp import events
 from idp.accounts import find_account_by_username
 from idp.activation import IssuedActivationCode, issue_code, void_code
-from idp.interactions.sessions import end_account_sessions
 from idp.models import Account
 from idp.oauth.context import OperationContext
+from idp.sign_out.ending import EndedBy, EndReason, end_account_sessions
 from transparency.search import EntryFilter, EntryPage, search_entries
 
 MAX_REASON_LENGTH = 500
@@ -89,7 +89,9 @@ def lock_account(
         return _status(account)
     account.disabled_at = ctx.now
     account.updated_at = ctx.now
-    ended = end_account_sessions(ctx.session, account, now=ctx.now)
+    ended = end_account_sessions(
+        ctx, account, reason=EndReason.SUPPORT, by=EndedBy("admin", actor, client_id)
+    )
     void_code(ctx.session, account, now=ctx.now)
     ctx.record(
         events.account_locked(
@@ -153,7 +155,9 @@ def end_browser_sessions(
     returns how many. Logged even when there were none: support did look."""
     why = normalized_reason(reason)
     account = _account(ctx, username)
-    ended = end_account_sessions(ctx.session, account, now=ctx.now)
+    ended = end_account_sessions(
+        ctx, account, reason=EndReason.SUPPORT, by=EndedBy("admin", actor, client_id)
+    )
     ctx.record(
         events.browser_sessions_ended(
             operator=actor,

@@ -80,6 +80,12 @@ class EventType(StrEnum):
     ACTIVATION_CODE_ISSUED = "activation_code.issued"
     BROWSER_SESSIONS_ENDED = "browser_sessions.ended"
     ACCOUNT_HISTORY_READ = "account.history_read"
+    # Sign-out: a browser session ended (by the citizen, an app, expiry or support), and each
+    # attempt to tell an app with a back-channel logout token (idp.sign_out).
+    BROWSER_SESSION_ENDED = "browser_session.ended"
+    LOGOUT_TOKEN_DELIVERED = "logout_token.delivered"  # noqa: S105  (an event type)
+    LOGOUT_TOKEN_DELIVERY_FAILED = "logout_token.delivery_failed"  # noqa: S105  (an event type)
+    LOGOUT_TOKEN_GIVEN_UP = "logout_token.given_up"  # noqa: S105  (an event type)
 
 
 # The events that are someone looking at one citizen's data, shown to that citizen on the
@@ -677,6 +683,105 @@ def account_history_read(
         subject=subject,
         client_id=client_id,
         detail={"reason": reason, "entries": entries},
+    )
+
+
+# Sign-out. The session's end names who ended it: the citizen (account), the app whose logout
+# request carried a valid ID token hint (client), support (admin), or expiry (system).
+
+
+def browser_session_ended(
+    *,
+    actor_type: ActorType,
+    actor_id: str | None,
+    subject: str,
+    sid: str,
+    reason: str,
+    apps: Sequence[str],
+    told_by_back_channel: Sequence[str],
+    client_id: str | None = None,
+) -> Event:
+    return Event(
+        EventType.BROWSER_SESSION_ENDED,
+        actor_type,
+        actor_id,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={
+            "sid": sid,
+            "reason": reason,
+            "apps": list(apps),
+            "told_by_back_channel": list(told_by_back_channel),
+        },
+    )
+
+
+def logout_token_delivered(
+    *, client_id: str, subject: str, sid: str, jti: str, attempt: int, status: int
+) -> Event:
+    return _logout_attempt(
+        EventType.LOGOUT_TOKEN_DELIVERED,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"sid": sid, "jti": jti, "attempt": attempt, "status": status},
+    )
+
+
+def logout_token_delivery_failed(
+    *,
+    client_id: str,
+    subject: str,
+    sid: str,
+    jti: str,
+    attempt: int,
+    problem: str,
+    retry_at: datetime,
+) -> Event:
+    return _logout_attempt(
+        EventType.LOGOUT_TOKEN_DELIVERY_FAILED,
+        "failure",
+        client_id=client_id,
+        subject=subject,
+        detail={
+            "sid": sid,
+            "jti": jti,
+            "attempt": attempt,
+            "problem": problem,
+            "retry_at": retry_at.isoformat(),
+        },
+    )
+
+
+def logout_token_given_up(
+    *, client_id: str, subject: str, sid: str, jti: str, attempts: int, problem: str
+) -> Event:
+    return _logout_attempt(
+        EventType.LOGOUT_TOKEN_GIVEN_UP,
+        "failure",
+        client_id=client_id,
+        subject=subject,
+        detail={"sid": sid, "jti": jti, "attempts": attempts, "problem": problem},
+    )
+
+
+def _logout_attempt(
+    event_type: EventType,
+    outcome: Outcome,
+    *,
+    client_id: str,
+    subject: str,
+    detail: Mapping[str, Any],
+) -> Event:
+    return Event(
+        event_type,
+        "system",
+        "logout-delivery",
+        outcome,
+        client_id=client_id,
+        subject=subject,
+        detail=detail,
     )
 
 

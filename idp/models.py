@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.database import Base, UtcDateTime, utc_now
@@ -55,6 +55,10 @@ class Client(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     require_pkce: Mapped[bool] = mapped_column(Boolean, default=False)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
+    # Where the gateway tells the app that a citizen signed out (OpenID Connect Back-Channel and
+    # Front-Channel Logout 1.0); None when the app did not ask to be told.
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -63,6 +67,21 @@ class BrowserSession(Base):
     """A signed-in browser. The cookie carries a secret; only its SHA-256 is stored here."""
 
     __tablename__ = "browser_sessions"
+    # The sweep that ends expired and idle sessions reads only live ones (idp.sign_out.expiry).
+    __table_args__ = (
+        Index(
+            "ix_browser_sessions_live_expires_at",
+            "expires_at",
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        Index(
+            "ix_browser_sessions_live_last_seen_at",
+            "last_seen_at",
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -75,6 +94,12 @@ class BrowserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why it ended (idp.sign_out.ending.EndReason), for the citizen's list and the log.
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+    # Enough for the citizen to recognise the browser in their list of sessions, no more: the
+    # browser and system named by its User-Agent, and the source address's network.
+    device: Mapped[str | None] = mapped_column(String(100))
+    network: Mapped[str | None] = mapped_column(String(64))
 
 
 class SignInThrottle(Base):

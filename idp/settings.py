@@ -199,6 +199,30 @@ class IdpSettings(BaseSettings):
         "could otherwise be worked out from the day's total, so no one can be singled out.",
     )
 
+    logout_delivery_interval: Duration = Field(
+        default=timedelta(seconds=2),
+        description="How often each gateway process looks for back-channel logout tokens that "
+        "are due and sessions that have expired. A sign-out on a process wakes it at once.",
+    )
+    logout_retry_first: Duration = Field(
+        default=timedelta(seconds=5),
+        description="The wait before the second attempt at a logout token an app did not "
+        "accept; each later wait doubles, up to logout_retry_longest.",
+    )
+    logout_retry_longest: Duration = Field(
+        default=timedelta(minutes=30), description="The longest wait between two attempts."
+    )
+    logout_give_up_after: Duration = Field(
+        default=timedelta(hours=24),
+        description="How long after the sign-out the gateway keeps trying to deliver a logout "
+        "token; then it is given up, which the access log and `idp logout deliveries` show.",
+    )
+    logout_delivery_timeout: Duration = Field(
+        default=timedelta(seconds=5),
+        description="How long one delivery may take (connect and answer) before it counts as "
+        "failed.",
+    )
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_https_or_loopback(cls, value: str) -> str:
@@ -232,6 +256,10 @@ class IdpSettings(BaseSettings):
             raise ValueError("client_secret_overlap must be between 0 and 7 days")
         if not timedelta(0) < self.sign_in_first_delay <= self.sign_in_max_delay:
             raise ValueError("sign_in_first_delay must be positive and at most sign_in_max_delay")
+        if not timedelta(0) < self.logout_retry_first <= self.logout_retry_longest:
+            raise ValueError("logout_retry_first must be positive and at most logout_retry_longest")
+        if not timedelta(0) < self.logout_delivery_timeout <= timedelta(seconds=60):
+            raise ValueError("logout_delivery_timeout must be between 0 and 60 seconds")
         for name in (
             "access_token_lifetime",
             "id_token_lifetime",
@@ -239,6 +267,8 @@ class IdpSettings(BaseSettings):
             "sign_in_device_lifetime",
             "sign_in_source_window",
             "activation_code_lifetime",
+            "logout_delivery_interval",
+            "logout_give_up_after",
         ):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from idp import events
 from idp.accounts import find_account_by_username
 from idp.activation import Verdict, count_failure, judge_code, locked_code_of
-from idp.interactions.sessions import end_account_sessions
 from idp.models import Account
 from idp.oauth.context import OperationContext
+from idp.sign_out.ending import EndedBy, EndReason, end_account_sessions
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,11 @@ def complete_activation(
     account.password_hash = password_hash
     account.updated_at = ctx.now
     # Whoever held a session on the old password is signed out.
-    ended = end_account_sessions(ctx.session, account, now=ctx.now)
+    ended = end_account_sessions(
+        ctx,
+        account,
+        reason=EndReason.NEW_PASSWORD,
+        by=EndedBy("account", account.subject),
+    )
     ctx.record(events.activation_code_redeemed(subject=account.subject, sessions_ended=ended))
     return Activated(username=account.username, sessions_ended=ended)

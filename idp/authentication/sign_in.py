@@ -25,9 +25,10 @@ from idp.authentication.throttle import (
 )
 from idp.interactions.browser import BrowserState
 from idp.interactions.outcomes import Outcome
-from idp.interactions.sessions import end_sessions_of_cookie, start_browser_session
+from idp.interactions.sessions import session_of_cookie, start_browser_session
 from idp.models import Account, Interaction
 from idp.oauth.context import OperationContext
+from idp.sign_out.ending import EndedBy, EndReason, end_browser_session
 
 # What a password sign-in proves (OIDC Core 2 `acr` and RFC 8176 `amr`).
 PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
@@ -150,7 +151,11 @@ def complete_password_sign_in(
         lifetime=ctx.settings.sign_in_device_lifetime,
     )
     # A new identifier at every sign-in: a planted or old cookie never becomes authenticated.
-    end_sessions_of_cookie(ctx.session, browser.session_secret, now=ctx.now)
+    earlier = session_of_cookie(ctx.session, browser.session_secret)
+    if earlier is not None:
+        end_browser_session(
+            ctx, earlier, reason=EndReason.REPLACED, by=EndedBy("account", account.subject)
+        )
     new = start_browser_session(
         ctx.session,
         account=account,

@@ -75,29 +75,16 @@ def find_browser_session(
     return record
 
 
-def end_sessions_of_cookie(session: Session, cookie_secret: str | None, *, now: datetime) -> None:
-    """End whatever session the browser had, so a new sign-in never reuses an identifier."""
+def session_of_cookie(session: Session, cookie_secret: str | None) -> BrowserSession | None:
+    """The session the cookie names if it has not ended, however long ago it was used: a new
+    sign-in ends it (idp.sign_out.ending), so a new sign-in never reuses an identifier."""
     if not cookie_secret or len(cookie_secret) > 128:
-        return
-    session.execute(
-        update(BrowserSession)
+        return None
+    return session.scalar(
+        select(BrowserSession)
         .where(BrowserSession.secret_digest == digest(cookie_secret))
         .where(BrowserSession.ended_at.is_(None))
-        .values(ended_at=now)
     )
-
-
-def end_account_sessions(session: Session, account: Account, *, now: datetime) -> int:
-    """End every live browser session of the account (support asked, its password was reset,
-    or it was locked); returns how many."""
-    ended = session.execute(
-        update(BrowserSession)
-        .where(BrowserSession.account_id == account.id)
-        .where(BrowserSession.ended_at.is_(None))
-        .where(BrowserSession.expires_at > now)
-        .values(ended_at=now)
-    )
-    return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
 def start_interaction(

@@ -32,9 +32,9 @@ from idp.interactions.sessions import (
     interaction_parameters,
     start_interaction,
 )
-from idp.keys.jose import InvalidJwt, verify_jwt
 from idp.models import BrowserSession, Client, Interaction
 from idp.oauth.context import OperationContext
+from idp.oauth.id_tokens import verify_id_token_hint
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
 from idp.oauth.server import (
     RESPONSE_TYPES,
@@ -305,20 +305,8 @@ def check_id_token_hint(ctx: OperationContext, params: dict[str, str], reply: _R
 
 
 def _subject_from_id_token_hint(ctx: OperationContext, hint: str) -> str | None:
-    """The `sub` of an ID token we issued (it may have expired: OIDC Core 3.1.2.1)."""
-    try:
-        verified = verify_jwt(
-            hint,
-            keys=ctx.provider.keyring.verification_keys(),
-            algorithms=["RS256", "ES256"],
-            typ="JWT",
-        )
-    except InvalidJwt:
-        return None
-    if verified.claims.get("iss") != ctx.settings.issuer:
-        return None
-    subject = verified.claims.get("sub")
-    return subject if isinstance(subject, str) else None
+    verified = verify_id_token_hint(ctx, hint)
+    return verified.subject if verified else None
 
 
 def find_signed_in_account(ctx: OperationContext, browser: BrowserState) -> SignedIn | None:

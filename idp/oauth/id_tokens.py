@@ -3,15 +3,52 @@ of the citizen's claims each one releases, for the access log."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oidc.core.util import create_half_hash
 
 from idp.accounts import person_of
-from idp.keys.jose import sign_jwt
+from idp.clients import ID_TOKEN_ALGORITHMS
+from idp.keys.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import GrantFacts, epoch
 from idp.protocol.claims import release_claims
+
+
+@dataclass(frozen=True)
+class IdTokenHint:
+    """What an ID token we issued says, once its signature and issuer are checked."""
+
+    subject: str
+    audiences: tuple[str, ...]
+    sid: str | None
+
+
+def verify_id_token_hint(ctx: OperationContext, hint: str) -> IdTokenHint | None:
+    """An ID token we issued, sent back as a hint; it may have expired (OIDC Core 3.1.2.1,
+    RP-Initiated Logout 1.0 section 2). None when it is not ours."""
+    try:
+        verified = verify_jwt(
+            hint,
+            keys=ctx.provider.keyring.verification_keys(),
+            algorithms=list(ID_TOKEN_ALGORITHMS),
+            typ="JWT",
+        )
+    except InvalidJwt:
+        return None
+    claims = verified.claims
+    subject, audience, sid = claims.get("sub"), claims.get("aud"), claims.get("sid")
+    if claims.get("iss") != ctx.settings.issuer or not isinstance(subject, str):
+        return None
+    audiences = [audience] if isinstance(audience, str) else audience
+    if not isinstance(audiences, list) or not all(isinstance(a, str) for a in audiences):
+        return None
+    return IdTokenHint(
+        subject=subject,
+        audiences=tuple(audiences),
+        sid=sid if isinstance(sid, str) else None,
+    )
 
 
 def encode_id_token(

@@ -259,6 +259,34 @@ ASSURANCE_NOT_AVAILABLE = ProtocolError(
 )
 ACCESS_DENIED = ProtocolError("access_denied", 400, "The citizen declined.")
 
+# --- The end-session endpoint (RP-Initiated Logout 1.0): pages, never a redirect ------------
+
+_SIGN_OUT_STILL_POSSIBLE = translatable(
+    "You have not been signed out. To sign out, use the Sign out button at the top of this "
+    "page, or close every window of your browser."
+)
+
+
+def _sign_out_link_not_valid(description: str) -> ProtocolError:
+    page = CitizenPage(
+        translatable("This sign-out link is not valid"), _LINK_NOT_RIGHT, _SIGN_OUT_STILL_POSSIBLE
+    )
+    return ProtocolError("invalid_request", 400, description, page)
+
+
+LOGOUT_HINT_NOT_VALID = _sign_out_link_not_valid("The id_token_hint is not valid.")
+LOGOUT_CLIENT_NOT_REGISTERED = _sign_out_link_not_valid("The client_id is not registered.")
+LOGOUT_CLIENT_NOT_IN_HINT = _sign_out_link_not_valid(
+    "The client_id is not an audience of the id_token_hint."
+)
+LOGOUT_REDIRECT_WITHOUT_CLIENT = _sign_out_link_not_valid(
+    "post_logout_redirect_uri needs an id_token_hint or a client_id."
+)
+LOGOUT_REDIRECT_NOT_REGISTERED = _sign_out_link_not_valid(
+    "The post_logout_redirect_uri is not registered for this client."
+)
+LOGOUT_REQUEST_NOT_VALID = _sign_out_link_not_valid("The request is not valid.")
+
 # --- The access log's public face (transparency) --------------------------------------------
 
 NO_CHECKPOINT = ProtocolError("not_found", 404, "No checkpoint has been published yet.")

@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 
 import consent.models  # noqa: F401
-import idp.models  # noqa: F401
+import idp.models
+import idp.sign_out.models  # noqa: F401
 import transparency.models  # noqa: F401
 from gateway.schema import alembic_config, downgrade_database, upgrade_database
 from idp.keys.jose import generate_signing_key

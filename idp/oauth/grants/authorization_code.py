@@ -29,6 +29,7 @@ from idp.oauth.grants.issuing import (
 from idp.oauth.tokens import GrantFacts
 from idp.opaque_values import digest, new_opaque_value
 from idp.protocol.claims import ClaimsRequest
+from idp.sign_out.session_apps import remember_app
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -61,6 +62,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 expires_at=ctx.now + ctx.settings.authorization_code_lifetime,
             )
         )
+        remember_app(ctx, browser_session, request.client.get_client_id())
         ctx.record(
             events.authorization_code_issued(
                 subject=request.user.subject,

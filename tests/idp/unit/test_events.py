@@ -568,6 +568,86 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
             detail={"roles": ["support"]},
         ),
     ),
+    (
+        events.browser_session_ended(
+            actor_type="client",
+            actor_id="app",
+            subject="s",
+            sid="sid-1",
+            reason="app_signed_out",
+            apps=["app", "other"],
+            told_by_back_channel=["other"],
+            client_id="app",
+        ),
+        _stored(
+            event_type="browser_session.ended",
+            actor_type="client",
+            actor_id="app",
+            client_id="app",
+            subject="s",
+            outcome="success",
+            detail={
+                "sid": "sid-1",
+                "reason": "app_signed_out",
+                "apps": ["app", "other"],
+                "told_by_back_channel": ["other"],
+            },
+        ),
+    ),
+    (
+        events.logout_token_delivered(
+            client_id="app", subject="s", sid="sid-1", jti="j", attempt=1, status=200
+        ),
+        _stored(
+            event_type="logout_token.delivered",
+            actor_type="system",
+            actor_id="logout-delivery",
+            client_id="app",
+            subject="s",
+            outcome="success",
+            detail={"sid": "sid-1", "jti": "j", "attempt": 1, "status": 200},
+        ),
+    ),
+    (
+        events.logout_token_delivery_failed(
+            client_id="app",
+            subject="s",
+            sid="sid-1",
+            jti="j",
+            attempt=2,
+            problem="HTTP 503",
+            retry_at=T0,
+        ),
+        _stored(
+            event_type="logout_token.delivery_failed",
+            actor_type="system",
+            actor_id="logout-delivery",
+            client_id="app",
+            subject="s",
+            outcome="failure",
+            detail={
+                "sid": "sid-1",
+                "jti": "j",
+                "attempt": 2,
+                "problem": "HTTP 503",
+                "retry_at": T0.isoformat(),
+            },
+        ),
+    ),
+    (
+        events.logout_token_given_up(
+            client_id="app", subject="s", sid="sid-1", jti="j", attempts=9, problem="timed out"
+        ),
+        _stored(
+            event_type="logout_token.given_up",
+            actor_type="system",
+            actor_id="logout-delivery",
+            client_id="app",
+            subject="s",
+            outcome="failure",
+            detail={"sid": "sid-1", "jti": "j", "attempts": 9, "problem": "timed out"},
+        ),
+    ),
 ]
 
 

@@ -1,0 +1,75 @@
+"""The background work of sign-out in each gateway process: a turn every
+IDP_LOGOUT_DELIVERY_INTERVAL ends expired sessions and delivers the logout tokens that are due.
+A sign-out in this process wakes it at once, so an app is told within moments, not a turn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from anyio import to_thread
+
+from idp.oauth.context import Provider
+from idp.sign_out.expiry import end_expired_sessions
+from idp.sign_out.outbox import DeliveryTurn, background_context, deliver_due
+from idp.storage.database import Database
+
+log = logging.getLogger("gateway.sign_out")
+
+
+@dataclass(frozen=True)
+class SignOutTurn:
+    sessions_ended: int
+    deliveries: DeliveryTurn
+
+
+def sign_out_turn(
+    database: Database, provider: Provider, http: httpx.Client, *, clock: Callable[[], datetime]
+) -> SignOutTurn:
+    with database.unit_of_work() as session:
+        ended = end_expired_sessions(background_context(provider, session, clock()))
+    return SignOutTurn(
+        sessions_ended=ended, deliveries=deliver_due(database, provider, http, clock=clock)
+    )
+
+
+def delivery_client(provider: Provider) -> httpx.Client:
+    return httpx.Client(
+        timeout=provider.settings.logout_delivery_timeout.total_seconds(),
+        headers={"User-Agent": "citizen-identity-gateway logout"},
+    )
+
+
+class SignOutWorker:
+    def __init__(self, database: Database, provider: Provider) -> None:
+        self._database = database
+        self._provider = provider
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask for a turn now; safe from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        interval = self._provider.settings.logout_delivery_interval.total_seconds()
+        with delivery_client(self._provider) as http:
+            while True:
+                self._wake.clear()
+                try:
+                    await to_thread.run_sync(
+                        lambda: sign_out_turn(
+                            self._database, self._provider, http, clock=self._provider.clock
+                        )
+                    )
+                except Exception:  # a database outage, say: the next turn tries again
+                    log.exception("sign-out turn failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=interval)

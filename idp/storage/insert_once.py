@@ -1,0 +1,20 @@
+"""An INSERT that does nothing when a row with the same unique key exists: for facts recorded
+the first time they happen, where two requests may record the same one at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_once(
+    session: Session, table: Table, row: Mapping[str, Any], *, unique: Sequence[str]
+) -> None:
+    """`INSERT ... ON CONFLICT (unique) DO NOTHING`, in both dialects' spelling."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(builder(table).values(**row).on_conflict_do_nothing(index_elements=unique))
