@@ -193,6 +193,13 @@ def start_another_node(first: Gateway) -> tuple[Gateway, str]:
     return node, f"http://localhost:{port}"
 
 
+def restart_gateway(gateway: Gateway) -> None:
+    """Stop the gateway's process and start it again on the same port (an upgrade, a crash)."""
+    gateway.stop()
+    port = int(gateway.issuer.rsplit(":", 1)[1])
+    _serve(gateway, port=port, workers=1)
+
+
 def _serve(gateway: Gateway, *, port: int, workers: int, serve_args: tuple[str, ...] = ()) -> None:
     assert gateway.log_path is not None
     with open(gateway.log_path, "wb") as log:

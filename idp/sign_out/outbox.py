@@ -172,7 +172,9 @@ def deliver_due(
 ) -> DeliveryTurn:
     """One turn: claim what is due (committed), send each token, record each outcome."""
     settings = provider.settings
-    lease = settings.logout_delivery_timeout * 2 + timedelta(seconds=10)
+    # Long enough to send one token and record it; a process that stops meanwhile holds the
+    # delivery back by no more than this.
+    lease = settings.logout_delivery_timeout + timedelta(seconds=5)
     with database.unit_of_work() as session:
         claims = claim_due(session, now=clock(), lease=lease)
     turn = DeliveryTurn()
