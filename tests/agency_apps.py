@@ -397,7 +397,7 @@ class AgencyApp:
             self._changed.notify_all()
         if not expected:
             return self._failed("This sign-out was not asked for here.")
-        return self._page("You have signed out", "<p>Thank you for using the service.</p>")
+        return self._page(f"Signed out of {self.name}", "<p>Thank you for using the service.</p>")
 
     def _back_channel_logout(self, token: str) -> Answer:
         try:
