@@ -143,6 +143,15 @@ def _account_signed_in(visit: Visit) -> None:
     assert visit.page.locator("li.agency h2").all_inner_texts() == [AGENCY_NAME]
 
 
+def _signed_out(visit: Visit) -> None:
+    """The citizen's own "Sign out" in the banner of the account page: no app to go back to,
+    so the page offers to sign in again."""
+    _account_signed_in(visit)
+    with visit.page.expect_navigation():
+        visit.page.click("form.sign-out button[type=submit]")
+    assert visit.page.locator("a[href='/account/sign-in']").is_visible()
+
+
 def _sign_in_locked(visit: Visit) -> None:
     """The right password of an account support locked (through the admin API)."""
     citizen = visit.new_citizen()
@@ -218,6 +227,7 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "consent": _consent,
     "account-signed-out": _account_signed_out,
     "account-signed-in": _account_signed_in,
+    "signed-out": _signed_out,
     "activate": _activate,
     "activate-empty": _activate_empty,
     "activate-wrong-code": _activate_wrong_code,

@@ -1,7 +1,7 @@
-"""Screenshots for docs/screenshots/: the sign-in page (fresh and after an empty submission) and
-the consent page in English and Estonian, and the administrator console's pages; a real gateway
-on SQLite in a temporary folder, as the tests start one, and Debian's Chromium.
-`scripts/screenshots` runs it."""
+"""Screenshots for docs/screenshots/: the sign-in page (fresh and after an empty submission), the
+consent page and the signed-out page in English and Estonian, and the administrator console's
+pages; a real gateway on SQLite in a temporary folder, as the tests start one, and Debian's
+Chromium. `scripts/screenshots` runs it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,12 @@ from tests.page_states import LANGUAGES, STATES, Visit, register_agency
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 # Page state (tests/page_states.py) and the file it goes to, per language.
-SHOTS = {"sign-in": "sign-in", "sign-in-empty": "sign-in-error", "consent": "consent"}
+SHOTS = {
+    "sign-in": "sign-in",
+    "sign-in-empty": "sign-in-error",
+    "consent": "consent",
+    "signed-out": "signed-out",
+}
 VIEWPORT = ViewportSize(width=800, height=600)  # full page: as tall as the page is
 CONSOLE_VIEWPORT = ViewportSize(width=1280, height=800)  # administrators' screens are wider
 # Console page state (tests/admin/console_pages.py) and its file.
