@@ -4,7 +4,6 @@ for one test, and the server process, started in the foreground and stopped afte
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -51,20 +50,9 @@ class AgencySite:
         return f"{self.base_url}/signed-out.html"
 
 
-@dataclass(frozen=True)
-class RelyingParty:
-    """What mod_auth_openidc is told about the gateway and its own registration."""
-
-    issuer: str
-    client_id: str
-    client_secret: str
-    scope: str = "openid profile email"
-
-
-def write_config(
-    workdir: Path, document_root: Path, *, port: int, site: AgencySite, rp: RelyingParty
-) -> Path:
-    """An httpd.conf of its own (nothing of /etc/apache2), every path absolute."""
+def write_config(workdir: Path, document_root: Path, *, port: int, snippet: str) -> Path:
+    """An httpd.conf of its own (nothing of /etc/apache2), every path absolute, around the
+    mod_auth_openidc `snippet` an agency is given (its `${...}` variables are the process's)."""
     loads = "\n".join(
         f"LoadModule {name}_module {MODULES / f'mod_{name}.so'}" for name in MODULE_NAMES
     )
@@ -94,19 +82,10 @@ DocumentRoot {document_root}
     Require all granted
 </Directory>
 
-OIDCProviderMetadataURL {rp.issuer}/.well-known/openid-configuration
-OIDCClientID {rp.client_id}
-OIDCClientSecret {rp.client_secret}
-OIDCRedirectURI {site.redirect_uri}
-OIDCCryptoPassphrase {secrets.token_urlsafe(32)}
-OIDCPKCEMethod S256
-OIDCScope "{rp.scope}"
+# The agency's configuration, as the gateway's onboarding view gives it.
+{snippet}
+# For the test only: what the module validated, at <redirect_uri>?info=json.
 OIDCInfoHook iat id_token userinfo session
-
-<Location /protected/>
-    AuthType openid-connect
-    Require valid-user
-</Location>
 """
     )
     return config
@@ -140,8 +119,9 @@ def _page(path: Path, text: str) -> None:
 
 
 @contextmanager
-def running_apache(config: Path, *, port: int) -> Iterator[Path]:
-    """`apache2 -f CONFIG -DFOREGROUND` until Apache answers on `port`; yields its error log."""
+def running_apache(config: Path, *, port: int, env: dict[str, str]) -> Iterator[Path]:
+    """`apache2 -f CONFIG -DFOREGROUND` with the variables `env` until Apache answers on
+    `port`; yields its error log."""
     workdir = config.parent
     log = workdir / "error.log"
     with open(workdir / "apache.out", "wb") as out:
@@ -150,6 +130,7 @@ def running_apache(config: Path, *, port: int) -> Iterator[Path]:
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=workdir,
+            env={**os.environ, **env},
         )
     try:
         _wait_until_answering(process, f"http://127.0.0.1:{port}/signed-out.html", workdir)

@@ -4,14 +4,17 @@ of both through the gateway's end-session endpoint (RP-Initiated Logout 1.0).
 
 The module is an independent relying party written in C: it does its own discovery, PKCE, token
 request, ID token validation and logout redirect, so what it accepts is what the gateway
-actually sends. The gateway is on `localhost` and Apache on `127.0.0.1`, so that their cookies,
-which ignore ports, stay apart as those of two sites would.
+actually sends. It is configured with the snippet the gateway's onboarding view hands agencies
+(admin/onboarding.py), so that snippet is proven to work too. The gateway is on `localhost` and
+Apache on `127.0.0.1`, so that their cookies, which ignore ports, stay apart as those of two
+sites would.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,9 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import httpx
 import pytest
 
+from admin.onboarding import PASSPHRASE_VARIABLE, SECRET_VARIABLE, onboarding_for
+from idp.clients import find_registration
+from idp.storage.database import Database, create_database_engine
 from tests.apache import (
     APACHE,
     MISSING_APACHE,
@@ -28,7 +34,6 @@ from tests.apache import (
     PROTECTED_TEXT,
     SIGNED_OUT_TEXT,
     AgencySite,
-    RelyingParty,
     agency_site_files,
     running_apache,
     write_config,
@@ -74,7 +79,7 @@ class AgencyWebsite:
 def agency(gateway: Gateway, tmp_path: Path) -> Iterator[AgencyWebsite]:
     """Apache on a free loopback port, registered at the gateway as a confidential client of its
     own, with its signed-out page as the one place the gateway may send the citizen after
-    signing out."""
+    signing out, and configured with the snippet the console gives the agency."""
     if not INSTALLED:
         pytest.fail(f"{MISSING_APACHE}; CI must run this test")
     port = free_port()
@@ -93,16 +98,30 @@ def agency(gateway: Gateway, tmp_path: Path) -> Iterator[AgencyWebsite]:
         redirect_uris=[site.redirect_uri],
     )
     assert app.client_secret
-    rp = RelyingParty(
-        issuer=gateway.issuer, client_id=app.client_id, client_secret=app.client_secret
-    )
+    env = {SECRET_VARIABLE: app.client_secret, PASSPHRASE_VARIABLE: secrets.token_urlsafe(32)}
     with agency_site_files() as document_root:
-        config = write_config(tmp_path, document_root, port=port, site=site, rp=rp)
-        with running_apache(config, port=port) as error_log:
+        config = write_config(
+            tmp_path, document_root, port=port, snippet=apache_snippet(gateway, app.client_id)
+        )
+        with running_apache(config, port=port, env=env) as error_log:
             yield AgencyWebsite(site, app.client_id, error_log)
             log = error_log.read_text(errors="replace")
     # The module logs what it refused (a bad ID token, a failed token request) as errors.
     assert ":error]" not in log, log[-4000:]
+
+
+def apache_snippet(gateway: Gateway, client_id: str) -> str:
+    """The mod_auth_openidc configuration the onboarding view gives this app's agency."""
+    database = Database(create_database_engine(gateway.database_url, pool_size=1))
+    try:
+        with database.unit_of_work() as session:
+            client = find_registration(session, client_id)
+            assert client is not None
+            view = onboarding_for(client, issuer=gateway.issuer)
+    finally:
+        database.engine.dispose()
+    [snippet] = [s.text for s in view.snippets if s.language == "apache"]
+    return snippet
 
 
 @pytest.fixture
