@@ -100,6 +100,45 @@ def verify_access_token(
     return claims
 
 
+BACK_CHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def verify_logout_token(
+    token: str,
+    *,
+    jwks: Mapping[str, Any],
+    issuer: str,
+    client_id: str,
+    leeway: int = 30,
+) -> dict[str, Any]:
+    """Back-Channel Logout 1.0 section 2.6: typ logout+jwt, signature, iss, aud, iat, exp, a
+    jti, the back-channel event, a sid or a sub, and no nonce. Telling a replayed jti from a new
+    one is the app's own step: it keeps the jti values it has seen until their exp."""
+    if str(_header(token).get("typ", "")).lower() not in ("logout+jwt", "application/logout+jwt"):
+        raise TokenRejected("not a logout token (typ)")
+    key = _key_for(token, jwks)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[key.algorithm_name],
+            audience=client_id,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": ["iss", "aud", "iat", "exp", "jti", "events"]},
+        )
+    except jwt.PyJWTError as error:
+        raise TokenRejected(str(error)) from error
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACK_CHANNEL_LOGOUT_EVENT), dict):
+        raise TokenRejected("the back-channel logout event is missing")
+    if "nonce" in claims:
+        raise TokenRejected("a logout token must not carry a nonce")
+    if not isinstance(claims.get("sid"), str) and not isinstance(claims.get("sub"), str):
+        raise TokenRejected("neither sid nor sub")
+    return claims
+
+
 def left_half_hash(value: str, alg: str) -> str:
     """at_hash / c_hash (OIDC Core 3.1.3.6) for the SHA-256 algorithms we allow."""
     if alg not in ALLOWED_ALGORITHMS:

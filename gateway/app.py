@@ -40,6 +40,7 @@ from idp.oauth.server import allow_loopback_http
 from idp.protocol.discovery import provider_metadata
 from idp.protocol.errors import INVALID_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, server_error
 from idp.settings import IdpSettings
+from idp.sign_out.worker import SignOutWorker
 from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
 from idp.web.activation_routes import router as activation_router
@@ -52,6 +53,7 @@ from idp.web.pages import PageRenderer
 from idp.web.protocol_routes import router as protocol_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
+from idp.web.sign_out_routes import router as sign_out_router
 from idp.web.state import WebState, request_id
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import CHECKPOINT_ALG
@@ -87,6 +89,7 @@ def build_app(
         clients=ClientCache(settings.client_cache_lifetime),
     )
     password_checker = PasswordChecker(settings.password_hash_workers)
+    sign_out_worker = SignOutWorker(database, provider)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +111,9 @@ def build_app(
                 batch_size=log_settings.batch_size,
             )
         )
+        signing_out = asyncio.create_task(sign_out_worker.run())
         yield
+        signing_out.cancel()
         sequencer.cancel()
         password_checker.shutdown()
         database.engine.dispose()
@@ -125,6 +130,7 @@ def build_app(
         provider=provider,
         pages=PageRenderer(["idp.web", "consent", "transparency", "admin"]),
         password_checker=password_checker,
+        sign_out=sign_out_worker,
         discovery_document=json.dumps(
             provider_metadata(settings.issuer, provider_capabilities())
         ).encode(),
@@ -132,6 +138,7 @@ def build_app(
     app.include_router(health_router)
     app.include_router(protocol_router)
     app.include_router(interaction_router)
+    app.include_router(sign_out_router)
     app.include_router(language_router)
     app.include_router(information_router)
     app.include_router(consent_router)

@@ -31,6 +31,7 @@ from gateway.command_runtime import (
     record_operator_event,
 )
 from gateway.issuer_cli import add_issuer_commands, issuer_conflict
+from gateway.logout_cli import add_logout_commands
 from gateway.schema import upgrade_database
 from idp import events
 from idp.accounts import (
@@ -352,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(sub)
     add_issuer_commands(sub)
     add_admins_commands(sub)
+    add_logout_commands(sub)
     return parser
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -105,7 +105,7 @@ def interaction_page(path: str, interaction: Interaction) -> str:
     return f"{path}?interaction={quote(interaction.handle)}"
 
 
-def page_lifetime(ctx: OperationContext, interaction: Interaction) -> dict[str, int]:
+def page_lifetime(ctx: OperationContext, interaction: Interaction) -> dict[str, Any]:
     """What a sign-in or consent page says about how long it lasts (templates/idp/macros.html)."""
     return {
         "expires_in": max(0, int((interaction.expires_at - ctx.now).total_seconds())),

@@ -22,8 +22,10 @@ BASE_CSP = (
 )
 
 
-def content_security_policy(form_action: str = "'self'") -> str:
-    return BASE_CSP.format(form_action=form_action)
+def content_security_policy(form_action: str = "'self'", frame_src: str | None = None) -> str:
+    """`frame_src`: the exact frames a page loads (front-channel logout); none otherwise."""
+    policy = BASE_CSP.format(form_action=form_action)
+    return f"{policy}; frame-src {frame_src}" if frame_src else policy
 
 
 class PageRenderer:
@@ -40,6 +42,7 @@ class PageRenderer:
         language: str,
         status: int = 200,
         form_action: str = "'self'",
+        frame_src: str | None = None,
         **context: Any,
     ) -> HTMLResponse:
         environment = self.environments[language]
@@ -48,7 +51,7 @@ class PageRenderer:
             html,
             status_code=status,
             headers={
-                "Content-Security-Policy": content_security_policy(form_action),
+                "Content-Security-Policy": content_security_policy(form_action, frame_src),
                 "Cache-Control": "no-store",
                 "Content-Language": language,
             },

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from idp.authentication.passwords import PasswordChecker
 from idp.oauth.context import OperationContext, Provider
+from idp.sign_out.worker import SignOutWorker
 from idp.storage.database import Database
 from idp.web.pages import PageRenderer
 from idp.web.source_address import source_address
@@ -23,6 +24,8 @@ class WebState:
     pages: PageRenderer
     password_checker: PasswordChecker
     discovery_document: bytes
+    # Woken when a request ended a session, to send its logout tokens at once.
+    sign_out: SignOutWorker
 
     @property
     def secure_cookies(self) -> bool:
