@@ -218,16 +218,25 @@ def test_apache_signs_in_signs_in_again_without_a_password_and_signs_out(
 
     # c. Apache's logout sends the browser to the gateway's end-session endpoint, which ends
     #    the gateway's session too and sends it back to the signed-out page.
-    end_session = gateway.metadata()["end_session_endpoint"]
+    metadata = gateway.metadata()
+    # The module learns the endpoint from discovery alone, as every agency's would.
+    assert "end_session_endpoint" in metadata, (
+        "discovery names no end_session_endpoint (RP-Initiated Logout 1.0 section 2.1): "
+        "mod_auth_openidc then signs the citizen out of Apache alone, and the gateway's "
+        "session signs them straight back in"
+    )
+    end_session = metadata["end_session_endpoint"]
     signed_out = visit(
         browser,
         f"{agency.site.redirect_uri}?logout={quote(agency.site.signed_out_url, safe='')}",
     )
     assert signed_out.page.status_code == 200, signed_out.urls()
     assert SIGNED_OUT_TEXT in signed_out.page.text
-    logout = next(
+    at_end_session = [
         r for r in signed_out.responses if str(r.request.url).startswith(f"{end_session}?")
-    )
+    ]
+    assert len(at_end_session) == 1, signed_out.urls()
+    [logout] = at_end_session
     sent = parse_qs(urlsplit(str(logout.request.url)).query)
     assert sent["post_logout_redirect_uri"] == [agency.site.signed_out_url]
     assert sent["id_token_hint"], "mod_auth_openidc sends the ID token it was given"
