@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
 # What the end-to-end tests need on a fresh Debian machine, run as root from any directory:
 # Debian's chromium for tests/idp/test_browser.py (never `playwright install`, which downloads a
-# browser), the pinned npm openid-client for tests/idp/test_openid_client.py and the pinned npm
-# axe-core for tests/idp/test_page_accessibility.py.
-# Idempotent: chromium is installed only when missing; `npm ci` restores tests/idp/rp/node_modules
-# and tests/pages/node_modules exactly from their package-lock.json.
+# browser), Debian's Apache httpd with mod_auth_openidc for tests/idp/test_mod_auth_openidc.py,
+# the pinned npm openid-client for tests/idp/test_openid_client.py and the pinned npm axe-core
+# for tests/idp/test_page_accessibility.py.
+# Idempotent: the Debian packages are installed only when missing; `npm ci` restores
+# tests/idp/rp/node_modules and tests/pages/node_modules exactly from their package-lock.json.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-if [[ ! -x /usr/bin/chromium ]]; then
+apt_updated=""
+# Debian packages `$@`, installed as root; the package lists are fetched once per run.
+apt_install() {
   if [[ "${EUID}" -ne 0 ]]; then
-    echo "install-e2e: /usr/bin/chromium is missing and installing it needs root" >&2
+    echo "install-e2e: installing $* needs root" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get -qq update
-  apt-get -qq install -y chromium >/dev/null
+  if [[ -z "${apt_updated}" ]]; then
+    apt-get -qq update
+    apt_updated=1
+  fi
+  apt-get -qq install -y "$@" >/dev/null
+}
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  apt_install chromium
+fi
+# Without recommends: Apache's are extra modules and tools the test's own config never loads.
+if [[ ! -x /usr/sbin/apache2 || ! -f /usr/lib/apache2/modules/mod_auth_openidc.so ]]; then
+  apt_install --no-install-recommends apache2 libapache2-mod-auth-openidc
 fi
 
 if ! command -v npm >/dev/null 2>&1; then
