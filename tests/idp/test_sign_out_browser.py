@@ -141,7 +141,6 @@ def test_signing_out_of_one_app_signs_the_citizen_out_of_both(gateway: Gateway, 
         assert frames.count() == 1
         frame_query = urlencode({"iss": gateway.issuer, "sid": sid})
         assert frames.get_attribute("src") == f"{land.frontchannel_logout_uri}?{frame_query}"
-        _screenshot(page, gateway)
         released = time.monotonic()
         land.release_front_channel()
 
@@ -192,8 +191,3 @@ def _logout_claims(app: AgencyApp) -> list[dict[str, Any]]:
 
 def _jti(token: str) -> Any:
     return jwt.decode(token, options={"verify_signature": False})["jti"]
-
-
-def _screenshot(page: Page, gateway: Gateway) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"signed-out-{gateway.backend}.png"), full_page=True)
