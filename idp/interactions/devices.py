@@ -28,7 +28,7 @@ _BROWSERS = (
     ("Opera", re.compile(r"\b(?:OPR|Opera)/|^Opera\b")),
     ("Samsung Internet", re.compile(r"\bSamsungBrowser/")),
     ("Firefox", re.compile(r"\b(?:Firefox|FxiOS)/")),
-    ("Chrome", re.compile(r"\b(?:Chrome|CriOS)/")),
+    ("Chrome", re.compile(r"\b(?:Chrome|CriOS|HeadlessChrome)/")),
     ("Safari", re.compile(r"\bVersion/[\d.]+.*\bSafari/")),
 )
 

@@ -69,6 +69,8 @@ CHROME_OS = (
         (CHROME_ANDROID, "Chrome on Android"),
         (SAMSUNG_ANDROID, "Samsung Internet on Android"),
         (CHROME_OS, "Chrome on Chrome OS"),
+        # Chrome driven by a program is still Chrome.
+        (CHROME_WINDOWS.replace("Chrome/", "HeadlessChrome/"), "Chrome on Windows"),
         # A browser on a system it does not name.
         ("Mozilla/5.0 Firefox/125.0", "Firefox"),
         # Not a browser we can name, or nothing at all.
