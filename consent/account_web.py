@@ -1,4 +1,5 @@
-"""The citizen's account page: which agencies receive their data, and withdrawing consent.
+"""The citizen's account page: which agencies receive their data, and withdrawing consent;
+where they are signed in, and signing out a browser from another.
 
 It is the gateway's own page, read with the single sign-on session. Without one, it offers to
 sign in (an interaction that returns here). Its forms carry a token derived from the session
@@ -14,14 +15,20 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from consent.account import shared_with, was_withdrawn, who_looked, withdraw_consent
+from consent.browser_sessions import (
+    MAX_SID_LENGTH,
+    sign_out_other_browser,
+    signed_in_browsers,
+    signed_out_browser,
+)
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
-from idp.interactions.browser import signed_in_account
+from idp.interactions.browser import signed_in, signed_in_account
 from idp.interactions.csrf import account_form_token, account_form_token_matches
 from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
 from idp.web.http import page_form
 from idp.web.outcomes import expired_page, render_outcome
-from idp.web.state import operation
+from idp.web.state import operation, web_state
 
 router = APIRouter()
 
@@ -30,19 +37,25 @@ router = APIRouter()
 def account_page(request: Request) -> Response:
     browser = browser_state(request)
     with operation(request) as ctx:
-        account = signed_in_account(ctx, browser)
-        if account is None or browser.session_secret is None:
+        citizen = signed_in(ctx, browser)
+        if citizen is None or browser.session_secret is None:
             return render_page(request, "consent/account_signed_out.html")
+        account = citizen.account
         withdrawn_from = request.query_params.get("withdrawn", "")
+        ended_sid = request.query_params.get("signed_out", "")
         return render_page(
             request,
             "consent/account.html",
             username=account.username,
             shared=shared_with(ctx, account),
             looks=who_looked(ctx, account),
+            browsers=signed_in_browsers(ctx, citizen),
             form_token=account_form_token(browser.session_secret),
             withdrawn_agency=(
                 was_withdrawn(ctx, account, withdrawn_from[:64]) if withdrawn_from else None
+            ),
+            signed_out_device=(
+                signed_out_browser(ctx, account, ended_sid[:MAX_SID_LENGTH]) if ended_sid else None
             ),
         )
 
@@ -74,6 +87,35 @@ async def withdraw(request: Request) -> Response:
         target = (
             f"{ACCOUNT_HOME}?withdrawn={quote(client_id, safe='')}" if withdrawn else ACCOUNT_HOME
         )
+        response = RedirectResponse(target, status_code=303)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return await run_in_threadpool(work)
+
+
+@router.post(f"{ACCOUNT_HOME}/sessions/end", include_in_schema=False)
+async def sign_out_browser(request: Request) -> Response:
+    """The "Sign out this browser" button beside another browser in the list: ends that
+    session (its tokens, its apps told) and comes back to the list with a confirmation."""
+    form = await page_form(request)
+    if form is None:
+        return expired_page(request)
+    browser = browser_state(request)
+
+    def work() -> Response:
+        with operation(request) as ctx:
+            citizen = signed_in(ctx, browser)
+            if citizen is None or browser.session_secret is None:
+                return expired_page(request)
+            if not account_form_token_matches(form.get("form_token", ""), browser.session_secret):
+                return expired_page(request)
+            sid = form.get("sid", "")[:MAX_SID_LENGTH]
+            ended = sign_out_other_browser(ctx, citizen, sid)
+        if ended:
+            # Committed: the logout tokens the session's apps are owed can go out now.
+            web_state(request).sign_out.wake()
+        target = f"{ACCOUNT_HOME}?signed_out={quote(sid, safe='')}" if ended else ACCOUNT_HOME
         response = RedirectResponse(target, status_code=303)
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -12,10 +12,11 @@ import httpx
 from playwright.sync_api import Page
 
 from tests.builders import CitizenAccount, add_citizen, register_app
-from tests.citizen import AppClient, authorization_params, split_verifier
+from tests.citizen import AppClient, Browser, authorization_params, split_verifier
 from tests.gateway_process import Gateway
 
 LANGUAGES = ("en", "et")
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
 AGENCY_NAME = "Tax office"
 AGENCY_PURPOSE = "To fill in your income tax return for you"
 
@@ -152,6 +153,27 @@ def _signed_out(visit: Visit) -> None:
     assert visit.page.locator("a[href='/account/sign-in']").is_visible()
 
 
+def _account_other_browser_signed_out(visit: Visit) -> None:
+    """Signed in on two more browsers, one of them just signed out from this page: the
+    confirmation, this browser, and the other one with its button."""
+    citizen = visit.reach_consent()
+    visit.allow()
+    for _ in range(2):
+        with Browser(visit.gateway.issuer) as other:
+            other.http.headers["User-Agent"] = FIREFOX_ON_LINUX
+            request = split_verifier(authorization_params(visit.agency))[0]
+            arrived = other.follow_to_client(
+                other.authorize(request), username=citizen.username, password=citizen.password
+            )
+            assert arrived.status_code in (302, 303), arrived.text[:300]
+    assert visit.open("/account") == 200
+    assert visit.page.locator("li.browser").count() == 3
+    with visit.page.expect_navigation():
+        visit.page.click("form[action='/account/sessions/end'] button")
+    assert visit.page.locator("#signed-out-notice").is_visible()
+    assert visit.page.locator("li.browser").count() == 2
+
+
 def _sign_in_locked(visit: Visit) -> None:
     """The right password of an account support locked (through the admin API)."""
     citizen = visit.new_citizen()
@@ -228,6 +250,7 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "account-signed-out": _account_signed_out,
     "account-signed-in": _account_signed_in,
     "signed-out": _signed_out,
+    "account-other-browser-signed-out": _account_other_browser_signed_out,
     "activate": _activate,
     "activate-empty": _activate_empty,
     "activate-wrong-code": _activate_wrong_code,

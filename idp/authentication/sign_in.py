@@ -24,6 +24,7 @@ from idp.authentication.throttle import (
     release_claim,
 )
 from idp.interactions.browser import BrowserState
+from idp.interactions.devices import describe_device, network_of
 from idp.interactions.outcomes import Outcome
 from idp.interactions.sessions import session_of_cookie, start_browser_session
 from idp.models import Account, Interaction
@@ -124,9 +125,11 @@ def complete_password_sign_in(
     checked: PasswordCheck,
     verdict: PasswordVerdict,
     allowances: list[str],
+    user_agent: str | None = None,
 ) -> SignInFailed | SignInLocked | SignedIn:
     """Step 3, after the check: start a new browser session and continue the request. A failure
-    was already counted when the attempt was reserved (a locked account's too)."""
+    was already counted when the attempt was reserved (a locked account's too). `user_agent`:
+    the browser's User-Agent header, which names the session in the citizen's list."""
     if verdict.matches and checked.stored.locked:
         ctx.record(
             events.sign_in_failed(
@@ -163,6 +166,8 @@ def complete_password_sign_in(
         amr=list(PASSWORD_AMR),
         now=ctx.now,
         lifetime=ctx.settings.session_lifetime,
+        device=describe_device(user_agent),
+        network=network_of(ctx.source_address),
     )
     interaction.authenticated_session_id = new.record.id
     ctx.record(

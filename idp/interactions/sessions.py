@@ -36,7 +36,11 @@ def start_browser_session(
     amr: list[str],
     now: datetime,
     lifetime: timedelta,
+    device: str | None = None,
+    network: str | None = None,
 ) -> NewBrowserSession:
+    """`device` and `network`: what the citizen's list of sessions shows to tell this one apart
+    (idp.interactions.devices), never the User-Agent or the address themselves."""
     secret = new_opaque_value(32)
     record = BrowserSession(
         secret_digest=digest(secret),
@@ -48,6 +52,8 @@ def start_browser_session(
         created_at=now,
         last_seen_at=now,
         expires_at=now + lifetime,
+        device=device,
+        network=network,
     )
     session.add(record)
     session.flush()

@@ -194,7 +194,13 @@ async def sign_in_submit(request: Request) -> Response:
             if interaction is None:
                 return expired_page(request)
             result = complete_password_sign_in(
-                ctx, interaction, browser, checked=prepared, verdict=verdict, allowances=allowances
+                ctx,
+                interaction,
+                browser,
+                checked=prepared,
+                verdict=verdict,
+                allowances=allowances,
+                user_agent=request.headers.get("user-agent"),
             )
             if isinstance(result, SignInFailed):
                 return _sign_in_form(

@@ -3,10 +3,10 @@ package's templates, and the Content-Security-Policy each page is sent with."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time, get_datetime_format
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
@@ -76,10 +76,19 @@ def _environment(loader: ChoiceLoader, language: str) -> Environment:
     def long_date(value: date | datetime) -> str:
         return format_date(value, format="long", locale=date_locale)
 
+    def date_and_time(value: datetime) -> str:
+        # "1 December 2026, 14:05 UTC": the gateway keeps no time zone of the citizen's, so the
+        # time says which it is in. Joined as the language joins a date and a time.
+        joined = str(get_datetime_format("long", locale=date_locale)).replace("'", "")
+        day = format_date(value, format="long", locale=date_locale)
+        time = format_time(value, format="HH:mm z", tzinfo=UTC, locale=date_locale)
+        return joined.replace("{1}", day).replace("{0}", time)
+
     def short_date(value: date | datetime) -> str:
         # Chart axes: "1 Dec" and "1. dets".
         return format_date(value, format="d MMM", locale=date_locale)
 
     environment.filters["long_date"] = long_date
     environment.filters["short_date"] = short_date
+    environment.filters["date_and_time"] = date_and_time
     return environment
