@@ -42,6 +42,7 @@ NAVIGATION = (
     (Role.AUDITOR, "/admin/log", "Access log"),
     (Role.OPERATOR, "/admin/apps", "Agency apps"),
     (Role.OPERATOR, "/admin/keys", "Signing keys"),
+    (Role.OPERATOR, "/admin/sign-outs", "Sign-out deliveries"),
     (Role.SUPPORT, "/admin/citizens", "Citizens"),
     (Role.SECURITY, "/admin/roles", "Administrators"),
 )

@@ -26,6 +26,7 @@ from admin.console_client import ensure_console_client
 from admin.console_log_routes import router as console_log_router
 from admin.console_routes import router as console_router
 from admin.console_sign_in_routes import router as console_sign_in_router
+from admin.console_sign_out_routes import router as console_sign_out_router
 from admin.settings import ConsoleSettings
 from consent.account_web import router as account_router
 from consent.records import DatabaseConsentRecords
@@ -151,6 +152,7 @@ def build_app(
     app.include_router(console_log_router)
     app.include_router(console_app_router)
     app.include_router(console_citizen_router)
+    app.include_router(console_sign_out_router)
     app.include_router(open_data_router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount(

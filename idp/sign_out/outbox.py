@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from idp import events
@@ -234,6 +234,16 @@ class DeliveryView:
     last_attempt_at: datetime | None
     last_outcome: str | None
     finished_at: datetime | None
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    """How many deliveries are in each state."""
+    rows = session.execute(
+        select(LogoutDelivery.state, func.count()).group_by(LogoutDelivery.state)
+    ).all()
+    counts = dict.fromkeys(DELIVERY_STATES, 0)
+    counts.update({state: int(count) for state, count in rows})
+    return counts
 
 
 def list_deliveries(

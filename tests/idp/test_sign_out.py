@@ -17,6 +17,8 @@ import jwt
 import pytest
 from sqlalchemy import create_engine, text
 
+from admin.roles import Role
+from tests.admin.console_visits import add_administrator, sign_in_to_console
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import AppClient, Browser, account_form_token
 from tests.conftest import obtain_code, signed_in_tokens, userinfo
@@ -326,3 +328,11 @@ def test_an_app_that_is_down_is_told_when_it_is_back_and_one_that_never_is_is_gi
     ]
     assert {e["client_id"] for e in failed} == {comes_back.client_id, never.client_id}
     assert courts.replayed_jtis == [] and urlsplit(courts.uri).hostname == "127.0.0.1"
+
+    # Operators see the same in the console.
+    visit, _ = sign_in_to_console(gateway, add_administrator(gateway, Role.OPERATOR))
+    page = visit.get("/admin/sign-outs", state="given_up")
+    assert page.status_code == 200
+    row = next(r for r in page.text.split("<tr>") if never.client_id in r)
+    assert "Police" in row and "Given up" in row and "could not connect" in row
+    assert comes_back.client_id not in page.text  # delivered: not among the given up
