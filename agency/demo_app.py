@@ -18,7 +18,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from agency.verify import TokenRejected, verify_id_token
+from agency.verify import TokenRejected, verify_id_token, verify_logout_token
 
 STYLESHEET = (files("agency") / "static" / "agency.css").read_bytes()
 # The demo app's pages load only their own stylesheet: no script, no framing.
@@ -139,10 +139,15 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
 
     @router.post("/sign-out", include_in_schema=False)
     def sign_out(request: Request) -> Response:
-        """Ends the app's own session; the gateway's single sign-on session stays."""
+        """Ends the app's own session, then sends the browser to the gateway's end-session
+        endpoint (RP-Initiated Logout 1.0) with the ID token as the hint: the gateway signs the
+        citizen out of every service and sends the browser back here."""
         with lock:
-            sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
-        response = RedirectResponse(f"{prefix}/signed-out", status_code=303)
+            known = sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
+        target = (
+            f"{prefix}/signed-out" if known is None else _end_session_url(issuer, prefix, known)
+        )
+        response = RedirectResponse(target, status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=prefix)
         return response
 
@@ -150,12 +155,60 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
     def signed_out() -> Response:
         return page(
             "Signed out",
-            "<h1>You have signed out of this service</h1><p>You are still signed in to the "
-            "citizen gateway, so signing in here again will not ask for your password.</p>"
+            "<h1>You have signed out</h1><p>You have signed out of this service and of the "
+            "citizen gateway: signing in again asks for your password.</p>"
             f'<p><a href="{prefix}/">Back to the start</a></p>',
         )
 
+    @router.post("/backchannel-logout", include_in_schema=False)
+    async def backchannel_logout(request: Request) -> Response:
+        """The gateway says a citizen signed out elsewhere (Back-Channel Logout 1.0): the
+        app ends its sessions of that gateway session."""
+        sid = _logout_sid(issuer, client_id, (await request.form()).get("logout_token"))
+        with lock:
+            _forget_gateway_session(sessions, sid)
+        return Response(
+            status_code=400 if sid is None else 200, headers={"Cache-Control": "no-store"}
+        )
+
     return router
+
+
+def post_logout_redirect_uri(issuer: str, prefix: str = "/demo-agency") -> str:
+    return f"{issuer}{prefix}/signed-out"
+
+
+def backchannel_logout_uri(issuer: str, prefix: str = "/demo-agency") -> str:
+    return f"{issuer}{prefix}/backchannel-logout"
+
+
+def _end_session_url(issuer: str, prefix: str, known: dict[str, Any]) -> str:
+    query = urlencode(
+        {
+            "id_token_hint": known["raw_id_token"],
+            "post_logout_redirect_uri": post_logout_redirect_uri(issuer, prefix),
+        }
+    )
+    return f"{issuer}/logout?{query}"
+
+
+def _forget_gateway_session(sessions: dict[str, dict[str, Any]], sid: str | None) -> None:
+    for key in [k for k, v in sessions.items() if sid and v["id_token"].get("sid") == sid]:
+        sessions.pop(key, None)
+
+
+def _logout_sid(issuer: str, client_id: str, token: object) -> str | None:
+    """The `sid` of a logout token that passes every check, else None."""
+    try:
+        with httpx.Client(timeout=10) as http:
+            jwks = http.get(f"{issuer}/jwks.json").json()
+        claims = verify_logout_token(
+            str(token or ""), jwks=jwks, issuer=issuer, client_id=client_id
+        )
+    except (TokenRejected, httpx.HTTPError):
+        return None
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) else None
 
 
 def _redeem(
@@ -190,7 +243,7 @@ def _redeem(
         )
     except TokenRejected as error:
         return str(error)
-    return {"id_token": claims, "userinfo": userinfo}
+    return {"id_token": claims, "userinfo": userinfo, "raw_id_token": token["id_token"]}
 
 
 def _signed_in_page(page: PageMaker, prefix: str, known: dict[str, Any]) -> HTMLResponse:
