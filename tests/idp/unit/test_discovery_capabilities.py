@@ -26,6 +26,7 @@ from idp.protocol.authorization import (
 from idp.protocol.discovery import provider_metadata
 from idp.sign_out.ending import _front_channel_uri  # what the signed-out page frames
 from idp.sign_out.logout_tokens import sign_logout_token
+from idp.web.sign_out_routes import END_SESSION_PATH
 
 ISSUER = "https://gateway.example"
 
@@ -57,7 +58,7 @@ def test_the_document_promises_what_the_endpoints_enforce() -> None:
     assert meta["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert meta["prompt_values_supported"] == ["none", "login", "consent"]
     assert meta["acr_values_supported"] == ["http://eidas.europa.eu/LoA/low"]
-    assert meta["end_session_endpoint"] == f"{ISSUER}/logout"
+    assert meta["end_session_endpoint"] == f"{ISSUER}/logout" == ISSUER + END_SESSION_PATH
     assert meta["backchannel_logout_supported"] is True
     assert meta["backchannel_logout_session_supported"] is True
     assert meta["frontchannel_logout_supported"] is True
