@@ -55,6 +55,12 @@ class Registration(BaseModel):
     public: bool
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None = Field(
+        description="Where the gateway posts a logout token when a session of the app ends"
+    )
+    frontchannel_logout_uri: str | None = Field(
+        description="Framed on the signed-out page, so the app ends its session in the browser"
+    )
     grant_types: list[str]
     scopes: list[str]
     require_pkce: bool
@@ -85,6 +91,14 @@ class NewApp(BaseModel):
     public: bool = Field(False, description="A client that cannot keep a secret (PKCE instead)")
     redirect_uris: list[Uri] = Field(default_factory=list, max_length=20)
     post_logout_redirect_uris: list[Uri] = Field(default_factory=list, max_length=20)
+    backchannel_logout_uri: Uri | None = Field(
+        None, description="Back-Channel Logout 1.0: https, a query allowed, no fragment"
+    )
+    frontchannel_logout_uri: Uri | None = Field(
+        None,
+        description="Front-Channel Logout 1.0: https, with the scheme, host and port of a "
+        "redirect URI",
+    )
     grant_types: list[Word] | None = Field(
         None,
         max_length=3,
@@ -99,8 +113,8 @@ class NewApp(BaseModel):
 
 
 class AppEdit(BaseModel):
-    """The fields to change; those left out or null stay as they are, except `purpose`, which
-    null or "" removes."""
+    """The fields to change; those left out or null stay as they are, except `purpose` and the
+    logout URIs, which null or "" removes."""
 
     model_config = {"extra": "forbid"}
 
@@ -108,6 +122,8 @@ class AppEdit(BaseModel):
     purpose: str | None = Field(None, max_length=500)
     redirect_uris: list[Uri] | None = Field(None, max_length=20)
     post_logout_redirect_uris: list[Uri] | None = Field(None, max_length=20)
+    backchannel_logout_uri: str | None = Field(None, max_length=2000)
+    frontchannel_logout_uri: str | None = Field(None, max_length=2000)
     grant_types: list[Word] | None = Field(None, max_length=3)
     scopes: list[Word] | None = Field(None, max_length=20)
     require_pkce: bool | None = None
@@ -115,8 +131,9 @@ class AppEdit(BaseModel):
 
     def changes(self) -> AppChanges:
         given: dict[str, Any] = {name: getattr(self, name) for name in self.model_fields_set}
-        if "purpose" in given and given["purpose"] is None:
-            given["purpose"] = ""  # AppChanges: an empty purpose removes it
+        for removable in ("purpose", "backchannel_logout_uri", "frontchannel_logout_uri"):
+            if removable in given and given[removable] is None:
+                given[removable] = ""  # AppChanges: an empty value removes it
         return AppChanges(**given)
 
 
@@ -151,6 +168,8 @@ class Onboarding(BaseModel):
     discovery_url: str
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+    frontchannel_logout_uri: str | None
     scope: str
     snippets: list[Snippet] = Field(description="The secret is never in them")
 
@@ -332,6 +351,8 @@ async def onboarding(request: Request, client_id: ClientId) -> Response | Onboar
             discovery_url=view.discovery_url,
             redirect_uris=view.redirect_uris,
             post_logout_redirect_uris=view.post_logout_redirect_uris,
+            backchannel_logout_uri=view.backchannel_logout_uri,
+            frontchannel_logout_uri=view.frontchannel_logout_uri,
             scope=view.scope,
             snippets=[
                 Snippet(tool=s.tool, language=s.language, text=s.text) for s in view.snippets

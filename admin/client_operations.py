@@ -55,6 +55,8 @@ class AppOptions:
     grant_types: Sequence[str] | None = None
     scopes: Sequence[str] | None = None
     post_logout_redirect_uris: Sequence[str] = ()
+    backchannel_logout_uri: str | None = None
+    frontchannel_logout_uri: str | None = None
     require_pkce: bool = False
     id_token_signed_response_alg: str = "RS256"  # noqa: S105  (an algorithm name)
     purpose: str | None = None
@@ -62,13 +64,15 @@ class AppOptions:
 
 @dataclass(frozen=True)
 class AppChanges:
-    """What to change of a registration; None leaves a field as it is. An empty `purpose`
-    removes it."""
+    """What to change of a registration; None leaves a field as it is. An empty `purpose`,
+    `backchannel_logout_uri` or `frontchannel_logout_uri` removes it."""
 
     name: str | None = None
     purpose: str | None = None
     redirect_uris: Sequence[str] | None = None
     post_logout_redirect_uris: Sequence[str] | None = None
+    backchannel_logout_uri: str | None = None
+    frontchannel_logout_uri: str | None = None
     scopes: Sequence[str] | None = None
     grant_types: Sequence[str] | None = None
     id_token_signed_response_alg: str | None = None
@@ -84,8 +88,9 @@ class AppChanges:
             if isinstance(value, (list, tuple)):
                 value = list(value)
             changes[field.name] = value
-        if changes.get("purpose") == "":
-            changes["purpose"] = None
+        for removable in ("purpose", "backchannel_logout_uri", "frontchannel_logout_uri"):
+            if changes.get(removable) == "":
+                changes[removable] = None
         return changes
 
 
@@ -102,6 +107,8 @@ def register_agency_app(
         grant_types=list(options.grant_types) if options.grant_types is not None else None,
         scopes=list(options.scopes) if options.scopes is not None else None,
         post_logout_redirect_uris=list(options.post_logout_redirect_uris),
+        backchannel_logout_uri=options.backchannel_logout_uri,
+        frontchannel_logout_uri=options.frontchannel_logout_uri,
         require_pkce=options.require_pkce,
         id_token_signed_response_alg=options.id_token_signed_response_alg,
         purpose=options.purpose,

@@ -55,6 +55,8 @@ def _form_of(client: Client) -> dict[str, str]:
         "purpose": client.purpose or "",
         "redirect_uris": "\n".join(client.redirect_uris),
         "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris),
+        "backchannel_logout_uri": client.backchannel_logout_uri or "",
+        "frontchannel_logout_uri": client.frontchannel_logout_uri or "",
         "id_token_alg": client.id_token_signed_response_alg,
         "require_pkce": "yes" if client.require_pkce else "",
     }
@@ -115,6 +117,8 @@ async def register_app(request: Request) -> Response:
             public=form.get("public") == "yes",
             redirect_uris=_lines(form.get("redirect_uris", "")),
             post_logout_redirect_uris=_lines(form.get("post_logout_redirect_uris", "")),
+            backchannel_logout_uri=form.get("backchannel_logout_uri", "").strip() or None,
+            frontchannel_logout_uri=form.get("frontchannel_logout_uri", "").strip() or None,
             grant_types=_chosen(form, "grant", GRANT_TYPES) or None,
             scopes=_chosen(form, "scope", ALL_SCOPES) or None,
             require_pkce=form.get("require_pkce") == "yes",
@@ -179,6 +183,9 @@ async def edit_app(request: Request, client_id: str) -> Response:
             purpose=form.get("purpose", "").strip(),
             redirect_uris=_lines(form.get("redirect_uris", "")),
             post_logout_redirect_uris=_lines(form.get("post_logout_redirect_uris", "")),
+            # Emptied fields remove the URI (AppChanges).
+            backchannel_logout_uri=form.get("backchannel_logout_uri", "").strip(),
+            frontchannel_logout_uri=form.get("frontchannel_logout_uri", "").strip(),
             grant_types=_chosen(form, "grant", GRANT_TYPES),
             scopes=_chosen(form, "scope", ALL_SCOPES),
             require_pkce=form.get("require_pkce") == "yes",

@@ -1,5 +1,5 @@
-"""What an agency needs to connect its app: the discovery URL, its client_id and redirect URIs,
-and configuration snippets for openid-client (Node.js), Authlib (Python) and Apache
+"""What an agency needs to connect its app: the discovery URL, its client_id, redirect and logout
+URIs, and configuration snippets for openid-client (Node.js), Authlib (Python) and Apache
 mod_auth_openidc. Pure functions of the registration: the secret is never in them (only its
 digest is kept); the snippets read it from an environment variable instead."""
 
@@ -30,6 +30,8 @@ class Onboarding:
     discovery_url: str
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+    frontchannel_logout_uri: str | None
     scope: str
     snippets: list[Snippet]
 
@@ -69,6 +71,8 @@ def onboarding_for(client: Client, *, issuer: str) -> Onboarding:
         discovery_url=url,
         redirect_uris=list(client.redirect_uris),
         post_logout_redirect_uris=list(client.post_logout_redirect_uris),
+        backchannel_logout_uri=client.backchannel_logout_uri,
+        frontchannel_logout_uri=client.frontchannel_logout_uri,
         scope=scope,
         snippets=snippets,
     )

@@ -127,6 +127,8 @@ def client_options(args: argparse.Namespace) -> dict[str, Any]:
         "grant_types": args.grant_type,
         "scopes": args.scope,
         "post_logout_redirect_uris": args.post_logout_redirect_uri,
+        "backchannel_logout_uri": args.backchannel_logout_uri,
+        "frontchannel_logout_uri": args.frontchannel_logout_uri,
         "require_pkce": args.require_pkce,
         "id_token_signed_response_alg": args.id_token_alg,
         "purpose": args.purpose,
@@ -368,6 +370,18 @@ def _add_client_commands(sub: Any) -> None:
     add.add_argument("--grant-type", action="append", choices=GRANT_TYPES)
     add.add_argument("--scope", action="append")
     add.add_argument("--post-logout-redirect-uri", action="append")
+    add.add_argument(
+        "--backchannel-logout-uri",
+        metavar="URI",
+        help="where the gateway posts a logout token when a citizen's session ends "
+        "(Back-Channel Logout 1.0)",
+    )
+    add.add_argument(
+        "--frontchannel-logout-uri",
+        metavar="URI",
+        help="framed on the signed-out page so the app ends its session in the browser too "
+        "(Front-Channel Logout 1.0); scheme, host and port of a redirect URI",
+    )
     add.add_argument(
         "--require-pkce", action="store_true", help="require PKCE from this confidential client too"
     )

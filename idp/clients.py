@@ -1,5 +1,5 @@
-"""Agency clients: registration and its revision (redirect URIs checked by idp.redirect_uris),
-secrets and their rotation, lookup."""
+"""Agency clients: registration and its revision (redirect and logout URIs checked by
+idp.redirect_uris), secrets and their rotation, lookup."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 from idp.models import Client
 from idp.opaque_values import digest, matches_digest, new_identifier, new_opaque_value
 from idp.protocol.claims import ADMIN_API_SCOPES, SUPPORTED_SCOPES
-from idp.redirect_uris import InvalidRedirectUri, check_redirect_uri
+from idp.redirect_uris import (
+    InvalidRedirectUri,
+    check_backchannel_logout_uri,
+    check_frontchannel_logout_uri,
+    check_redirect_uri,
+)
 from idp.settings import LONGEST_SECRET_OVERLAP
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -42,6 +47,8 @@ def register_client(
     grant_types: list[str] | None = None,
     scopes: list[str] | None = None,
     post_logout_redirect_uris: list[str] | None = None,
+    backchannel_logout_uri: str | None = None,
+    frontchannel_logout_uri: str | None = None,
     require_pkce: bool = False,
     id_token_signed_response_alg: str = "RS256",  # noqa: S107  (an algorithm name)
     purpose: str | None = None,
@@ -53,6 +60,8 @@ def register_client(
         purpose=purpose,
         redirect_uris=redirect_uris,
         post_logout_redirect_uris=post_logout_redirect_uris or [],
+        backchannel_logout_uri=backchannel_logout_uri,
+        frontchannel_logout_uri=frontchannel_logout_uri,
         grant_types=grant_types or list(DEFAULT_GRANT_TYPES),
         scopes=scopes or list(DEFAULT_SCOPES),
         require_pkce=require_pkce,
@@ -78,6 +87,8 @@ REVISABLE = (
     "purpose",
     "redirect_uris",
     "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "frontchannel_logout_uri",
     "grant_types",
     "scopes",
     "require_pkce",
@@ -107,6 +118,8 @@ def checked_choices(
     purpose: str | None,
     redirect_uris: list[str],
     post_logout_redirect_uris: list[str],
+    backchannel_logout_uri: str | None,
+    frontchannel_logout_uri: str | None,
     grant_types: list[str],
     scopes: list[str],
     require_pkce: bool,
@@ -116,11 +129,12 @@ def checked_choices(
     one breaks."""
     name, purpose = _checked_words(name, purpose)
     grants = _checked_grants(grant_types, public=public, redirect_uris=redirect_uris)
-    for uri in [*redirect_uris, *post_logout_redirect_uris]:
-        try:
-            check_redirect_uri(uri)
-        except InvalidRedirectUri as error:
-            raise InvalidClientData(str(error)) from error
+    _check_uris(
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        backchannel_logout_uri=backchannel_logout_uri,
+        frontchannel_logout_uri=frontchannel_logout_uri,
+    )
     allowed_scopes = _checked_scopes(scopes, grants=grants)
     if id_token_signed_response_alg not in ID_TOKEN_ALGORITHMS:
         raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
@@ -129,6 +143,8 @@ def checked_choices(
         "purpose": purpose,
         "redirect_uris": list(dict.fromkeys(redirect_uris)),
         "post_logout_redirect_uris": list(dict.fromkeys(post_logout_redirect_uris)),
+        "backchannel_logout_uri": backchannel_logout_uri,
+        "frontchannel_logout_uri": frontchannel_logout_uri,
         "grant_types": grants,
         "scopes": allowed_scopes,
         # Public clients cannot keep a secret: PKCE is what binds their code (RFC 9700 2.1.1).
@@ -147,6 +163,24 @@ def _checked_words(name: str, purpose: str | None) -> tuple[str, str | None]:
     if not (name + (purpose or "")).isprintable():  # shown on the consent page, as text
         raise InvalidClientData("name and purpose must not hold control characters")
     return name, purpose
+
+
+def _check_uris(
+    *,
+    redirect_uris: list[str],
+    post_logout_redirect_uris: list[str],
+    backchannel_logout_uri: str | None,
+    frontchannel_logout_uri: str | None,
+) -> None:
+    try:
+        for uri in [*redirect_uris, *post_logout_redirect_uris]:
+            check_redirect_uri(uri)
+        if backchannel_logout_uri is not None:
+            check_backchannel_logout_uri(backchannel_logout_uri)
+        if frontchannel_logout_uri is not None:
+            check_frontchannel_logout_uri(frontchannel_logout_uri, redirect_uris=redirect_uris)
+    except InvalidRedirectUri as error:
+        raise InvalidClientData(str(error)) from error
 
 
 def _checked_grants(grant_types: list[str], *, public: bool, redirect_uris: list[str]) -> list[str]:
@@ -210,6 +244,8 @@ def registration_summary(client: Client) -> dict[str, Any]:
         "public": client.is_public,
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "grant_types": client.grant_types,
         "scopes": client.scopes,
         "require_pkce": client.require_pkce,

@@ -13,6 +13,7 @@ from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.server import GRANTS, RESPONSE_TYPES
 from idp.protocol.authorization import PROMPT_VALUES, RESPONSE_MODES
 from idp.protocol.discovery import ProviderCapabilities
+from idp.sign_out.capabilities import FRONT_CHANNEL_LOGOUT_PARAMETERS, LOGOUT_TOKEN_CLAIMS
 
 
 def _in_order(*method_lists: list[str]) -> tuple[str, ...]:
@@ -33,4 +34,6 @@ def provider_capabilities() -> ProviderCapabilities:
         id_token_signing_algs=ID_TOKEN_ALGORITHMS,
         prompt_values=PROMPT_VALUES,
         acr_values=(PASSWORD_ACR,),
+        logout_token_claims=LOGOUT_TOKEN_CLAIMS,
+        front_channel_logout_parameters=FRONT_CHANNEL_LOGOUT_PARAMETERS,
     )

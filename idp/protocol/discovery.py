@@ -28,6 +28,8 @@ class ProviderCapabilities:
     id_token_signing_algs: tuple[str, ...]
     prompt_values: tuple[str, ...]
     acr_values: tuple[str, ...]
+    logout_token_claims: tuple[str, ...]  # of every back-channel logout token
+    front_channel_logout_parameters: tuple[str, ...]  # added to every front-channel logout URI
 
 
 def provider_metadata(issuer: str, supported: ProviderCapabilities) -> dict[str, Any]:
@@ -39,6 +41,7 @@ def provider_metadata(issuer: str, supported: ProviderCapabilities) -> dict[str,
         "jwks_uri": f"{issuer}/jwks.json",
         "introspection_endpoint": f"{issuer}/introspect",
         "revocation_endpoint": f"{issuer}/revoke",
+        "end_session_endpoint": f"{issuer}/logout",
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": list(supported.response_types),
         "response_modes_supported": list(supported.response_modes),
@@ -60,6 +63,14 @@ def provider_metadata(issuer: str, supported: ProviderCapabilities) -> dict[str,
         "authorization_response_iss_parameter_supported": True,
         "acr_values_supported": list(supported.acr_values),
         "prompt_values_supported": list(supported.prompt_values),
+        # Every session's end reaches the apps that registered a logout URI (Back-Channel
+        # Logout 1.0 section 2.1, Front-Channel Logout 1.0 section 3); with the session's `sid`
+        # when the code sends it, so an app can end that session alone.
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": "sid" in supported.logout_token_claims,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": {"iss", "sid"}
+        <= set(supported.front_channel_logout_parameters),
         # The languages of the citizen's pages (catalogues under idp/web/locale/); claims come
         # as registered, in one language.
         "ui_locales_supported": list(SUPPORTED_LANGUAGES),

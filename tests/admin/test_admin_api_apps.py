@@ -23,6 +23,8 @@ NEW_APP = {
     "redirect_uris": ["https://stats.example/callback"],
     "grant_types": ["authorization_code", "client_credentials"],
     "scopes": ["openid", "profile"],
+    "backchannel_logout_uri": "https://api.stats.example/oidc/logout?tenant=7",
+    "frontchannel_logout_uri": "https://stats.example/signed-out",
 }
 
 
@@ -84,6 +86,8 @@ def test_register_edit_and_rotate_with_an_overlap(
     app = registered.json()
     client_id, first = app["client_id"], app["client_secret"]
     assert app["name"] == "Statistics office" and app["secret_overlap_ends_at"] is None
+    assert app["backchannel_logout_uri"] == NEW_APP["backchannel_logout_uri"]
+    assert app["frontchannel_logout_uri"] == NEW_APP["frontchannel_logout_uri"]
     assert _client_credentials(gateway, client_id, first).status_code == 200
 
     edited = _call(
@@ -91,12 +95,19 @@ def test_register_edit_and_rotate_with_an_overlap(
         operator,
         "PATCH",
         f"/clients/{client_id}",
-        {"name": "Statistics board", "redirect_uris": ["https://stats.example/oidc/cb"]},
+        {
+            "name": "Statistics board",
+            "redirect_uris": ["https://stats.example/oidc/cb"],
+            "backchannel_logout_uri": "https://api.stats.example/logout",
+            "frontchannel_logout_uri": None,  # removes it
+        },
     )
     assert edited.status_code == 200, edited.text
     assert edited.json()["name"] == "Statistics board"
     assert edited.json()["redirect_uris"] == ["https://stats.example/oidc/cb"]
     assert edited.json()["purpose"] == "Publishes anonymous statistics"  # left as it was
+    assert edited.json()["backchannel_logout_uri"] == "https://api.stats.example/logout"
+    assert edited.json()["frontchannel_logout_uri"] is None
 
     rotated = _call(
         gateway, operator, "POST", f"/clients/{client_id}/rotate-secret", {"overlap_hours": 2}
@@ -169,6 +180,8 @@ def test_the_onboarding_view_has_the_values_and_never_the_secret(
     assert body["discovery_url"] == f"{gateway.settings.issuer}/.well-known/openid-configuration"
     assert body["client_id"] == app["client_id"]
     assert body["redirect_uris"] == NEW_APP["redirect_uris"]
+    assert body["backchannel_logout_uri"] == NEW_APP["backchannel_logout_uri"]
+    assert body["frontchannel_logout_uri"] == NEW_APP["frontchannel_logout_uri"]
     assert [s["language"] for s in body["snippets"]] == ["javascript", "python", "apache"]
     assert app["client_secret"] not in view.text
     assert gateway.http.get(body["discovery_url"]).status_code == 200
@@ -237,15 +250,36 @@ def test_invalid_registrations_and_unknown_apps_are_problems(
     in_process_gateway: InProcessGateway, operator: str
 ) -> None:
     gateway = in_process_gateway
-    for body, status in [
-        ({**NEW_APP, "redirect_uris": ["https://stats.example/cb#here"]}, 422),
-        ({**NEW_APP, "public": True}, 422),  # a public client with client_credentials
-        ({**NEW_APP, "grant_types": ["implicit"]}, 422),
-        ({"redirect_uris": []}, 400),
+    for body, status, detail in [
+        ({**NEW_APP, "redirect_uris": ["https://stats.example/cb#here"]}, 422, "fragment"),
+        ({**NEW_APP, "public": True}, 422, "client_credentials"),
+        ({**NEW_APP, "grant_types": ["implicit"]}, 422, "implicit"),
+        ({"redirect_uris": []}, 400, "name"),
+        (
+            {**NEW_APP, "backchannel_logout_uri": "http://stats.example/logout"},
+            422,
+            "backchannel_logout_uri must be an absolute https URI (http only on loopback)",
+        ),
+        (
+            {**NEW_APP, "frontchannel_logout_uri": "https://stats.example/out#now"},
+            422,
+            "frontchannel_logout_uri must not have a fragment",
+        ),
+        (
+            {**NEW_APP, "backchannel_logout_uri": "/oidc/logout"},
+            422,
+            "backchannel_logout_uri must be an absolute https URI",
+        ),
+        (
+            {**NEW_APP, "frontchannel_logout_uri": "https://elsewhere.example/out"},
+            422,
+            "frontchannel_logout_uri must have the scheme, host and port of a registered",
+        ),
     ]:
         answer = _call(gateway, operator, "POST", "/clients", body)
         assert answer.status_code == status, answer.text
         assert answer.headers["content-type"] == PROBLEM
+        assert detail in str(answer.json()["detail"]), answer.text
     for method, path, body in [
         ("GET", "/clients/nobody", None),
         ("PATCH", "/clients/nobody", {"name": "Anyone"}),

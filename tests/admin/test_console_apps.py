@@ -54,6 +54,8 @@ def test_an_operator_registers_an_app_and_sees_its_onboarding(
         "name": "Tax office",
         "purpose": "To file your tax return",
         "redirect_uris": "https://tax.example/callback\nhttps://tax.example/other",
+        "backchannel_logout_uri": " https://api.tax.example/logout?tenant=7 ",
+        "frontchannel_logout_uri": "https://tax.example/signed-out",
         "grant-authorization_code": "yes",
         "grant-refresh_token": "yes",
         "scope-openid": "yes",
@@ -65,6 +67,8 @@ def test_an_operator_registers_an_app_and_sees_its_onboarding(
     app = operator.get(f"/admin/apps/{client_id}")
     assert app.status_code == 200
     assert "https://tax.example/callback" in app.text and "ES256" in app.text
+    assert 'id="backchannel-logout-uri">https://api.tax.example/logout?tenant=7<' in app.text
+    assert 'id="frontchannel-logout-uri">https://tax.example/signed-out<' in app.text
     assert f"{in_process_gateway.issuer}/.well-known/openid-configuration" in app.text
     assert "OIDCProviderMetadataURL" in app.text and "OIDCPKCEMethod S256" in app.text
     assert secret not in app.text  # shown once, at registration, never again
@@ -113,11 +117,31 @@ def test_an_edit_with_a_mistake_says_what_is_wrong_and_changes_nothing(
     )
     assert wrong.status_code == 400 and "There is a problem" in wrong.text
     assert "Benefits batch" in operator.get(f"/admin/apps/{client_id}").text
+    for logout_uri, message in [
+        ("http://a.example/logout", "backchannel_logout_uri must be an absolute https URI"),
+        ("https://a.example/logout#x", "backchannel_logout_uri must not have a fragment"),
+        ("logout", "backchannel_logout_uri must be an absolute https URI"),
+    ]:
+        refused = operator.post(
+            edit,
+            {
+                "name": "Renamed",
+                "redirect_uris": "https://a.example/cb",
+                "backchannel_logout_uri": logout_uri,
+                "grant-authorization_code": "yes",
+                "scope-openid": "yes",
+            },
+            token_from=edit,
+        )
+        assert refused.status_code == 400 and message in refused.text
+        assert f'value="{logout_uri}"' in refused.text  # kept in the form, to correct
     saved = operator.post(
         edit,
         {
             "name": "Renamed",
             "redirect_uris": "https://a.example/cb2",
+            "backchannel_logout_uri": "https://a.example/logout",
+            "frontchannel_logout_uri": "https://a.example/signed-out",
             "grant-authorization_code": "yes",
             "scope-openid": "yes",
         },
@@ -126,6 +150,25 @@ def test_an_edit_with_a_mistake_says_what_is_wrong_and_changes_nothing(
     assert saved.status_code == 303
     page = operator.get(saved.headers["location"])
     assert "Renamed" in page.text and "https://a.example/cb2" in page.text
+    assert 'id="frontchannel-logout-uri">https://a.example/signed-out<' in page.text
+    form = operator.get(edit).text
+    assert 'value="https://a.example/logout"' in form  # the edit form shows what is registered
+    cleared = operator.post(
+        edit,
+        {
+            "name": "Renamed",
+            "redirect_uris": "https://a.example/cb2",
+            "backchannel_logout_uri": "https://a.example/logout",
+            "frontchannel_logout_uri": "",  # an emptied field removes the URI
+            "grant-authorization_code": "yes",
+            "scope-openid": "yes",
+        },
+        token_from=edit,
+    )
+    assert cleared.status_code == 303
+    page = operator.get(cleared.headers["location"])
+    assert 'id="frontchannel-logout-uri">\u2013<' in page.text  # an en dash: none
+    assert 'id="backchannel-logout-uri">https://a.example/logout<' in page.text
 
 
 def test_a_disabled_app_gets_no_token(

@@ -28,6 +28,8 @@ def make_client(**overrides: Any) -> Client:
         "is_public": False,
         "redirect_uris": ["https://tax.example/cb?tenant=7", "https://tax.example/oidc/callback"],
         "post_logout_redirect_uris": ["https://tax.example/"],
+        "backchannel_logout_uri": "https://api.tax.example/logout?tenant=7",
+        "frontchannel_logout_uri": None,
         "grant_types": ["authorization_code", "refresh_token"],
         "scopes": ["openid", "profile", "email"],
         "require_pkce": False,
@@ -58,6 +60,8 @@ def test_the_view_names_discovery_client_id_and_redirect_uris() -> None:
         "https://tax.example/oidc/callback",
     ]
     assert view.post_logout_redirect_uris == ["https://tax.example/"]
+    assert view.backchannel_logout_uri == "https://api.tax.example/logout?tenant=7"
+    assert view.frontchannel_logout_uri is None
     assert view.scope == "openid profile email"
     assert [s.language for s in view.snippets] == ["javascript", "python", "apache"]
 

@@ -30,6 +30,10 @@ def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> N
         "https://pension.example/cb",
         "--post-logout-redirect-uri",
         "https://pension.example/bye",
+        "--backchannel-logout-uri",
+        "https://api.pension.example/logout?tenant=7",
+        "--frontchannel-logout-uri",
+        "https://pension.example/signed-out",
         "--purpose",
         "  To pay your\n pension  ",
     )
@@ -42,6 +46,8 @@ def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> N
     listed = gateway.idp_json("clients", "list")
     mine = next(c for c in listed if c["client_id"] == created["client_id"])
     assert "client_secret" not in mine
+    assert mine["backchannel_logout_uri"] == "https://api.pension.example/logout?tenant=7"
+    assert mine["frontchannel_logout_uri"] == "https://pension.example/signed-out"
     assert created["client_secret"] not in json.dumps(listed)
 
 
@@ -62,13 +68,25 @@ def test_clients_add_refuses_an_empty_or_overlong_purpose(gateway: Gateway, purp
 
 
 @pytest.mark.parametrize(
-    "uri", ["http://agency.example/cb", "https://agency.example/cb#x", "not-a-uri"]
+    ("option", "uri", "named"),
+    [
+        ("--redirect-uri", "http://agency.example/cb", "redirect URI must be an absolute https"),
+        ("--redirect-uri", "https://agency.example/cb#x", "redirect URI must not have a fragment"),
+        ("--redirect-uri", "not-a-uri", "redirect URI must be an absolute https"),
+        # One logout URI: the command relays the rules' message (each rule and URI is
+        # checked in tests/idp/unit/test_logout_uri_rules.py, without a process per case).
+        ("--backchannel-logout-uri", "http://agency.example/out", "backchannel_logout_uri must"),
+    ],
 )
-def test_clients_add_refuses_unsafe_redirect_uris(gateway: Gateway, uri: str) -> None:
+def test_clients_add_refuses_unsafe_redirect_and_logout_uris(
+    gateway: Gateway, option: str, uri: str, named: str
+) -> None:
+    redirect = [] if option == "--redirect-uri" else ["--redirect-uri", "https://agency.example/cb"]
     result = gateway.idp(
-        "clients", "add", "--name", "Bad", "--redirect-uri", uri, "--json", check=False
+        "clients", "add", "--name", "Bad", *redirect, option, uri, "--json", check=False
     )
-    assert result.returncode == 2 and "redirect URI" in result.stderr
+    assert result.returncode == 2 and named in result.stderr
+    assert uri in result.stderr  # which URI, so the operator can find it
 
 
 def test_users_add_reads_the_password_from_stdin(gateway: Gateway) -> None:

@@ -31,8 +31,13 @@ def test_metadata_is_exact_and_strict(gateway: Gateway) -> None:
         "jwks_uri",
         "introspection_endpoint",
         "revocation_endpoint",
+        "end_session_endpoint",
     ):
         assert meta[name].startswith(gateway.issuer + "/")
+    assert meta["end_session_endpoint"] == f"{gateway.issuer}/logout"
+    assert httpx.get(meta["end_session_endpoint"]).status_code == 200  # served, not promised
+    for sign_out in ("backchannel_logout", "frontchannel_logout"):  # with the session's sid
+        assert meta[f"{sign_out}_supported"] is meta[f"{sign_out}_session_supported"] is True
 
 
 def test_forged_host_headers_do_not_change_metadata(gateway: Gateway) -> None:
