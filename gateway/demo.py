@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from agency.demo_app import backchannel_logout_uri, post_logout_redirect_uri
 from idp.accounts import create_account, find_account_by_username
 from idp.clients import register_client
 from idp.models import Client
@@ -22,13 +23,20 @@ def seed_demo(settings: IdpSettings) -> str:
     database = Database(create_database_engine(settings.database_url))
     now = datetime.now(UTC)
     redirect_uri = f"{settings.issuer}/demo-agency/callback"
+    signed_out = post_logout_redirect_uri(settings.issuer)
     with database.unit_of_work() as session:
         client = session.scalar(select(Client).where(Client.name == DEMO_CLIENT_NAME))
-        if client is None or redirect_uri not in client.redirect_uris:
+        if (
+            client is None
+            or redirect_uri not in client.redirect_uris
+            or signed_out not in client.post_logout_redirect_uris
+        ):
             client = register_client(
                 session,
                 name=DEMO_CLIENT_NAME,
                 redirect_uris=[redirect_uri],
+                post_logout_redirect_uris=[signed_out],
+                backchannel_logout_uri=backchannel_logout_uri(settings.issuer),
                 public=True,
                 purpose="To show who you are on the demo service's page",
                 now=now,

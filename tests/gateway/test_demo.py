@@ -57,10 +57,19 @@ def test_demo_agency_app_signs_the_demo_citizen_in(tmp_path: Path) -> None:
             assert "<title>You are signed in &ndash; Demo agency service</title>" in page.text
             # The app keeps its session, until the citizen signs out of it.
             assert "Maasikas" in browser.http.get(f"{issuer}/demo-agency/").text
+            # Its sign-out goes through the gateway's end-session endpoint, which signs the
+            # citizen out of the gateway too, and comes back.
             out = browser.http.post(f"{issuer}/demo-agency/sign-out")
-            assert out.status_code == 303
-            assert "signed out" in browser.http.get(issuer + out.headers["location"]).text
+            assert out.status_code == 303 and out.headers["location"].startswith(
+                f"{issuer}/logout?"
+            )
+            back = browser.http.get(out.headers["location"])
+            assert back.status_code == 303
+            assert back.headers["location"] == f"{issuer}/demo-agency/signed-out"
+            assert "signed out" in browser.http.get(back.headers["location"]).text
             assert "Maasikas" not in browser.http.get(f"{issuer}/demo-agency/").text
+            again = browser.http.get(f"{issuer}/demo-agency/login")
+            assert 'action="/sign-in"' in browser.follow_to_client(again).text  # the password again
         finally:
             browser.close()
     finally:
