@@ -48,6 +48,10 @@ TEST_ENV = {
     # lapse on a slow machine; no test on the shared gateway waits for one to end.
     "IDP_SIGN_IN_SOURCE_WINDOW": "3600",
     "IDP_SIGN_IN_FIRST_DELAY": "600",
+    # A logout token an app never accepts is given up within seconds (the access log test
+    # records one of each delivery outcome); tests of retries set their own.
+    "IDP_LOGOUT_RETRY_FIRST": "1",
+    "IDP_LOGOUT_GIVE_UP_AFTER": "2",
 }
 
 

@@ -30,6 +30,7 @@ ENV = {
     "IDP_LOGOUT_DELIVERY_INTERVAL": "1",
     "IDP_LOGOUT_RETRY_FIRST": "1",
     "IDP_LOGOUT_RETRY_LONGEST": "2",
+    "IDP_LOGOUT_GIVE_UP_AFTER": "600",
     # A claim lasts the delivery timeout and five seconds: a process stopped mid-turn holds a
     # token back that long.
     "IDP_LOGOUT_DELIVERY_TIMEOUT": "1",

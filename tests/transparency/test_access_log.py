@@ -43,7 +43,8 @@ from tests.conftest import (
     signed_in_tokens,
     userinfo,
 )
-from tests.gateway_process import IDP_COMMAND, Gateway
+from tests.gateway_process import IDP_COMMAND, Gateway, free_port
+from tests.logout_receiver import LogoutReceiver
 from transparency.bundles import InvalidBundle, read_bundle, verify_bundle
 from transparency.entries import PUBLIC_FIELDS, content_hash, leaf_data, public_content
 from transparency.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
@@ -172,6 +173,7 @@ def activity(
     secrets_used += _support_through_the_admin_api(gateway)
     secrets_used += _operations_through_the_admin_api(gateway)
     _verify_in_the_console(gateway)
+    secrets_used += _sign_out_everywhere(gateway)
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(
@@ -191,6 +193,39 @@ def activity(
     gateway.command_json("issuer", "move", "--to", gateway.issuer)
     _sequence(gateway)
     return {"person": person, "secrets": [s for s in secrets_used if s], "app_id": app_a.client_id}
+
+
+def _sign_out_everywhere(gateway: Gateway) -> list[str]:
+    """A citizen signed in to two apps signs out at one: the app that listens is told, the one
+    that never answers is tried again and given up. Returns the tokens used."""
+    receiver = LogoutReceiver(issuer=gateway.issuer, client_id="", jwks=gateway.jwks)
+    listening = register_app(
+        gateway, "--backchannel-logout-uri", receiver.uri, name="Listening app"
+    )
+    receiver.client_id = listening.client_id
+    receiver.start()
+    gone = f"http://127.0.0.1:{free_port()}/backchannel-logout"
+    deaf = register_app(gateway, "--backchannel-logout-uri", gone, name="Deaf app")
+    person = add_citizen(gateway)
+    with Browser(gateway.issuer) as browser:
+        tokens = signed_in_tokens(gateway, browser, listening, person)
+        signed_in_tokens(gateway, browser, deaf, person)
+        out = browser.http.get(
+            f"{gateway.issuer}/logout", params={"id_token_hint": tokens["id_token"]}
+        )
+        assert "You have signed out" in out.text
+    try:
+        receiver.wait_for(1)
+        deadline = time.monotonic() + 30
+        while not any(
+            row["client_id"] == deaf.client_id and row["state"] == "given_up"
+            for row in gateway.command_json("logout", "deliveries")
+        ):
+            assert time.monotonic() < deadline, "the delivery to the deaf app was not given up"
+            time.sleep(0.2)
+    finally:
+        receiver.stop()
+    return [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
 
 
 def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:
