@@ -35,7 +35,7 @@ def _constructors() -> dict[str, Any]:
     return {
         name: function
         for name, function in inspect.getmembers(events, inspect.isfunction)
-        if not name.startswith("_") and function.__module__ == events.__name__
+        if not name.startswith("_") and function.__module__.startswith(f"{events.__name__}.")
     }
 
 

@@ -1,0 +1,157 @@
+"""The citizen's events: signing in, consent, withdrawing it, activation codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from idp.events.kinds import Event, EventType
+
+if TYPE_CHECKING:  # for annotations only: the access log's verifiers import this package too
+    from idp.authentication.throttle import Throttle
+
+
+# The citizen. Before sign-in the actor is not known (actor_id None); `subject` is then named
+# only when the browser's device allowance shows whose it is.
+
+
+def sign_in_succeeded(*, subject: str, client_id: str | None, method: str, acr: str) -> Event:
+    return Event(
+        EventType.SIGN_IN_SUCCEEDED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method, "acr": acr},
+    )
+
+
+def sign_in_failed(
+    *, client_id: str | None, method: str, reason: Literal["bad_credentials", "account_locked"]
+) -> Event:
+    """`account_locked`: the right password, of an account support locked."""
+    return Event(
+        EventType.SIGN_IN_FAILED,
+        "account",
+        None,
+        "failure",
+        client_id=client_id,
+        detail={"reason": reason, "method": method},
+    )
+
+
+def sign_in_throttled(
+    *, subject: str | None, client_id: str | None, method: str, throttle: Throttle
+) -> Event:
+    return Event(
+        EventType.SIGN_IN_THROTTLED,
+        "account",
+        None,
+        "failure",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method, "throttle": throttle},
+    )
+
+
+def sign_in_device_allowance_used(
+    *, subject: str | None, client_id: str | None, method: str
+) -> Event:
+    return Event(
+        EventType.SIGN_IN_DEVICE_ALLOWANCE_USED,
+        "account",
+        None,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method},
+    )
+
+
+def authorization_denied(*, client_id: str) -> Event:
+    return Event(EventType.AUTHORIZATION_DENIED, "account", None, "failure", client_id=client_id)
+
+
+def authorization_code_issued(
+    *, subject: str, client_id: str, purpose: str | None, scope: str
+) -> Event:
+    return Event(
+        EventType.AUTHORIZATION_CODE_ISSUED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        purpose=purpose,
+        detail={"scope": scope},
+    )
+
+
+def consent_given(
+    *, subject: str, client_id: str, purpose: str | None, scopes: Sequence[str]
+) -> Event:
+    return Event(
+        EventType.CONSENT_GIVEN,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        purpose=purpose,
+        detail={"scopes": list(scopes)},
+    )
+
+
+def consent_denied(*, subject: str, client_id: str) -> Event:
+    # "success": the citizen's decision was carried out (authorization.denied is the failure).
+    return Event(
+        EventType.CONSENT_DENIED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+    )
+
+
+def consent_withdrawn(
+    *, subject: str, client_id: str, scopes: Sequence[str], tokens_revoked: int
+) -> Event:
+    return Event(
+        EventType.CONSENT_WITHDRAWN,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"scopes": list(scopes), "tokens_revoked": tokens_revoked},
+    )
+
+
+def activation_code_redeemed(*, subject: str, sessions_ended: int) -> Event:
+    """The citizen set a new password with support's code; their other sessions ended."""
+    return Event(
+        EventType.ACTIVATION_CODE_REDEEMED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"sessions_ended": sessions_ended},
+    )
+
+
+def activation_code_failed(
+    *, subject: str | None, reason: Literal["wrong_code", "not_live"], voided: bool
+) -> Event:
+    """A code that did not work. `subject` only when the username names an account (the page
+    says the same either way); `not_live`: expired, used, void, or none was issued; `voided`:
+    this was the last wrong try the code allowed."""
+    return Event(
+        EventType.ACTIVATION_CODE_FAILED,
+        "account",
+        None,
+        "failure",
+        subject=subject,
+        detail={"reason": reason, "voided": voided},
+    )
