@@ -210,18 +210,25 @@ def _serve(gateway: Gateway, *, port: int, workers: int, serve_args: tuple[str, 
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
-    url = f"http://localhost:{port}/.well-known/openid-configuration"
+    # The address `idp serve` binds, not `localhost`, which may name another address first;
+    # no proxy from the environment.
+    url = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
+    deadline = time.monotonic() + 60
+    last = "no answer"
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             raise RuntimeError(f"gateway exited: {gateway.log_path.read_text()}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            answer = httpx.get(url, timeout=2, trust_env=False)
+            if answer.status_code == 200:
                 return
-        except httpx.HTTPError:
-            time.sleep(0.1)
+            last = f"HTTP {answer.status_code}: {answer.text[:300]}"
+        except httpx.HTTPError as error:
+            last = repr(error)
+        time.sleep(0.1)
     gateway.stop()
-    raise RuntimeError("gateway did not start in 30 s")
+    log = gateway.log_path.read_text()[-3000:]
+    raise RuntimeError(f"gateway did not start in 60 s; last answer {last}; log: {log}")
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from idp.oauth.context import Provider
 from idp.sign_out.expiry import end_expired_sessions
 from idp.sign_out.outbox import DeliveryTurn, background_context, deliver_due
 from idp.storage.database import Database
+from idp.storage.outage import is_database_unavailable
 
 log = logging.getLogger("gateway.sign_out")
 
@@ -69,7 +70,9 @@ class SignOutWorker:
                             self._database, self._provider, http, clock=self._provider.clock
                         )
                     )
-                except Exception:  # a database outage, say: the next turn tries again
-                    log.exception("sign-out turn failed")
+                except Exception as error:  # the next turn tries again
+                    # An outage is logged once by the database, not at every turn.
+                    if not is_database_unavailable(error):
+                        log.exception("sign-out turn failed")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
