@@ -35,6 +35,11 @@ from tests.gateway_process import Gateway, running_gateway
 from tests.keyboard import READ_ELEMENT, first_in_tab_order, press_until, read_active, tab_walk
 from tests.page_states import LANGUAGES, STATES, Visit, register_agency
 
+# The states whose layout and focus are checked too. The account page with other browsers
+# (three sign-ins to reach) is audited by axe only: its list uses the same parts as the
+# account page signed in, whose layout and focus are checked.
+LAYOUT_STATES = [state for state in STATES if state != "account-other-browser-signed-out"]
+
 AXE = Path(__file__).resolve().parents[1] / "pages" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GATEWAY_ENV = {**TEST_ENV, "IDP_SIGN_IN_SOURCE_ATTEMPTS": "100"}
@@ -223,7 +228,7 @@ def test_failed_sign_in_follows_the_gov_uk_error_pattern(
     page.wait_for_function("document.activeElement.id === 'username'", timeout=5_000)
 
 
-@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("state", LAYOUT_STATES)
 def test_focus_indicators_have_3_to_1_contrast(
     gateway: Gateway, agency: AppClient, new_page: Callable[..., Page], state: str
 ) -> None:
@@ -283,7 +288,7 @@ def test_secondary_buttons_have_a_3_to_1_edge(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("state", LAYOUT_STATES)
 def test_no_horizontal_scrolling_at_320_px(
     gateway: Gateway,
     agency: AppClient,
