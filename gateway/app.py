@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -115,6 +116,10 @@ def build_app(
         signing_out = asyncio.create_task(sign_out_worker.run())
         yield
         signing_out.cancel()
+        # Awaited, so its HTTP client is closed before the loop ends (a turn under way is let
+        # finish: each is short, and a delivery waits at most IDP_LOGOUT_DELIVERY_TIMEOUT).
+        with contextlib.suppress(asyncio.CancelledError):
+            await signing_out
         sequencer.cancel()
         password_checker.shutdown()
         database.engine.dispose()

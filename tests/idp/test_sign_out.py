@@ -26,8 +26,6 @@ from tests.gateway_process import run_command_here
 from tests.in_process import InProcessGateway
 from tests.logout_receiver import LogoutReceiver
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
 
 def _sql(gateway: InProcessGateway, query: str, **values: Any) -> list[Any]:
     engine = create_engine(gateway.database_url)
