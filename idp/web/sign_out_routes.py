@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -169,7 +169,7 @@ def _signed_out(request: Request, finished: _Finished) -> Response:
             request,
             "idp/signed_out.html",
             ui_locales=finished.ui_locales,
-            frame_src=" ".join(_frame_source(frame.uri) for frame in frames) or None,
+            frame_src=" ".join(frame_source(frame.uri) for frame in frames) or None,
             signed_out=True,
             apps=finished.app_names,
             frames=frames,
@@ -190,10 +190,13 @@ def _signed_out(request: Request, finished: _Finished) -> Response:
     return response
 
 
-def _frame_source(uri: str) -> str:
-    """The CSP source for one frame: its scheme, host, port and path (CSP matches no query)."""
+def frame_source(uri: str) -> str:
+    """The CSP source for one frame: its scheme, host, port and path (CSP matches no query).
+    A registered path may hold `;`, `,` or a quote, which would end the directive or the
+    source in the header: they are percent-encoded, which CSP decodes before it matches."""
     parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
+    path = quote(parts.path or "/", safe="/%:@!$&()+=~-._")
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def _self_and_origin_of(uri: str | None) -> str:
