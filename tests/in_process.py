@@ -33,15 +33,21 @@ ISSUER = "http://localhost:8400"  # never listened on: requests go straight to t
 
 
 class MovableClock:
-    """The real UTC time plus however far the test has moved it on."""
+    """The real UTC time plus however far the test has moved it on; frozen, it moves only when
+    the test moves it (for margins a loaded machine could otherwise eat)."""
 
     def __init__(self) -> None:
         self._offset = timedelta()
+        self._frozen_at: datetime | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
         with self._lock:
-            return datetime.now(UTC) + self._offset
+            return (self._frozen_at or datetime.now(UTC)) + self._offset
+
+    def freeze(self) -> None:
+        with self._lock:
+            self._frozen_at = datetime.now(UTC)
 
     def advance(self, seconds: float) -> None:
         with self._lock:

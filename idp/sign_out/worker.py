@@ -50,20 +50,25 @@ class SignOutWorker:
     def __init__(self, database: Database, provider: Provider) -> None:
         self._database = database
         self._provider = provider
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
+        # Both belong to the loop that runs the worker: an application can be started more than
+        # once (each test client brings its own loop), and an Event is bound to its first loop.
+        self._waiting: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
     def wake(self) -> None:
         """Ask for a turn now; safe from any thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        waiting = self._waiting
+        if waiting is not None:
+            loop, event = waiting
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to wake
+                loop.call_soon_threadsafe(event.set)
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        self._waiting = (asyncio.get_running_loop(), wake)
         interval = self._provider.settings.logout_delivery_interval.total_seconds()
         with delivery_client(self._provider) as http:
             while True:
-                self._wake.clear()
+                wake.clear()
                 try:
                     await to_thread.run_sync(
                         lambda: sign_out_turn(
@@ -75,4 +80,4 @@ class SignOutWorker:
                     if not is_database_unavailable(error):
                         log.exception("sign-out turn failed")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                    await asyncio.wait_for(wake.wait(), timeout=interval)
