@@ -66,6 +66,10 @@ class Registration(BaseModel):
     require_pkce: bool
     disabled: bool
     id_token_signed_response_alg: str
+    minimum_level: str = Field(
+        description="The lowest level of assurance a sign-in for the app must reach: low, "
+        "substantial or high"
+    )
     secret_overlap_ends_at: datetime | None = Field(
         description="Until then the secret replaced by the last rotation works too"
     )

@@ -57,6 +57,7 @@ from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.sign_out_routes import router as sign_out_router
 from idp.web.state import WebState, request_id
+from idp.web.step_up_routes import router as step_up_router
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import CHECKPOINT_ALG
 from transparency.open_data_web import router as open_data_router
@@ -138,12 +139,13 @@ def build_app(
         password_checker=password_checker,
         sign_out=sign_out_worker,
         discovery_document=json.dumps(
-            provider_metadata(settings.issuer, provider_capabilities())
+            provider_metadata(settings.issuer, provider_capabilities(settings.acr_vocabulary))
         ).encode(),
     )
     app.include_router(health_router)
     app.include_router(protocol_router)
     app.include_router(interaction_router)
+    app.include_router(step_up_router)
     app.include_router(sign_out_router)
     app.include_router(language_router)
     app.include_router(information_router)

@@ -48,6 +48,7 @@ from idp.clients import (
     register_client,
     registration_summary,
 )
+from idp.protocol.assurance import AcrVocabulary
 from idp.settings import IdpSettings
 
 
@@ -118,8 +119,13 @@ def client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
     return data
 
 
-def client_options(args: argparse.Namespace) -> dict[str, Any]:
-    """`register_client`'s options from the arguments of `idp clients add`."""
+def client_options(args: argparse.Namespace, vocabulary: AcrVocabulary) -> dict[str, Any]:
+    """`register_client`'s options from the arguments of `idp clients add`; InvalidClientData
+    for an `acr` value the gateway does not offer."""
+    minimum = vocabulary.level_of(args.min_acr) if args.min_acr else None
+    if args.min_acr and minimum is None:
+        offered = ", ".join(vocabulary.supported())
+        raise InvalidClientData(f"--min-acr must be one of: {offered}")
     return {
         "name": args.name,
         "redirect_uris": args.redirect_uri or [],
@@ -132,6 +138,7 @@ def client_options(args: argparse.Namespace) -> dict[str, Any]:
         "require_pkce": args.require_pkce,
         "id_token_signed_response_alg": args.id_token_alg,
         "purpose": args.purpose,
+        "minimum_level": minimum.label if minimum else None,
     }
 
 
@@ -153,10 +160,11 @@ def add_client(session: Session, *, now: datetime, **options: Any) -> dict[str, 
 
 
 def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
-    prepare_embedded(settings)
     try:
+        options = client_options(args, settings.acr_vocabulary)
+        prepare_embedded(settings)
         with command_unit_of_work(settings) as session:
-            summary = add_client(session, now=now_utc(), **client_options(args))
+            summary = add_client(session, now=now_utc(), **options)
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -375,6 +383,12 @@ def _add_client_commands(sub: Any) -> None:
         metavar="URI",
         help="where the gateway posts a logout token when a citizen's session ends "
         "(Back-Channel Logout 1.0)",
+    )
+    add.add_argument(
+        "--min-acr",
+        metavar="URI",
+        help="the lowest level of assurance (an acr value of the discovery document) every "
+        "sign-in for the app must reach; a weaker session is asked to step up",
     )
     add.add_argument(
         "--frontchannel-logout-uri",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from idp.models import Client
 from idp.opaque_values import digest, matches_digest, new_identifier, new_opaque_value
+from idp.protocol.assurance import Level
 from idp.protocol.claims import ADMIN_API_SCOPES, SUPPORTED_SCOPES
 from idp.redirect_uris import (
     InvalidRedirectUri,
@@ -52,6 +53,7 @@ def register_client(
     require_pkce: bool = False,
     id_token_signed_response_alg: str = "RS256",  # noqa: S107  (an algorithm name)
     purpose: str | None = None,
+    minimum_level: str | None = None,
     now: datetime,
 ) -> RegisteredClient:
     choices = checked_choices(
@@ -66,6 +68,7 @@ def register_client(
         scopes=scopes or list(DEFAULT_SCOPES),
         require_pkce=require_pkce,
         id_token_signed_response_alg=id_token_signed_response_alg,
+        minimum_level=minimum_level,
     )
     secret = None if public else new_opaque_value(32)
     client = Client(
@@ -93,6 +96,7 @@ REVISABLE = (
     "scopes",
     "require_pkce",
     "id_token_signed_response_alg",
+    "minimum_level",
 )
 
 
@@ -124,6 +128,7 @@ def checked_choices(
     scopes: list[str],
     require_pkce: bool,
     id_token_signed_response_alg: str,
+    minimum_level: str | None = None,
 ) -> dict[str, Any]:
     """A registration's chosen fields, normalised, as stored; InvalidClientData says which rule
     one breaks."""
@@ -138,6 +143,8 @@ def checked_choices(
     allowed_scopes = _checked_scopes(scopes, grants=grants)
     if id_token_signed_response_alg not in ID_TOKEN_ALGORITHMS:
         raise InvalidClientData("id_token_signed_response_alg must be RS256 or ES256")
+    if minimum_level is not None and Level.labelled(minimum_level) is None:
+        raise InvalidClientData("minimum_level must be low, substantial or high")
     return {
         "name": name,
         "purpose": purpose,
@@ -150,6 +157,7 @@ def checked_choices(
         # Public clients cannot keep a secret: PKCE is what binds their code (RFC 9700 2.1.1).
         "require_pkce": require_pkce or public,
         "id_token_signed_response_alg": id_token_signed_response_alg,
+        "minimum_level": minimum_level,
     }
 
 
@@ -251,6 +259,7 @@ def registration_summary(client: Client) -> dict[str, Any]:
         "require_pkce": client.require_pkce,
         "disabled": client.disabled_at is not None,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "minimum_level": client.minimum_level or Level.LOW.label,
     }
 
 

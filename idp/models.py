@@ -59,6 +59,10 @@ class Client(Base):
     # Front-Channel Logout 1.0); None when the app did not ask to be told.
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     frontchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    # The lowest level of assurance any sign-in for this client must reach, by name (`low`,
+    # `substantial`, `high`: idp.protocol.assurance.Level), so a change of `acr` vocabulary
+    # (IDP_ACR_*) keeps what each registration asks for.
+    minimum_level: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -100,6 +104,20 @@ class BrowserSession(Base):
     # browser and system named by its User-Agent, and the source address's network.
     device: Mapped[str | None] = mapped_column(String(100))
     network: Mapped[str | None] = mapped_column(String(64))
+
+
+class SessionAuthentication(Base):
+    """One authentication in a browser session: the sign-in that started it and every step-up
+    after it (idp.authentication.assurance). The session's level is assessed from these, so an
+    elevated level can lapse while the session lives."""
+
+    __tablename__ = "session_authentications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    browser_session_id: Mapped[int] = mapped_column(ForeignKey("browser_sessions.id"), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    amr: Mapped[list[str]] = mapped_column(JSON)
+    authenticated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SignInThrottle(Base):

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from idp.protocol.assurance import EIDAS, AcrVocabulary
+
 LOOPBACK_HOSTS = frozenset({"localhost"})
 # Two secrets working side by side is a window for a leaked one: a week is time enough to deploy.
 LONGEST_SECRET_OVERLAP = timedelta(days=7)
@@ -95,6 +97,36 @@ class IdpSettings(BaseSettings):
     session_idle_lifetime: Duration = Field(
         default=timedelta(minutes=30),
         description="A browser session unused for this long needs a new sign-in.",
+    )
+    elevated_level_lifetime: Duration = Field(
+        default=timedelta(minutes=15),
+        description="A level of assurance above low (a second factor, a passkey) lapses this "
+        "long after the method was used, while the session lives on at low: a later request "
+        "for the higher level asks for the method again.",
+    )
+    fresh_sign_in_lifetime: Duration = Field(
+        default=timedelta(minutes=5),
+        description="Changes to how a citizen signs in (removing a passkey, an authenticator "
+        "app) need a sign-in at most this old; an older one is asked for again.",
+    )
+    acr_low: str = Field(
+        default=EIDAS.low,
+        min_length=1,
+        max_length=128,
+        description="The `acr` value for the low level of assurance (a password alone).",
+    )
+    acr_substantial: str = Field(
+        default=EIDAS.substantial,
+        min_length=1,
+        max_length=128,
+        description="The `acr` value for the substantial level (a password and an "
+        "authenticator app or a recovery code).",
+    )
+    acr_high: str = Field(
+        default=EIDAS.high,
+        min_length=1,
+        max_length=128,
+        description="The `acr` value for the high level (a passkey with user verification).",
     )
     interaction_lifetime: Duration = Field(
         default=timedelta(minutes=15),
@@ -223,6 +255,10 @@ class IdpSettings(BaseSettings):
         "failed.",
     )
 
+    @property
+    def acr_vocabulary(self) -> AcrVocabulary:
+        return AcrVocabulary(low=self.acr_low, substantial=self.acr_substantial, high=self.acr_high)
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_https_or_loopback(cls, value: str) -> str:
@@ -250,6 +286,8 @@ class IdpSettings(BaseSettings):
                 "jwks_max_age must be shorter than key_publish_lead, or relying "
                 "parties may not know a new key when it starts signing"
             )
+        if len({self.acr_low, self.acr_substantial, self.acr_high}) != 3:
+            raise ValueError("IDP_ACR_LOW, IDP_ACR_SUBSTANTIAL and IDP_ACR_HIGH must differ")
         if self.interaction_longest_lifetime < self.interaction_lifetime:
             raise ValueError("interaction_longest_lifetime must be at least interaction_lifetime")
         if not timedelta(0) <= self.client_secret_overlap <= LONGEST_SECRET_OVERLAP:
@@ -269,6 +307,8 @@ class IdpSettings(BaseSettings):
             "activation_code_lifetime",
             "logout_delivery_interval",
             "logout_give_up_after",
+            "elevated_level_lifetime",
+            "fresh_sign_in_lifetime",
         ):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from gateway.cli import add_account, add_client, build_parser, client_options
 from gateway.command_runtime import now_utc
+from idp.protocol.assurance import EIDAS
 from idp.storage.database import Database, create_database_engine
 from tests.citizen import AppClient
 
@@ -54,7 +55,8 @@ def register_app(
     argv = ["clients", "add", "--name", name]
     for uri in uris:
         argv += ["--redirect-uri", uri]
-    options = client_options(build_parser().parse_args([*argv, *extra]))
+    # The tests' gateways keep the default `acr` vocabulary (eIDAS).
+    options = client_options(build_parser().parse_args([*argv, *extra]), EIDAS)
     data = _write(target, lambda session: add_client(session, now=target.clock(), **options))
     return AppClient(data["client_id"], data.get("client_secret"), uris)
 

@@ -14,6 +14,7 @@ from idp import events
 from idp.accounts import StoredPassword, accept_password_verdict, stored_password_for
 from idp.authentication.account_sign_in import agency_of, continue_after_sign_in
 from idp.authentication.allowances import find_allowance, issue_allowance
+from idp.authentication.assurance import begin_browser_session
 from idp.authentication.passwords import MAX_PASSWORD_LENGTH, PasswordVerdict
 from idp.authentication.throttle import (
     Claim,
@@ -24,16 +25,12 @@ from idp.authentication.throttle import (
     release_claim,
 )
 from idp.interactions.browser import BrowserState
-from idp.interactions.devices import describe_device, network_of
 from idp.interactions.outcomes import Outcome
-from idp.interactions.sessions import session_of_cookie, start_browser_session
+from idp.interactions.sessions import session_of_cookie
 from idp.models import Account, Interaction
 from idp.oauth.context import OperationContext
+from idp.protocol.assurance import AuthenticationMethod, MethodUse
 from idp.sign_out.ending import EndedBy, EndReason, end_browser_session
-
-# What a password sign-in proves (OIDC Core 2 `acr` and RFC 8176 `amr`).
-PASSWORD_ACR = "http://eidas.europa.eu/LoA/low"  # noqa: S105  (an assurance level, not a secret)
-PASSWORD_AMR = ("pwd",)
 
 
 @dataclass(frozen=True)
@@ -159,15 +156,8 @@ def complete_password_sign_in(
         end_browser_session(
             ctx, earlier, reason=EndReason.REPLACED, by=EndedBy("account", account.subject)
         )
-    new = start_browser_session(
-        ctx.session,
-        account=account,
-        acr=PASSWORD_ACR,
-        amr=list(PASSWORD_AMR),
-        now=ctx.now,
-        lifetime=ctx.settings.session_lifetime,
-        device=describe_device(user_agent),
-        network=network_of(ctx.source_address),
+    new = begin_browser_session(
+        ctx, account, MethodUse.of(AuthenticationMethod.PASSWORD, ctx.now), user_agent=user_agent
     )
     interaction.authenticated_session_id = new.record.id
     ctx.record(
@@ -175,7 +165,7 @@ def complete_password_sign_in(
             subject=account.subject,
             client_id=agency_of(interaction),
             method="pwd",
-            acr=PASSWORD_ACR,
+            acr=new.record.acr,
         )
     )
     browser.session_secret = new.cookie_secret

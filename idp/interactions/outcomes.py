@@ -32,6 +32,13 @@ class ShowSignIn:
 
 
 @dataclass(frozen=True)
+class ShowStepUp:
+    """The signed-in citizen must confirm it is them with a stronger method (a higher level)."""
+
+    interaction_handle: str
+
+
+@dataclass(frozen=True)
 class ShowConsent:
     interaction_handle: str
 
@@ -43,4 +50,12 @@ class ReturnToGateway:
     path: str
 
 
-Outcome = RedirectToClient | PostToClient | ErrorPage | ShowSignIn | ShowConsent | ReturnToGateway
+Outcome = (
+    RedirectToClient
+    | PostToClient
+    | ErrorPage
+    | ShowSignIn
+    | ShowStepUp
+    | ShowConsent
+    | ReturnToGateway
+)

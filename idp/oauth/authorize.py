@@ -17,6 +17,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.base import OAuth2Error
 
 from idp import events
+from idp.authentication.assurance import SessionAssurance, assess_session, level_reachable
 from idp.clients import find_client
 from idp.interactions.browser import BrowserState, SignedIn, signed_in
 from idp.interactions.outcomes import (
@@ -26,13 +27,14 @@ from idp.interactions.outcomes import (
     RedirectToClient,
     ShowConsent,
     ShowSignIn,
+    ShowStepUp,
 )
 from idp.interactions.sessions import (
     complete_interaction,
     interaction_parameters,
     start_interaction,
 )
-from idp.models import BrowserSession, Client, Interaction
+from idp.models import Client, Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.id_tokens import verify_id_token_hint
 from idp.oauth.requests import GatewayOAuth2Request, ProtocolRequest
@@ -42,6 +44,7 @@ from idp.oauth.server import (
     build_server,
     catalogue_error,
 )
+from idp.protocol.assurance import Level, Requirement, required_level
 from idp.protocol.authorization import (
     InteractionFacts,
     InvalidAuthorizationParameter,
@@ -63,7 +66,6 @@ from idp.protocol.claims import (
 )
 from idp.protocol.errors import (
     ACCESS_DENIED,
-    ASSURANCE_NOT_AVAILABLE,
     AUTHORIZATION_REQUEST_NOT_VALID,
     CLIENT_NO_LONGER_REGISTERED,
     CLIENT_NOT_REGISTERED,
@@ -75,6 +77,8 @@ from idp.protocol.errors import (
     REDIRECT_URI_NOT_REGISTERED,
     REQUEST_NOT_SUPPORTED,
     REQUEST_URI_NOT_SUPPORTED,
+    STEP_UP_NEEDED,
+    UNMET_AUTHENTICATION_REQUIREMENTS,
     UNSUPPORTED_RESPONSE_TYPE,
     ProtocolError,
     repeated_parameter,
@@ -124,6 +128,7 @@ class _Parameters:
     prompt: frozenset[str]
     max_age: timedelta | None
     claims_request: ClaimsRequest
+    required: Requirement
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def _authorize(
     # From here on, errors go back to the client.
     check_no_repeated_parameters(pairs, reply)
     check_request_objects_unsupported(params, reply)
-    parameters = parse_prompt_max_age_and_claims(pairs, params, reply)
+    parameters = parse_prompt_max_age_and_claims(ctx, client, pairs, params, reply)
     grant = check_with_authlib(ctx, request, client, parameters, reply)
     hinted_subject = check_id_token_hint(ctx, params, reply)
     citizen = find_signed_in_account(ctx, browser)
@@ -189,9 +194,8 @@ def _authorize(
         return ask_citizen(
             ctx, decision, client=client, pairs=pairs, browser=browser, interaction=interaction
         )
-    check_acr(parameters.claims_request, decision.browser_session, reply)
     _finish(ctx, interaction)
-    return issue_code(grant, reply, decision)
+    return issue_code(grant, reply, decision, assess_session(ctx, decision.browser_session))
 
 
 def _first_values(pairs: Pairs) -> dict[str, str]:
@@ -250,17 +254,28 @@ def check_request_objects_unsupported(params: dict[str, str], reply: _Reply) -> 
 
 
 def parse_prompt_max_age_and_claims(
-    pairs: Pairs, params: dict[str, str], reply: _Reply
+    ctx: OperationContext, client: Client, pairs: Pairs, params: dict[str, str], reply: _Reply
 ) -> _Parameters:
+    """And the level of assurance the request needs, with the client's registered minimum."""
     try:
         check_parameter_lengths(pairs)
-        return _Parameters(
-            prompt=parse_prompt(params.get("prompt")),
-            max_age=parse_max_age(params.get("max_age")),
-            claims_request=parse_claims_request(params.get("claims")),
-        )
+        claims_request = parse_claims_request(params.get("claims"))
+        prompt = parse_prompt(params.get("prompt"))
+        max_age = parse_max_age(params.get("max_age"))
     except (InvalidAuthorizationParameter, InvalidClaimsRequest) as error:
         raise _Refusal(reply.error(INVALID_REQUEST.described(str(error)))) from error
+    return _Parameters(
+        prompt=prompt,
+        max_age=max_age,
+        claims_request=claims_request,
+        required=required_level(
+            client_minimum=Level.labelled(client.minimum_level),
+            acr_values=params.get("acr_values"),
+            essential_acr=claims_request.essential("acr"),
+            voluntary_acr=claims_request.id_token.get("acr"),
+            vocabulary=ctx.settings.acr_vocabulary,
+        ),
+    )
 
 
 def check_with_authlib(
@@ -341,10 +356,9 @@ def decide(
             max_age=parameters.max_age,
             hinted_subject=hinted_subject,
             requested_scopes=frozenset(scopes),
+            required=parameters.required,
         ),
-        session=SessionFacts(citizen.account.subject, citizen.browser_session.auth_time)
-        if citizen
-        else None,
+        session=_session_facts(ctx, citizen) if citizen else None,
         granted_scopes=granted,
         interaction=InteractionFacts(
             signed_in_here=bool(
@@ -360,9 +374,22 @@ def decide(
         raise _Refusal(reply.error(LOGIN_REQUIRED))
     if step is NextStep.CONSENT_REQUIRED:
         raise _Refusal(reply.error(CONSENT_REQUIRED))
+    if step is NextStep.STEP_UP_REQUIRED:
+        raise _Refusal(reply.error(STEP_UP_NEEDED))
+    if step is NextStep.UNMET_AUTHENTICATION_REQUIREMENTS:
+        raise _Refusal(reply.error(UNMET_AUTHENTICATION_REQUIREMENTS))
     if step is NextStep.ISSUE_CODE and citizen is not None:
         return citizen
     return step
+
+
+def _session_facts(ctx: OperationContext, citizen: SignedIn) -> SessionFacts:
+    return SessionFacts(
+        subject=citizen.account.subject,
+        auth_time=citizen.browser_session.auth_time,
+        level=assess_session(ctx, citizen.browser_session).level,
+        reachable=level_reachable(ctx.session, citizen.account),
+    )
 
 
 def ask_citizen(
@@ -373,8 +400,9 @@ def ask_citizen(
     pairs: Pairs,
     browser: BrowserState,
     interaction: Interaction | None,
-) -> ShowSignIn | ShowConsent:
-    """The sign-in or consent page, for an interaction that keeps the request's parameters."""
+) -> ShowSignIn | ShowStepUp | ShowConsent:
+    """The sign-in, step-up or consent page, for an interaction that keeps the request's
+    parameters."""
     interaction = interaction or start_interaction(
         ctx.session,
         client_id=client.client_id,
@@ -383,25 +411,21 @@ def ask_citizen(
         now=ctx.now,
         lifetime=ctx.settings.interaction_lifetime,
     )
-    # Anything but consent means signing in (decide_next_step issues a code only with a session).
-    return (ShowConsent if step is NextStep.CONSENT else ShowSignIn)(interaction.handle)
+    if step is NextStep.CONSENT:
+        return ShowConsent(interaction.handle)
+    if step is NextStep.STEP_UP:
+        return ShowStepUp(interaction.handle)
+    # Anything else means signing in (decide_next_step issues a code only with a session).
+    return ShowSignIn(interaction.handle)
 
 
-def check_acr(
-    claims_request: ClaimsRequest, browser_session: BrowserSession, reply: _Reply
-) -> None:
-    """An essential `acr` the session does not meet refuses the request (OIDC Core 5.5.1.1)."""
-    essential = claims_request.essential("acr")
-    if not isinstance(essential, dict):
-        return
-    wanted = essential.get("values") or ([essential["value"]] if "value" in essential else [])
-    if wanted and browser_session.acr not in wanted:
-        raise _Refusal(reply.error(ASSURANCE_NOT_AVAILABLE))
-
-
-def issue_code(grant: _Grant, reply: _Reply, citizen: SignedIn) -> RedirectToClient | PostToClient:
-    """RFC 6749 4.1.2: the code (stored by Authlib's hooks) to the redirect URI."""
+def issue_code(
+    grant: _Grant, reply: _Reply, citizen: SignedIn, assurance: SessionAssurance
+) -> RedirectToClient | PostToClient:
+    """RFC 6749 4.1.2: the code (stored by Authlib's hooks) to the redirect URI, with the
+    level the session proves at this moment."""
     grant.oauth_request.browser_session = citizen.browser_session
+    grant.oauth_request.assurance = assurance
     response = grant.server.create_authorization_response(
         grant.oauth_request, grant_user=citizen.account, grant=grant.grant
     )
@@ -436,6 +460,18 @@ def resume_authorization(
 
 def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outcome:
     """The citizen pressed Cancel or Deny: `access_denied` to the validated redirect URI."""
+    return _refuse_to_client(ctx, interaction, ACCESS_DENIED)
+
+
+def decline_step_up(ctx: OperationContext, interaction: Interaction) -> Outcome:
+    """The citizen cannot confirm it is them with a stronger method now (OpenID Connect Core
+    Unmet Authentication Requirements 1.0)."""
+    return _refuse_to_client(ctx, interaction, UNMET_AUTHENTICATION_REQUIREMENTS)
+
+
+def _refuse_to_client(
+    ctx: OperationContext, interaction: Interaction, error: ProtocolError
+) -> Outcome:
     params = dict(interaction_parameters(interaction))
     client: Client | None = find_client(ctx.session, params.get("client_id", ""))
     redirect_uri = params.get("redirect_uri", "")
@@ -446,8 +482,9 @@ def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outco
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter:
         mode = "query"
-    ctx.record(events.authorization_denied(client_id=client.client_id))
-    return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(ACCESS_DENIED)
+    if error is ACCESS_DENIED:
+        ctx.record(events.authorization_denied(client_id=client.client_id))
+    return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(error)
 
 
 def _stored_request(ctx: OperationContext, interaction: Interaction) -> ProtocolRequest:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from idp.protocol.assurance import NO_REQUIREMENT, Level, Requirement
+
 # select_account is not offered: a browser has one citizen session at a time. In the order the
 # discovery document lists them.
 PROMPT_VALUES = ("none", "login", "consent")
@@ -88,12 +90,20 @@ class NextStep(Enum):
     CONSENT = "consent"
     LOGIN_REQUIRED = "login_required"
     CONSENT_REQUIRED = "consent_required"
+    # The session is weaker than the request needs (idp.protocol.assurance): a stronger method
+    # the citizen has, or with prompt=none an error; without such a method the request fails.
+    STEP_UP = "step_up"
+    STEP_UP_REQUIRED = "interaction_required"
+    UNMET_AUTHENTICATION_REQUIREMENTS = "unmet_authentication_requirements"
 
 
 @dataclass(frozen=True)
 class SessionFacts:
     subject: str
     auth_time: datetime
+    level: Level = Level.LOW
+    # The highest level the citizen's enrolled methods can reach.
+    reachable: Level = Level.LOW
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ class RequestFacts:
     max_age: timedelta | None
     hinted_subject: str | None
     requested_scopes: frozenset[str]
+    required: Requirement = NO_REQUIREMENT
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,12 @@ def decide_next_step(
     interaction: InteractionFacts,
     now: datetime,
 ) -> NextStep:
-    """OIDC Core 3.1.2.3-3.1.2.6: decide what the authorization endpoint does next."""
+    """OIDC Core 3.1.2.3-3.1.2.6: decide what the authorization endpoint does next. The level
+    comes after signing in and before consent: the citizen is asked what they allow only once
+    it is sure who they are."""
     silent = "none" in request.prompt
+    if request.required.impossible:
+        return NextStep.UNMET_AUTHENTICATION_REQUIREMENTS
     must_sign_in = session is None
     if session is not None and not interaction.signed_in_here:
         if "login" in request.prompt:
@@ -132,6 +147,10 @@ def decide_next_step(
             must_sign_in = True
     if must_sign_in:
         return NextStep.LOGIN_REQUIRED if silent else NextStep.SIGN_IN
+    if session is not None and session.level < request.required.level:
+        if session.reachable < request.required.level:
+            return NextStep.UNMET_AUTHENTICATION_REQUIREMENTS
+        return NextStep.STEP_UP_REQUIRED if silent else NextStep.STEP_UP
 
     missing = request.requested_scopes - set(granted_scopes)
     wants_consent = bool(missing) or "consent" in request.prompt

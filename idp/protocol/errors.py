@@ -254,8 +254,15 @@ UNSUPPORTED_RESPONSE_TYPE = ProtocolError(
 ID_TOKEN_HINT_NOT_VALID = ProtocolError("invalid_request", 400, "The id_token_hint is not valid.")
 LOGIN_REQUIRED = ProtocolError("login_required", 400, "The citizen must sign in.")
 CONSENT_REQUIRED = ProtocolError("consent_required", 400, "The citizen must consent.")
-ASSURANCE_NOT_AVAILABLE = ProtocolError(
-    "access_denied", 400, "The requested level of assurance is not available."
+# OpenID Connect Core Unmet Authentication Requirements 1.0: the citizen cannot reach the level.
+UNMET_AUTHENTICATION_REQUIREMENTS = ProtocolError(
+    "unmet_authentication_requirements",
+    400,
+    "The citizen cannot sign in at the level of assurance the request needs.",
+)
+# The level needs the citizen's action, and the request said prompt=none (OIDC Core 3.1.2.6).
+STEP_UP_NEEDED = ProtocolError(
+    "interaction_required", 400, "The citizen must confirm it is them with a stronger method."
 )
 ACCESS_DENIED = ProtocolError("access_denied", 400, "The citizen declined.")
 

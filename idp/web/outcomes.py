@@ -19,6 +19,7 @@ from idp.interactions.outcomes import (
     ReturnToGateway,
     ShowConsent,
     ShowSignIn,
+    ShowStepUp,
 )
 from idp.interactions.sessions import (
     InteractionAlreadyCompleted,
@@ -57,6 +58,10 @@ def render_outcome(
     elif isinstance(outcome, ShowSignIn):
         response = RedirectResponse(
             f"/sign-in?interaction={quote(outcome.interaction_handle)}", status_code=303
+        )
+    elif isinstance(outcome, ShowStepUp):
+        response = RedirectResponse(
+            f"/step-up?interaction={quote(outcome.interaction_handle)}", status_code=303
         )
     elif isinstance(outcome, ShowConsent):
         response = RedirectResponse(

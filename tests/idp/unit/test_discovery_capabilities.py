@@ -18,6 +18,7 @@ from idp.oauth.endpoints import TokenIntrospection, TokenRevocation
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
 from idp.oauth.grants.client_credentials import ClientCredentialsGrant
 from idp.oauth.grants.refresh_token import RefreshTokenGrant
+from idp.protocol.assurance import EIDAS
 from idp.protocol.authorization import (
     InvalidAuthorizationParameter,
     parse_prompt,
@@ -32,7 +33,7 @@ ISSUER = "https://gateway.example"
 
 
 def test_the_document_promises_what_the_endpoints_enforce() -> None:
-    meta = provider_metadata(ISSUER, provider_capabilities())
+    meta = provider_metadata(ISSUER, provider_capabilities(EIDAS))
     assert meta["grant_types_supported"] == [
         "authorization_code",
         "refresh_token",
@@ -57,7 +58,11 @@ def test_the_document_promises_what_the_endpoints_enforce() -> None:
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert meta["prompt_values_supported"] == ["none", "login", "consent"]
-    assert meta["acr_values_supported"] == ["http://eidas.europa.eu/LoA/low"]
+    assert meta["acr_values_supported"] == [
+        "http://eidas.europa.eu/LoA/low",
+        "http://eidas.europa.eu/LoA/substantial",
+        "http://eidas.europa.eu/LoA/high",
+    ]
     assert meta["end_session_endpoint"] == f"{ISSUER}/logout" == ISSUER + END_SESSION_PATH
     assert meta["backchannel_logout_supported"] is True
     assert meta["backchannel_logout_session_supported"] is True
@@ -66,7 +71,7 @@ def test_the_document_promises_what_the_endpoints_enforce() -> None:
 
 
 def test_every_advertised_value_is_accepted_and_nothing_else() -> None:
-    meta = provider_metadata(ISSUER, provider_capabilities())
+    meta = provider_metadata(ISSUER, provider_capabilities(EIDAS))
     for prompt in meta["prompt_values_supported"]:
         assert parse_prompt(prompt) == {prompt}
     for mode in meta["response_modes_supported"]:
@@ -99,7 +104,7 @@ class _OneKey:
 def test_the_sessions_sid_reaches_apps_as_advertised() -> None:
     """Back-Channel Logout 1.0 section 2.1 and Front-Channel Logout 1.0 section 3: `sid` in
     every logout token, `iss` and `sid` on every front-channel logout URI."""
-    supported = provider_capabilities()
+    supported = provider_capabilities(EIDAS)
     token = sign_logout_token(
         cast(Keyring, _OneKey()),
         issuer=ISSUER,

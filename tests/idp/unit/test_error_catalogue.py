@@ -45,6 +45,8 @@ SPEC_CODES = {
     "request_not_supported",
     "request_uri_not_supported",
     "registration_not_supported",
+    # OpenID Connect Core Unmet Authentication Requirements 1.0.
+    "unmet_authentication_requirements",
 }
 # Answers of paths that are no OAuth endpoint at all (an unknown path, the access log's
 # proofs): no spec names a code for "nothing here".
