@@ -104,12 +104,17 @@ def assess(uses: Sequence[MethodUse], *, now: datetime, elevated_lifetime: timed
     """The session's level now. `uses` must not be empty (a session starts with a sign-in)."""
     if not uses:
         raise ValueError("a browser session has at least one authentication")
-    fresh = [use for use in uses if now - use.authenticated_at < elevated_lifetime]
+    # A password holds for the whole session; what elevates it must be recent.
+    fresh = [
+        use
+        for use in uses
+        if not use.method.raises_level or now - use.authenticated_at < elevated_lifetime
+    ]
     level = level_of_methods(use.method for use in fresh)
     if level is Level.LOW:
-        # What the session rests on at low: its latest single-factor use. After a lapse, a
-        # passkey still signed the citizen in, so it is what the session reports.
-        counted = [max(uses, key=lambda use: use.authenticated_at)]
+        # What the session rests on at low: its latest use that still counts, or, when only
+        # lapsed ones are left (a session begun with a passkey), the latest of those.
+        counted = [max(fresh or uses, key=lambda use: use.authenticated_at)]
     else:
         counted = _uses_reaching(fresh, level)
     amr = tuple(dict.fromkeys(value for use in counted for value in use.amr))
