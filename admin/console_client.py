@@ -38,18 +38,25 @@ def redirect_uri_of(console_base: str) -> str:
     return f"{console_base}/signed-in"
 
 
-def ensure_console_client(database: Database, *, console_base: str, now: datetime) -> None:
-    """Register the console with its redirect URI, or bring the registration up to date (the
-    console's address is configuration). Nodes starting together may race: one wins."""
+def ensure_console_client(
+    database: Database, *, console_base: str, minimum_level: str, now: datetime
+) -> None:
+    """Register the console with its redirect URI and minimum level of assurance, or bring the
+    registration up to date (both are configuration). Nodes starting together may race: one
+    wins."""
     redirect_uri = redirect_uri_of(console_base)
     try:
         with database.unit_of_work() as session:
-            _ensure_registration(session, redirect_uri=redirect_uri, now=now)
+            _ensure_registration(
+                session, redirect_uri=redirect_uri, minimum_level=minimum_level, now=now
+            )
     except IntegrityError:
         pass  # another node registered it a moment ago
 
 
-def _ensure_registration(session: Session, *, redirect_uri: str, now: datetime) -> None:
+def _ensure_registration(
+    session: Session, *, redirect_uri: str, minimum_level: str, now: datetime
+) -> None:
     client = find_registration(session, CONSOLE_CLIENT_ID)
     if client is None:
         client = register_client(
@@ -61,11 +68,14 @@ def _ensure_registration(session: Session, *, redirect_uri: str, now: datetime) 
             grant_types=["authorization_code"],
             scopes=["openid"],
             require_pkce=True,
+            minimum_level=minimum_level,
             now=now,
         ).client
         client.client_id = CONSOLE_CLIENT_ID
-    elif client.redirect_uris != [redirect_uri]:
+    if client.redirect_uris != [redirect_uri]:
         client.redirect_uris = [redirect_uri]
+    if client.minimum_level != minimum_level:
+        client.minimum_level = minimum_level
     session.flush()
 
 
@@ -122,9 +132,12 @@ def check_id_token(
     issuer: str,
     nonce: str,
     max_age: timedelta | None,
+    acceptable_acr: frozenset[str],
     now: datetime,
 ) -> ConsoleIdentity:
-    """OIDC Core 3.1.3.7: signature, iss, aud, azp, exp, iat, nonce and auth_time."""
+    """OIDC Core 3.1.3.7: signature, iss, aud, azp, exp, iat, nonce and auth_time; and an
+    `acr` of the console's minimum level or higher (`acceptable_acr`), whatever the gateway's
+    registration says."""
     try:
         claims = verify_jwt(id_token, keys=keys, algorithms=["RS256", "ES256"]).claims
     except InvalidJwt as error:
@@ -142,6 +155,8 @@ def check_id_token(
         raise InvalidConsoleSignIn("ID token outside its lifetime")
     if max_age is not None and now - auth_time > max_age + ID_TOKEN_LEEWAY:
         raise InvalidConsoleSignIn("the gateway did not ask for a fresh sign-in (max_age)")
+    if claims.get("acr") not in acceptable_acr:
+        raise InvalidConsoleSignIn("ID token below the console's level of assurance")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise InvalidConsoleSignIn("ID token without a subject")

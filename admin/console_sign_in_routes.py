@@ -45,6 +45,7 @@ from admin.console_web import (
 )
 from admin.roles import roles_of
 from idp.models import Account
+from idp.protocol.assurance import Level
 from idp.web.citizen_pages import render_page
 from idp.web.http import page_form
 from idp.web.state import operation, web_state
@@ -102,7 +103,13 @@ async def finish_sign_in(request: Request) -> Response:
     code_verifier, nonce, return_to, max_age_seconds = claimed
     if params.get("error") or not code:
         # The administrator declined, or the gateway refused (the error code is the gateway's).
-        return _sign_in_page(request, "admin/sign_in_failed.html", status=400, return_to=return_to)
+        return _sign_in_page(
+            request,
+            "admin/sign_in_failed.html",
+            status=400,
+            return_to=return_to,
+            needs_stronger=params.get("error") == "unmet_authentication_requirements",
+        )
     try:
         id_token = await _exchange(request, code=code, code_verifier=code_verifier)
     except InvalidConsoleSignIn as error:
@@ -125,6 +132,7 @@ def _start_session(
                 issuer=state.provider.settings.issuer,
                 nonce=nonce,
                 max_age=timedelta(seconds=max_age_seconds) if max_age_seconds is not None else None,
+                acceptable_acr=_acceptable_acr(request),
                 now=ctx.now,
             )
         except InvalidConsoleSignIn as error:
@@ -150,6 +158,12 @@ def _start_session(
     return response
 
 
+def _acceptable_acr(request: Request) -> frozenset[str]:
+    vocabulary = web_state(request).provider.settings.acr_vocabulary
+    minimum = Level.labelled(console_settings(request).minimum_level) or Level.HIGH
+    return frozenset(vocabulary.uri_of(level) for level in Level if level >= minimum)
+
+
 async def _exchange(request: Request, *, code: str, code_verifier: str) -> str:
     issuer = web_state(request).provider.settings.issuer
     form = token_request_form(
@@ -168,9 +182,21 @@ async def _exchange(request: Request, *, code: str, code_verifier: str) -> str:
 
 
 def _sign_in_page(
-    request: Request, template: str, *, status: int, return_to: str = "/admin/"
+    request: Request,
+    template: str,
+    *,
+    status: int,
+    return_to: str = "/admin/",
+    needs_stronger: bool = False,
 ) -> Response:
-    response = render_page(request, template, status=status, sign_in=sign_in_link(return_to))
+    """`needs_stronger`: the gateway said the administrator cannot reach the console's level."""
+    response = render_page(
+        request,
+        template,
+        status=status,
+        sign_in=sign_in_link(return_to),
+        needs_stronger=needs_stronger,
+    )
     clear_console_cookie(request, response, SIGN_IN_COOKIE)
     return response
 

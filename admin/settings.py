@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,13 @@ class ConsoleSettings(BaseSettings):
         description="Sensitive actions (rotating keys or secrets, granting roles, opening a "
         "citizen's record) need a sign-in at most this old; an older one is asked again, with "
         "`max_age` at the gateway's authorization endpoint.",
+    )
+
+    minimum_level: Literal["low", "substantial", "high"] = Field(
+        default="substantial",
+        description="The lowest level of assurance an administrator's sign-in must reach: "
+        "`substantial` (a password and an authenticator app) or `high` (a passkey). The gateway "
+        "asks a weaker session to step up, and the console checks the ID token's `acr`.",
     )
 
     @model_validator(mode="after")

@@ -100,7 +100,10 @@ def build_app(
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         await to_thread.run_sync(
             lambda: ensure_console_client(
-                database, console_base=console_settings.console_base(settings.issuer), now=clock()
+                database,
+                console_base=console_settings.console_base(settings.issuer),
+                minimum_level=console_settings.minimum_level,
+                now=clock(),
             )
         )
         sequencer = asyncio.create_task(

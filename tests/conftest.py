@@ -4,6 +4,7 @@ citizens, and browsers that talk to it over HTTP."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ TEST_ENV = {
     # A logout token an app never accepts is given up within seconds (the access log test
     # records one of each delivery outcome); tests of retries set their own.
     "IDP_LOGOUT_RETRY_FIRST": "1",
+    # Administrators in the tests sign in with a password; the console's own default (a second
+    # factor, substantial) is tested in tests/admin/test_console_assurance.py.
+    "IDP_ADMIN_MINIMUM_LEVEL": "low",
     "IDP_LOGOUT_GIVE_UP_AFTER": "2",
 }
 
@@ -109,11 +113,19 @@ def in_process_gateway(
 ) -> Iterator[InProcessGateway]:
     """The gateway built in this process, its clock the test's to move (tests/in_process.py);
     one per module and backend, with the settings of the real test gateway."""
-    backend = request.param
+    with in_process_gateway_with(TEST_ENV, request.param, tmp_path_factory) as running:
+        yield running
+
+
+@contextmanager
+def in_process_gateway_with(
+    env: dict[str, str], backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessGateway]:
+    """An in-process gateway with settings of its own (`env`), on a database of its own."""
     workdir = tmp_path_factory.mktemp(f"in-process-{backend}")
     url, pg_name = _database_for(backend, workdir)
     try:
-        with run_in_process(workdir, backend=backend, database_url=url, env=TEST_ENV) as running:
+        with run_in_process(workdir, backend=backend, database_url=url, env=env) as running:
             yield running
     finally:
         if pg_name:

@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from admin.settings import ConsoleSettings
 from gateway.app import build_app
 from gateway.command_runtime import ensure_keys_logged
 from gateway.schema import upgrade_database
@@ -113,10 +114,11 @@ def run_in_process(
             patch.setenv(name, value)
         settings = IdpSettings()
         log_settings = AccessLogSettings()
+        console_settings = ConsoleSettings()
     upgrade_database(database_url)
     ensure_keys_logged(settings)
     clock = MovableClock()
-    app = build_app(settings, log_settings, clock=clock)
+    app = build_app(settings, log_settings, clock=clock, console_settings=console_settings)
     with TestClient(
         app, base_url=ISSUER, follow_redirects=False, client=("127.0.0.1", 50000)
     ) as http:  # runs the lifespan: the sequencer, the thread limits
