@@ -63,6 +63,9 @@ WORDS = {
 
 pytestmark = [
     pytest.mark.browser,
+    # A page is the same on SQLite and PostgreSQL: each case (state, language) is audited
+    # once, half the cases on each engine (tests/conftest.py).
+    pytest.mark.cases_split_between_engines,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM),
 ]
 
