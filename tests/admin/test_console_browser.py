@@ -216,6 +216,7 @@ def axe_source() -> str:
     return AXE.read_text()
 
 
+@pytest.mark.cases_split_between_engines  # a page is the same on every engine
 @pytest.mark.parametrize("state", CONSOLE_STATES)
 def test_console_page_meets_wcag_21_aa_by_axe(tab: ConsoleTab, axe_source: str, state: str) -> None:
     CONSOLE_STATES[state](tab)
