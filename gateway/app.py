@@ -68,6 +68,12 @@ from transparency.web import router as transparency_router
 log = logging.getLogger("gateway")
 
 
+def _password_checker(settings: IdpSettings) -> PasswordChecker:
+    """The argon2 pool, once this process hashes with IDP_PASSWORD_HASH_*."""
+    settings.configure_password_hashing()
+    return PasswordChecker(settings.password_hash_workers)
+
+
 def build_app(
     settings: IdpSettings | None = None,
     log_settings: AccessLogSettings | None = None,
@@ -91,7 +97,7 @@ def build_app(
         clock=clock,
         clients=ClientCache(settings.client_cache_lifetime),
     )
-    password_checker = PasswordChecker(settings.password_hash_workers)
+    password_checker = _password_checker(settings)
     sign_out_worker = SignOutWorker(database, provider)
 
     @asynccontextmanager

@@ -485,6 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = f" ({prefix} setting {field})" if field else ""
             print(f"configuration error{where}: {problem['msg']}", file=sys.stderr)
         return 2
+    settings.configure_password_hashing()
     result: int = args.handler(settings, args)
     return result
 

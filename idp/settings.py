@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from idp.authentication.passwords import check_hash_parameters, configure_password_hashing
 from idp.protocol.assurance import EIDAS, AcrVocabulary
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
@@ -211,6 +212,13 @@ class IdpSettings(BaseSettings):
         "address taken from X-Forwarded-For: the right-most address that is not a trusted "
         "proxy. Empty: the direct peer is the source.",
     )
+    password_hash_memory: int = Field(
+        default=64 * 1024,
+        description="argon2id memory per password hash, in KiB (RFC 9106's low-memory profile "
+        "by default). With the passes, never below OWASP's minimum (19 MiB x 2 passes).",
+    )
+    password_hash_iterations: int = Field(default=3, description="argon2id passes over memory.")
+    password_hash_parallelism: int = Field(default=4, description="argon2id lanes.")
     password_hash_workers: int = Field(
         default=4,
         ge=1,
@@ -255,6 +263,14 @@ class IdpSettings(BaseSettings):
         "failed.",
     )
 
+    def configure_password_hashing(self) -> None:
+        """Make this process hash passwords with IDP_PASSWORD_HASH_*."""
+        configure_password_hashing(
+            memory_kib=self.password_hash_memory,
+            iterations=self.password_hash_iterations,
+            parallelism=self.password_hash_parallelism,
+        )
+
     @property
     def acr_vocabulary(self) -> AcrVocabulary:
         return AcrVocabulary(low=self.acr_low, substantial=self.acr_substantial, high=self.acr_high)
@@ -286,6 +302,11 @@ class IdpSettings(BaseSettings):
                 "jwks_max_age must be shorter than key_publish_lead, or relying "
                 "parties may not know a new key when it starts signing"
             )
+        check_hash_parameters(
+            memory_kib=self.password_hash_memory,
+            iterations=self.password_hash_iterations,
+            parallelism=self.password_hash_parallelism,
+        )
         if len({self.acr_low, self.acr_substantial, self.acr_high}) != 3:
             raise ValueError("IDP_ACR_LOW, IDP_ACR_SUBSTANTIAL and IDP_ACR_HIGH must differ")
         if self.interaction_longest_lifetime < self.interaction_lifetime:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from gateway.schema import upgrade_database
+from idp.authentication.passwords import configure_password_hashing
 from idp.storage.database import Database, create_database_engine
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import (
@@ -56,8 +57,22 @@ TEST_ENV = {
     # Administrators in the tests sign in with a password; the console's own default (a second
     # factor, substantial) is tested in tests/admin/test_console_assurance.py.
     "IDP_ADMIN_MINIMUM_LEVEL": "low",
+    # OWASP's minimum argon2id profile instead of the default, which costs about five times
+    # as much CPU at every sign-in and every account made; tests/idp/unit/test_passwords.py
+    # keeps the default and the minimum's floor checked.
+    "IDP_PASSWORD_HASH_MEMORY": "19456",
+    "IDP_PASSWORD_HASH_ITERATIONS": "2",
+    "IDP_PASSWORD_HASH_PARALLELISM": "1",
     "IDP_LOGOUT_GIVE_UP_AFTER": "2",
 }
+
+
+# Accounts the tests make in this process are hashed as the gateways under test hash them.
+configure_password_hashing(
+    memory_kib=int(TEST_ENV["IDP_PASSWORD_HASH_MEMORY"]),
+    iterations=int(TEST_ENV["IDP_PASSWORD_HASH_ITERATIONS"]),
+    parallelism=int(TEST_ENV["IDP_PASSWORD_HASH_PARALLELISM"]),
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

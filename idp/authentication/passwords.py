@@ -4,6 +4,10 @@ argon2-cffi's default profile (RFC 9106 low-memory: t=3, m=64 MiB, p=4) is above
 OWASP ASVS 5 appendix C approves. A check costs tens of milliseconds of CPU, so checks run on a
 small dedicated pool of threads: a burst of sign-ins queues there, holding no request thread and
 no database connection, and never takes every core.
+
+The parameters are configuration (IDP_PASSWORD_HASH_*), set once per process when it starts
+(`configure_password_hashing`), never below OWASP's minimum. A hash made with other parameters
+still verifies (argon2 hashes carry their own) and is made again with these at the next sign-in.
 """
 
 from __future__ import annotations
@@ -16,6 +20,36 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
+
+# OWASP's Password Storage Cheat Sheet: argon2id with at least 19 MiB and 2 passes, or more
+# memory with fewer passes (47 MiB and 1), or less with more (7 MiB and 5): about the same work.
+MINIMUM_MEMORY_KIB = 7 * 1024
+MINIMUM_WORK_KIB = 19 * 1024 * 2  # memory times passes
+
+
+def check_hash_parameters(*, memory_kib: int, iterations: int, parallelism: int) -> None:
+    """ValueError when the parameters are below OWASP's minimum or out of range."""
+    if memory_kib < MINIMUM_MEMORY_KIB or memory_kib * iterations < MINIMUM_WORK_KIB:
+        raise ValueError(
+            "argon2id needs at least 7 MiB, and memory times passes of at least 19 MiB x 2"
+        )
+    if not 1 <= parallelism <= 16 or not 1 <= iterations <= 20 or memory_kib > 4 * 1024 * 1024:
+        raise ValueError("argon2id passes 1-20, lanes 1-16, memory at most 4 GiB")
+
+
+def configure_password_hashing(*, memory_kib: int, iterations: int, parallelism: int) -> None:
+    """Hash new passwords (and the stand-in for unknown names) with these parameters."""
+    global _hasher  # noqa: PLW0603  (one hasher per process, set when it starts)
+    check_hash_parameters(memory_kib=memory_kib, iterations=iterations, parallelism=parallelism)
+    current = _hasher
+    if (current.memory_cost, current.time_cost, current.parallelism) == (
+        memory_kib,
+        iterations,
+        parallelism,
+    ):
+        return
+    _hasher = PasswordHasher(time_cost=iterations, memory_cost=memory_kib, parallelism=parallelism)
+    _dummy_hash.cache_clear()
 
 
 @cache
