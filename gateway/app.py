@@ -34,6 +34,7 @@ from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
 from gateway.command_runtime import build_keyring, now_utc
 from gateway.listeners import AdminListenerSplit
+from idp.authentication.password_policy import common_passwords
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
 from idp.oauth.capabilities import provider_capabilities
@@ -92,6 +93,7 @@ def build_app(
         clients=ClientCache(settings.client_cache_lifetime),
     )
     password_checker = PasswordChecker(settings.password_hash_workers)
+    common_passwords()  # read now, so no citizen's new password waits for the list
     sign_out_worker = SignOutWorker(database, provider)
 
     @asynccontextmanager
