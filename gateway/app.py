@@ -34,7 +34,6 @@ from consent.records import DatabaseConsentRecords
 from consent.web import router as consent_router
 from gateway.command_runtime import build_keyring, now_utc
 from gateway.listeners import AdminListenerSplit
-from idp.authentication.password_policy import common_passwords
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
 from idp.oauth.capabilities import provider_capabilities
@@ -53,6 +52,7 @@ from idp.web.information_routes import router as information_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.language_routes import router as language_router
 from idp.web.pages import PageRenderer
+from idp.web.password_routes import router as password_router
 from idp.web.protocol_routes import router as protocol_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
@@ -93,7 +93,6 @@ def build_app(
         clients=ClientCache(settings.client_cache_lifetime),
     )
     password_checker = PasswordChecker(settings.password_hash_workers)
-    common_passwords()  # read now, so no citizen's new password waits for the list
     sign_out_worker = SignOutWorker(database, provider)
 
     @asynccontextmanager
@@ -157,6 +156,7 @@ def build_app(
     app.include_router(consent_router)
     app.include_router(account_router)
     app.include_router(activation_router)
+    app.include_router(password_router)
     app.include_router(transparency_router)
     app.state.console = console_settings
     app.include_router(console_sign_in_router)

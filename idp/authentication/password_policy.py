@@ -106,7 +106,7 @@ _DESCRIPTIONS = {
 
 @cache
 def common_passwords() -> frozenset[str]:
-    """The shipped list, read once per process (a serving process reads it when it starts)."""
+    """The shipped list, read once per process, when it is first needed (some 10 ms)."""
     packed = files("idp.authentication").joinpath("data", COMMON_PASSWORDS_FILE).read_bytes()
     return frozenset(line for line in gzip.decompress(packed).decode().splitlines() if line)
 

@@ -34,6 +34,14 @@ ENTER_NEW_PASSWORD = translatable("Enter a new password")
 NEW_PASSWORD_TOO_SHORT = PasswordProblem.TOO_SHORT.message
 NEW_PASSWORD_TOO_LONG = PasswordProblem.TOO_LONG.message
 ENTER_PASSWORD_AGAIN = translatable("Enter the new password again")
+ENTER_CURRENT_PASSWORD = translatable("Enter your current password")
+# Counted and logged as a failed sign-in (idp.authentication.change_password).
+CURRENT_PASSWORD_NOT_RIGHT = translatable(
+    "Your current password is not right. Check it and try again."
+)
+NEW_PASSWORD_SAME_AS_CURRENT = translatable(
+    "Your new password must be different from your current one"
+)
 PASSWORDS_DIFFER = translatable("The two passwords are not the same. Enter the same one twice.")
 # The same words whether the username exists or not, and whether the code was wrong, expired,
 # used or void.
@@ -92,3 +100,17 @@ def new_password_errors(*, password: str, password_again: str, username: str) ->
     elif password and password_again != password:
         errors.append(FieldError("password_again", PASSWORDS_DIFFER))
     return errors
+
+
+def password_change_errors(
+    *, current_password: str, password: str, password_again: str, username: str
+) -> list[FieldError]:
+    """What the change-password form lacks, checked before the current password is: none of it
+    counts as a try. Comparing the two typed passwords tells nothing about the stored one."""
+    errors = []
+    if not current_password:
+        errors.append(FieldError("current_password", ENTER_CURRENT_PASSWORD))
+    new = new_password_errors(password=password, password_again=password_again, username=username)
+    if password and password == current_password and not message_for(new, "password"):
+        new.insert(0, FieldError("password", NEW_PASSWORD_SAME_AS_CURRENT))
+    return errors + new
