@@ -69,6 +69,31 @@ from transparency.web import router as transparency_router
 log = logging.getLogger("gateway")
 
 
+# Every router, in the order their routes are matched (the console's too: AdminListenerSplit
+# keeps its paths to their own port when there is one).
+_ROUTERS = (
+    health_router,
+    protocol_router,
+    interaction_router,
+    step_up_router,
+    sign_out_router,
+    language_router,
+    information_router,
+    consent_router,
+    account_router,
+    activation_router,
+    password_router,
+    transparency_router,
+    console_sign_in_router,
+    console_router,
+    console_log_router,
+    console_app_router,
+    console_citizen_router,
+    console_sign_out_router,
+    open_data_router,
+)
+
+
 def build_app(
     settings: IdpSettings | None = None,
     log_settings: AccessLogSettings | None = None,
@@ -146,26 +171,9 @@ def build_app(
             provider_metadata(settings.issuer, provider_capabilities(settings.acr_vocabulary))
         ).encode(),
     )
-    app.include_router(health_router)
-    app.include_router(protocol_router)
-    app.include_router(interaction_router)
-    app.include_router(step_up_router)
-    app.include_router(sign_out_router)
-    app.include_router(language_router)
-    app.include_router(information_router)
-    app.include_router(consent_router)
-    app.include_router(account_router)
-    app.include_router(activation_router)
-    app.include_router(password_router)
-    app.include_router(transparency_router)
     app.state.console = console_settings
-    app.include_router(console_sign_in_router)
-    app.include_router(console_router)
-    app.include_router(console_log_router)
-    app.include_router(console_app_router)
-    app.include_router(console_citizen_router)
-    app.include_router(console_sign_out_router)
-    app.include_router(open_data_router)
+    for router in _ROUTERS:
+        app.include_router(router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount(
         "/admin/static",
