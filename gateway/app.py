@@ -52,6 +52,7 @@ from idp.web.information_routes import router as information_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.language_routes import router as language_router
 from idp.web.pages import PageRenderer
+from idp.web.password_routes import router as password_router
 from idp.web.protocol_routes import router as protocol_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
@@ -72,6 +73,31 @@ def _password_checker(settings: IdpSettings) -> PasswordChecker:
     """The argon2 pool, once this process hashes with IDP_PASSWORD_HASH_*."""
     settings.configure_password_hashing()
     return PasswordChecker(settings.password_hash_workers)
+
+
+# Every router, in the order their routes are matched (the console's too: AdminListenerSplit
+# keeps its paths to their own port when there is one).
+_ROUTERS = (
+    health_router,
+    protocol_router,
+    interaction_router,
+    step_up_router,
+    sign_out_router,
+    language_router,
+    information_router,
+    consent_router,
+    account_router,
+    activation_router,
+    password_router,
+    transparency_router,
+    console_sign_in_router,
+    console_router,
+    console_log_router,
+    console_app_router,
+    console_citizen_router,
+    console_sign_out_router,
+    open_data_router,
+)
 
 
 def build_app(
@@ -151,25 +177,9 @@ def build_app(
             provider_metadata(settings.issuer, provider_capabilities(settings.acr_vocabulary))
         ).encode(),
     )
-    app.include_router(health_router)
-    app.include_router(protocol_router)
-    app.include_router(interaction_router)
-    app.include_router(step_up_router)
-    app.include_router(sign_out_router)
-    app.include_router(language_router)
-    app.include_router(information_router)
-    app.include_router(consent_router)
-    app.include_router(account_router)
-    app.include_router(activation_router)
-    app.include_router(transparency_router)
     app.state.console = console_settings
-    app.include_router(console_sign_in_router)
-    app.include_router(console_router)
-    app.include_router(console_log_router)
-    app.include_router(console_app_router)
-    app.include_router(console_citizen_router)
-    app.include_router(console_sign_out_router)
-    app.include_router(open_data_router)
+    for router in _ROUTERS:
+        app.include_router(router)
     app.mount("/admin/api/v1", build_admin_api(app.state.web))
     app.mount(
         "/admin/static",

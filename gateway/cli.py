@@ -1,5 +1,5 @@
-"""The `idp` command: serve, db upgrade, clients, users, keys (audit and issuer have modules of
-their own)."""
+"""The `idp` command: serve, db upgrade, clients, users, keys (audit, issuer, admins, logout and
+users activation-code have modules of their own)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from admin.settings import ConsoleSettings
+from gateway.account_recovery_cli import add_activation_code_command
 from gateway.admins_cli import add_admins_commands
 from gateway.audit_cli import add_audit_commands
 from gateway.command_runtime import (
@@ -447,6 +448,7 @@ def _add_user_commands(sub: Any) -> None:
     ushow.add_argument("username")
     ushow.add_argument("--json", action="store_true")
     ushow.set_defaults(handler=cmd_users_show)
+    add_activation_code_command(users)
 
 
 def _add_key_commands(sub: Any) -> None:

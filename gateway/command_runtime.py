@@ -1,10 +1,12 @@
 """What every command of the `idp` command line shares: the clock, the database, the embedded
-default's first-run preparation, and printing results."""
+default's first-run preparation, the provider and an operation's context for commands that run
+what a request would, and printing results."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,9 +14,12 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from consent.records import DatabaseConsentRecords
 from gateway.schema import upgrade_database
 from idp import events
+from idp.clients import ClientCache
 from idp.keys.keyring import KeyRecord, Keyring
+from idp.oauth.context import OperationContext, Provider
 from idp.settings import IdpSettings
 from idp.storage.database import Database, create_database_engine
 from transparency.access_log import DatabaseAccessLog
@@ -50,6 +55,31 @@ def command_database(settings: IdpSettings) -> Iterator[Database]:
 def command_unit_of_work(settings: IdpSettings) -> Iterator[Session]:
     with command_database(settings) as database, database.unit_of_work() as session:
         yield session
+
+
+def command_provider(settings: IdpSettings) -> Provider:
+    """The provider's parts as a serving process has them, for commands that do what a request
+    or the sign-out worker would."""
+    return Provider(
+        settings=settings,
+        keyring=build_keyring(settings),
+        access_log=DatabaseAccessLog(),
+        consent=DatabaseConsentRecords(),
+        clock=now_utc,
+        clients=ClientCache(settings.client_cache_lifetime),
+    )
+
+
+def command_context(settings: IdpSettings, session: Session) -> OperationContext:
+    """One command's operation, as a request's: its events name no source address, and a
+    request id of its own ties them together."""
+    return OperationContext(
+        provider=command_provider(settings),
+        session=session,
+        request_id=f"command-{uuid.uuid4().hex}",
+        source_address=None,
+        now=now_utc(),
+    )
 
 
 def is_embedded(settings: IdpSettings) -> bool:

@@ -8,20 +8,16 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from consent.records import DatabaseConsentRecords
 from gateway.command_runtime import (
-    build_keyring,
     command_database,
+    command_provider,
     now_utc,
     prepare_embedded,
     print_result,
 )
-from idp.clients import ClientCache
-from idp.oauth.context import Provider
 from idp.settings import IdpSettings
 from idp.sign_out.outbox import DELIVERY_STATES, list_deliveries
 from idp.sign_out.worker import delivery_client, sign_out_turn
-from transparency.access_log import DatabaseAccessLog
 
 
 def cmd_logout_deliveries(settings: IdpSettings, args: argparse.Namespace) -> int:
@@ -34,14 +30,7 @@ def cmd_logout_deliveries(settings: IdpSettings, args: argparse.Namespace) -> in
 
 def cmd_logout_deliver(settings: IdpSettings, args: argparse.Namespace) -> int:
     prepare_embedded(settings)
-    provider = Provider(
-        settings=settings,
-        keyring=build_keyring(settings),
-        access_log=DatabaseAccessLog(),
-        consent=DatabaseConsentRecords(),
-        clock=now_utc,
-        clients=ClientCache(settings.client_cache_lifetime),
-    )
+    provider = command_provider(settings)
     with command_database(settings) as database, delivery_client(provider) as http:
         turn = sign_out_turn(database, provider, http, clock=now_utc)
     print_result({"sessions_ended": turn.sessions_ended, **asdict(turn.deliveries)}, args.json)

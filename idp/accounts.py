@@ -10,12 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.authentication import passwords
+from idp.authentication.password_policy import password_problem
 from idp.authentication.passwords import PasswordVerdict
 from idp.models import Account
 from idp.opaque_values import new_identifier
 from idp.protocol.claims import Person
-
-MIN_PASSWORD_LENGTH = 15  # single-factor use (NIST 800-63B, ASVS 6.2.1 project minimum)
 
 
 class InvalidAccountData(ValueError):
@@ -38,11 +37,11 @@ def _check_username(username: str) -> str:
     return normalized
 
 
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAccountData(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > passwords.MAX_PASSWORD_LENGTH:
-        raise InvalidAccountData("password is too long")
+def check_new_password(password: str, *, username: str) -> None:
+    """The password policy (idp.authentication.password_policy), in the operator's words."""
+    problem = password_problem(password, username=username)
+    if problem is not None:
+        raise InvalidAccountData(problem.description)
 
 
 def create_account(
@@ -61,7 +60,7 @@ def create_account(
     if session.scalar(select(Account.id).where(Account.username == normalized)) is not None:
         raise InvalidAccountData("an account with this username exists")
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, username=normalized)
     account = Account(
         subject=new_identifier(),
         username=normalized,

@@ -223,6 +223,45 @@ def _activate_wrong_code(visit: Visit) -> None:
     assert visit.page.locator("#code-error").is_visible()
 
 
+def _reach_change_password(visit: Visit) -> CitizenAccount:
+    """Signed in through the account page's own sign-in, then its "Change your password"."""
+    citizen = visit.new_citizen()
+    assert visit.open("/account") == 200
+    with visit.page.expect_navigation():
+        visit.page.click("a[href='/account/sign-in']")
+    visit.submit_sign_in(citizen.username, citizen.password)
+    visit.page.wait_for_url(f"{visit.gateway.issuer}/account")
+    with visit.page.expect_navigation():
+        visit.page.click("a#change-password")
+    assert visit.page.locator("#current_password").is_visible()
+    return citizen
+
+
+def _change_password(visit: Visit) -> None:
+    _reach_change_password(visit)
+
+
+def _submit_password_change(visit: Visit, current: str, new: str) -> None:
+    visit.page.fill("#current_password", current)
+    visit.page.fill("#password", new)
+    visit.page.fill("#password_again", new)
+    with visit.page.expect_navigation():
+        visit.page.click("form[action='/account/password'] button[type=submit]")
+
+
+def _change_password_empty(visit: Visit) -> None:
+    _reach_change_password(visit)
+    _submit_password_change(visit, "", "")
+    for field in ("current_password", "password", "password_again"):
+        assert visit.page.locator(f"#{field}-error").is_visible()
+
+
+def _password_changed(visit: Visit) -> None:
+    citizen = _reach_change_password(visit)
+    _submit_password_change(visit, citizen.password, "tuul puhub üle lahe")
+    assert visit.page.locator("#password-changed-notice").is_visible()
+
+
 def _expired(visit: Visit) -> None:
     assert visit.open("/sign-in?interaction=nonsense") == 400
 
@@ -254,6 +293,9 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "activate": _activate,
     "activate-empty": _activate_empty,
     "activate-wrong-code": _activate_wrong_code,
+    "change-password": _change_password,
+    "change-password-empty": _change_password_empty,
+    "password-changed": _password_changed,
     "expired": _expired,
     "invalid-link": _invalid_link,
 }

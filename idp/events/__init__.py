@@ -18,6 +18,7 @@ from idp.events.agency import (
     userinfo_answered,
 )
 from idp.events.citizen import (
+    account_password_changed,
     activation_code_failed,
     activation_code_redeemed,
     authorization_code_issued,
@@ -83,6 +84,7 @@ __all__ = [
     "account_history_read",
     "account_listed",
     "account_locked",
+    "account_password_changed",
     "account_read",
     "account_unlocked",
     "activation_code_failed",

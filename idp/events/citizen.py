@@ -1,4 +1,5 @@
-"""The citizen's events: signing in, consent, withdrawing it, activation codes."""
+"""The citizen's events: signing in, consent, withdrawing it, activation codes, changing the
+password."""
 
 from __future__ import annotations
 
@@ -154,4 +155,17 @@ def activation_code_failed(
         "failure",
         subject=subject,
         detail={"reason": reason, "voided": voided},
+    )
+
+
+def account_password_changed(*, subject: str, sessions_ended: int) -> Event:
+    """The citizen changed their password on the account page, after typing the current one;
+    `sessions_ended`: their other browsers, signed out by it (this one stays signed in)."""
+    return Event(
+        EventType.ACCOUNT_PASSWORD_CHANGED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"sessions_ended": sessions_ended},
     )

@@ -37,6 +37,7 @@ class EventType(StrEnum):
     CONSENT_WITHDRAWN = "consent.withdrawn"
     ACTIVATION_CODE_REDEEMED = "activation_code.redeemed"
     ACTIVATION_CODE_FAILED = "activation_code.failed"
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"  # noqa: S105  (an event type)
     # The agencies (clients), at the token, userinfo, introspection and revocation endpoints.
     TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event type)
     TOKEN_REFRESHED = "token.refreshed"  # noqa: S105  (an event type)

@@ -34,7 +34,7 @@ class EndReason(StrEnum):
     EXPIRED = "expired"  # its absolute lifetime
     IDLE = "idle"  # unused longer than the idle lifetime
     REPLACED = "replaced"  # a new sign-in in the same browser
-    NEW_PASSWORD = "new_password"  # noqa: S105  (an activation code set a new password)
+    NEW_PASSWORD = "new_password"  # noqa: S105  (set with an activation code or on /account)
     SUPPORT = "support"  # support ended it, or locked the account
 
 

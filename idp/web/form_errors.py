@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from idp.accounts import MIN_PASSWORD_LENGTH
-from idp.authentication.passwords import MAX_PASSWORD_LENGTH
+from idp.authentication.password_policy import PasswordProblem, password_problem
 from idp.protocol.languages import translatable
 
 
@@ -31,10 +30,18 @@ ACCOUNT_LOCKED = translatable(
 )
 ENTER_ACTIVATION_CODE = translatable("Enter the activation code support gave you")
 ENTER_NEW_PASSWORD = translatable("Enter a new password")
-# accounts.MIN_PASSWORD_LENGTH (tests/idp/test_account_activation.py holds the two together).
-NEW_PASSWORD_TOO_SHORT = translatable("Your new password must be at least 15 characters")
-NEW_PASSWORD_TOO_LONG = translatable("Your new password must be 1024 characters or fewer")
+# The password policy's words (idp.authentication.password_policy).
+NEW_PASSWORD_TOO_SHORT = PasswordProblem.TOO_SHORT.message
+NEW_PASSWORD_TOO_LONG = PasswordProblem.TOO_LONG.message
 ENTER_PASSWORD_AGAIN = translatable("Enter the new password again")
+ENTER_CURRENT_PASSWORD = translatable("Enter your current password")
+# Counted and logged as a failed sign-in (idp.authentication.change_password).
+CURRENT_PASSWORD_NOT_RIGHT = translatable(
+    "Your current password is not right. Check it and try again."
+)
+NEW_PASSWORD_SAME_AS_CURRENT = translatable(
+    "Your new password must be different from your current one"
+)
 PASSWORDS_DIFFER = translatable("The two passwords are not the same. Enter the same one twice.")
 # The same words whether the username exists or not, and whether the code was wrong, expired,
 # used or void.
@@ -75,14 +82,35 @@ def activation_form_errors(
         errors.append(FieldError("username", ENTER_USERNAME))
     if not code.strip():
         errors.append(FieldError("code", ENTER_ACTIVATION_CODE))
+    return errors + new_password_errors(
+        password=password, password_again=password_again, username=username
+    )
+
+
+def new_password_errors(*, password: str, password_again: str, username: str) -> list[FieldError]:
+    """A new password typed twice: there, the same both times, and within the password policy
+    for the account `username` (checked before anything else, and never a try of anything)."""
+    errors = []
     if not password:
         errors.append(FieldError("password", ENTER_NEW_PASSWORD))
-    elif len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(FieldError("password", NEW_PASSWORD_TOO_SHORT))
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        errors.append(FieldError("password", NEW_PASSWORD_TOO_LONG))
+    elif (problem := password_problem(password, username=username)) is not None:
+        errors.append(FieldError("password", problem.message))
     if not password_again:
         errors.append(FieldError("password_again", ENTER_PASSWORD_AGAIN))
     elif password and password_again != password:
         errors.append(FieldError("password_again", PASSWORDS_DIFFER))
     return errors
+
+
+def password_change_errors(
+    *, current_password: str, password: str, password_again: str, username: str
+) -> list[FieldError]:
+    """What the change-password form lacks, checked before the current password is: none of it
+    counts as a try. Comparing the two typed passwords tells nothing about the stored one."""
+    errors = []
+    if not current_password:
+        errors.append(FieldError("current_password", ENTER_CURRENT_PASSWORD))
+    new = new_password_errors(password=password, password_again=password_again, username=username)
+    if password and password == current_password and not message_for(new, "password"):
+        new.insert(0, FieldError("password", NEW_PASSWORD_SAME_AS_CURRENT))
+    return errors + new

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import create_engine, select
 
-from idp.accounts import MIN_PASSWORD_LENGTH
 from idp.activation import MAX_FAILURES
+from idp.authentication.password_policy import MIN_PASSWORD_LENGTH, PasswordProblem
 from idp.models import Account, ActivationCode
 from idp.web.form_errors import NEW_PASSWORD_TOO_SHORT
 from tests.builders import CitizenAccount, add_citizen, register_app
@@ -74,6 +74,37 @@ def test_missing_and_unusable_input_follows_the_error_pattern(
         password_again=_password(),
     )
     assert "The two passwords are not the same." in differ.text
+
+
+def test_guessable_passwords_are_refused_before_the_code_is_tried(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    gateway = in_process_gateway
+    person = add_citizen(gateway)
+    code = _code_for(gateway, person)
+    browser = gateway.browser()
+    for password, problem in (
+        ("1qaz2wsx3edc4rfv", PasswordProblem.COMMON),
+        ("passwordpassword", PasswordProblem.PREDICTABLE),
+        ("123456789012345", PasswordProblem.PREDICTABLE),
+        (f"{person.username}-2026", PasswordProblem.USERNAME),
+        ("x" * 129, PasswordProblem.TOO_LONG),
+    ):
+        refused = _post(
+            browser, username=person.username, code=code, password=password, password_again=password
+        )
+        assert problem.message in refused.text, password
+        assert re.search(r'id="password"[^>]*aria-describedby="[^"]*password-error"', refused.text)
+        assert f'value="{code}"' in refused.text and f'value="{password}"' not in refused.text
+    # None of them was a try of the code: it still sets a good password.
+    done = _post(
+        browser,
+        username=person.username,
+        code=code,
+        password="kolm karu metsas",
+        password_again="kolm karu metsas",
+    )
+    assert "Your new password is set" in done.text
 
 
 def test_the_form_needs_its_token(in_process_gateway: InProcessGateway) -> None:

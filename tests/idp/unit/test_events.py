@@ -475,6 +475,17 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
         ),
     ),
     (
+        events.account_password_changed(subject="s", sessions_ended=1),
+        _stored(
+            event_type="account.password_changed",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"sessions_ended": 1},
+        ),
+    ),
+    (
         events.activation_code_failed(subject=None, reason="not_live", voided=False),
         _stored(
             event_type="activation_code.failed",
