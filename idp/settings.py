@@ -213,12 +213,12 @@ class IdpSettings(BaseSettings):
         "proxy. Empty: the direct peer is the source.",
     )
     password_hash_memory: int = Field(
-        default=64 * 1024,
-        description="argon2id memory per password hash, in KiB (RFC 9106's low-memory profile "
-        "by default). With the passes, never below OWASP's minimum (19 MiB x 2 passes).",
+        default=47104,
+        description="argon2id memory per password hash, in KiB (46 MiB by default, OWASP's "
+        "first profile: ADR 0017). With the passes, never below OWASP's minimum (19 MiB x 2).",
     )
-    password_hash_iterations: int = Field(default=3, description="argon2id passes over memory.")
-    password_hash_parallelism: int = Field(default=4, description="argon2id lanes.")
+    password_hash_iterations: int = Field(default=1, description="argon2id passes over memory.")
+    password_hash_parallelism: int = Field(default=1, description="argon2id lanes.")
     password_hash_workers: int = Field(
         default=4,
         ge=1,

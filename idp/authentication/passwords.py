@@ -1,12 +1,11 @@
 """The one module that uses argon2: hashing and checking citizens' passwords (argon2id).
 
-argon2-cffi's default profile (RFC 9106 low-memory: t=3, m=64 MiB, p=4) is above every row that
-OWASP ASVS 5 appendix C approves. A check costs tens of milliseconds of CPU, so checks run on a
-small dedicated pool of threads: a burst of sign-ins queues there, holding no request thread and
-no database connection, and never takes every core.
-
 The parameters are configuration (IDP_PASSWORD_HASH_*), set once per process when it starts
-(`configure_password_hashing`), never below OWASP's minimum. A hash made with other parameters
+(`configure_password_hashing`), never below OWASP's minimum; the default is OWASP's first
+profile, m=46 MiB, t=1, p=1 (ADR 0017: about 70 ms of CPU a check, some 15 sign-ins per second
+per core, where argon2-cffi's own default costs three times as much). Checks run on a small
+dedicated pool of threads: a burst of sign-ins queues there, holding no request thread and no
+database connection, and never takes every core. A hash made with other parameters
 still verifies (argon2 hashes carry their own) and is made again with these at the next sign-in.
 """
 
@@ -19,7 +18,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)  # as IdpSettings
 
 # OWASP's Password Storage Cheat Sheet: argon2id with at least 19 MiB and 2 passes, or more
 # memory with fewer passes (47 MiB and 1), or less with more (7 MiB and 5): about the same work.

@@ -25,13 +25,13 @@ def restore_test_hashing() -> Iterator[None]:
     )
 
 
-def test_the_default_profile_is_rfc_9106_low_memory() -> None:
+def test_the_default_profile_is_owasps_first() -> None:
     settings = IdpSettings(issuer=ISSUER)
     assert (
         settings.password_hash_memory,
         settings.password_hash_iterations,
         settings.password_hash_parallelism,
-    ) == (65536, 3, 4)
+    ) == (47104, 1, 1)
 
 
 @pytest.mark.parametrize(("memory", "iterations"), [(47104, 1), (19456, 2), (12288, 4), (7168, 6)])
