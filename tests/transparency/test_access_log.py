@@ -160,6 +160,20 @@ def activity(
             },
         )
         assert withdrawn.status_code == 303
+        # And changes their password there.
+        new_password = "a fresh passphrase nobody has used"
+        secrets_used.append(new_password)
+        form = denier.http.get(f"{gateway.issuer}/account/password")
+        changed = denier.http.post(
+            f"{gateway.issuer}/account/password",
+            data={
+                **hidden_fields(form.text),
+                "current_password": person.password,
+                "password": new_password,
+                "password_again": new_password,
+            },
+        )
+        assert changed.status_code == 200 and "Your password is changed" in changed.text
     finally:
         denier.close()
     gateway.command_json("keys", "rotate")
