@@ -36,6 +36,7 @@ from gateway.command_runtime import build_keyring, now_utc
 from gateway.listeners import AdminListenerSplit
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
+from idp.keys.sealing import Sealer
 from idp.oauth.capabilities import provider_capabilities
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
@@ -46,6 +47,7 @@ from idp.sign_out.worker import SignOutWorker
 from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
 from idp.web.activation_routes import router as activation_router
+from idp.web.authenticator_app_routes import router as authenticator_app_router
 from idp.web.errors import error_for_anyone, error_response
 from idp.web.health_routes import router as health_router
 from idp.web.information_routes import router as information_router
@@ -57,6 +59,7 @@ from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.sign_out_routes import router as sign_out_router
 from idp.web.state import WebState, request_id
+from idp.web.step_up_code_routes import router as step_up_code_router
 from idp.web.step_up_routes import router as step_up_router
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import CHECKPOINT_ALG
@@ -83,6 +86,8 @@ def build_app(
     database = Database(
         create_database_engine(settings.database_url, pool_size=settings.request_threads)
     )
+    sealer = Sealer(settings.keys_dir)
+    sealer.ensure_key()  # first start: the key that seals authenticator apps' secrets
     provider = Provider(
         settings=settings,
         keyring=build_keyring(settings, clock),
@@ -90,6 +95,7 @@ def build_app(
         consent=DatabaseConsentRecords(),
         clock=clock,
         clients=ClientCache(settings.client_cache_lifetime),
+        sealer=sealer,
     )
     password_checker = PasswordChecker(settings.password_hash_workers)
     sign_out_worker = SignOutWorker(database, provider)
@@ -142,17 +148,22 @@ def build_app(
             provider_metadata(settings.issuer, provider_capabilities(settings.acr_vocabulary))
         ).encode(),
     )
-    app.include_router(health_router)
-    app.include_router(protocol_router)
-    app.include_router(interaction_router)
-    app.include_router(step_up_router)
-    app.include_router(sign_out_router)
-    app.include_router(language_router)
-    app.include_router(information_router)
-    app.include_router(consent_router)
-    app.include_router(account_router)
-    app.include_router(activation_router)
-    app.include_router(transparency_router)
+    for citizen_router in (
+        health_router,
+        protocol_router,
+        interaction_router,
+        step_up_router,
+        step_up_code_router,
+        sign_out_router,
+        language_router,
+        information_router,
+        consent_router,
+        account_router,
+        activation_router,
+        authenticator_app_router,
+        transparency_router,
+    ):
+        app.include_router(citizen_router)
     app.state.console = console_settings
     app.include_router(console_sign_in_router)
     app.include_router(console_router)

@@ -17,6 +17,7 @@ from gateway.command_runtime import (
     print_result,
 )
 from idp.clients import ClientCache
+from idp.keys.sealing import Sealer
 from idp.oauth.context import Provider
 from idp.settings import IdpSettings
 from idp.sign_out.outbox import DELIVERY_STATES, list_deliveries
@@ -41,6 +42,7 @@ def cmd_logout_deliver(settings: IdpSettings, args: argparse.Namespace) -> int:
         consent=DatabaseConsentRecords(),
         clock=now_utc,
         clients=ClientCache(settings.client_cache_lifetime),
+        sealer=Sealer(settings.keys_dir),
     )
     with command_database(settings) as database, delivery_client(provider) as http:
         turn = sign_out_turn(database, provider, http, clock=now_utc)
