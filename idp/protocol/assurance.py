@@ -8,8 +8,9 @@ passkey with user verification is two factors in one (the device and the citizen
 biometric) bound to the gateway's origin, so it alone reaches high; a password with an
 authenticator app or a recovery code reaches substantial; a password alone, low.
 
-An elevated level lapses: a method counts towards substantial or high only for
-`elevated_lifetime` after it was used, while the session itself lives on at low (as Estonia's
+An elevated level lapses: a method above a password counts towards substantial or high only for
+`elevated_lifetime` after it was used (the password counts while the session lives), while the
+session itself lives on at low (as Estonia's
 GovSSO lets the level lapse inside a session). A later request for the higher level asks again.
 """
 
@@ -104,12 +105,19 @@ def assess(uses: Sequence[MethodUse], *, now: datetime, elevated_lifetime: timed
     """The session's level now. `uses` must not be empty (a session starts with a sign-in)."""
     if not uses:
         raise ValueError("a browser session has at least one authentication")
-    fresh = [use for use in uses if now - use.authenticated_at < elevated_lifetime]
+    # The password the session began with holds as long as the session: only the methods that
+    # raise the level lapse, so a step-up after a lapse needs the stronger method alone.
+    fresh = [
+        use
+        for use in uses
+        if not use.method.raises_level or now - use.authenticated_at < elevated_lifetime
+    ]
     level = level_of_methods(use.method for use in fresh)
     if level is Level.LOW:
-        # What the session rests on at low: its latest single-factor use. After a lapse, a
-        # passkey still signed the citizen in, so it is what the session reports.
-        counted = [max(uses, key=lambda use: use.authenticated_at)]
+        # What the session rests on at low: its latest use that still counts (a lapsed code
+        # from an app proves nothing now; the password does). After a lapse, a passkey still
+        # signed the citizen in, so when nothing else counts it is what the session reports.
+        counted = [max(fresh or uses, key=lambda use: use.authenticated_at)]
     else:
         counted = _uses_reaching(fresh, level)
     amr = tuple(dict.fromkeys(value for use in counted for value in use.amr))
