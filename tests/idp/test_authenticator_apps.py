@@ -118,9 +118,14 @@ def _enrol(gateway: InProcessGateway, browser: Browser) -> tuple[str, list[str]]
     return secret, codes
 
 
-def _at_step_up(browser: Browser, app: AppClient, **overrides: Any) -> tuple[str, CodeResult]:
-    """A request of `app` for substantial: the step-up page it leads to, and the request."""
-    response, request, verifier = _authorize(browser, app, acr_values=SUBSTANTIAL, **overrides)
+def _at_step_up(
+    browser: Browser, app: AppClient, citizen: CitizenAccount | None = None, **overrides: Any
+) -> tuple[str, CodeResult]:
+    """A request of `app` for substantial (signing `citizen` in first, if given): the step-up
+    page it leads to, and the request."""
+    response, request, verifier = _authorize(
+        browser, app, citizen, acr_values=SUBSTANTIAL, **overrides
+    )
     assert response.status_code == 200, response.headers.get("location")
     assert 'action="/step-up/authenticator-app"' in response.text or (
         'action="/step-up/recovery-code"' in response.text
@@ -522,3 +527,16 @@ def test_going_back_to_the_service_and_prompt_none(
     params = callback_params(declined)
     assert params["error"] == "unmet_authentication_requirements"
     assert params["state"] == pending.request["state"]
+
+
+def test_a_citizen_not_signed_in_signs_in_then_steps_up_in_one_flow(
+    gateway: InProcessGateway, app: AppClient
+) -> None:
+    browser, citizen = _signed_in(gateway, app)
+    secret, _ = _enrol(gateway, browser)
+    fresh = gateway.browser()
+    page, pending = _at_step_up(fresh, app, citizen)
+    claims = _id_token(
+        gateway, app, _at_app(fresh, _post_code(fresh, page, _code(gateway, secret)), pending)
+    )
+    assert claims["acr"] == SUBSTANTIAL and {"pwd", "otp", "mfa"} <= set(claims["amr"])
