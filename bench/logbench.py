@@ -53,6 +53,7 @@ from gateway.schema import upgrade_database  # noqa: E402
 from idp.clients import ClientCache, register_client  # noqa: E402
 from idp.keys.jose import SigningKey  # noqa: E402
 from idp.keys.keyring import Keyring  # noqa: E402
+from idp.keys.sealing import Sealer  # noqa: E402
 from idp.oauth.context import OperationContext, Provider  # noqa: E402
 from idp.oauth.requests import Headers, ProtocolRequest  # noqa: E402
 from idp.oauth.server import allow_loopback_http, handle_token_request  # noqa: E402
@@ -176,6 +177,7 @@ class Setup:
             consent=DatabaseConsentRecords(),
             clock=lambda: datetime.now(UTC),
             clients=self.clients,
+            sealer=Sealer(self.settings.keys_dir),
         )
 
     def checkpoint_key(self) -> SigningKey:

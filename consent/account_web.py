@@ -22,6 +22,7 @@ from consent.browser_sessions import (
     signed_out_browser,
 )
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
+from idp.authenticators.enrolment import authenticators_of
 from idp.interactions.browser import signed_in, signed_in_account
 from idp.interactions.csrf import account_form_token, account_form_token_matches
 from idp.web.citizen_pages import render_page
@@ -50,6 +51,8 @@ def account_page(request: Request) -> Response:
             shared=shared_with(ctx, account),
             looks=who_looked(ctx, account),
             browsers=signed_in_browsers(ctx, citizen),
+            authenticators=authenticators_of(ctx.session, account),
+            app_removed=request.query_params.get("authenticator") == "removed",
             form_token=account_form_token(browser.session_secret),
             withdrawn_agency=(
                 was_withdrawn(ctx, account, withdrawn_from[:64]) if withdrawn_from else None
@@ -64,7 +67,9 @@ def account_page(request: Request) -> Response:
 def account_sign_in(request: Request) -> Response:
     browser = browser_state(request)
     with operation(request) as ctx:
-        outcome = start_account_sign_in(ctx, browser)
+        outcome = start_account_sign_in(
+            ctx, browser, return_to=request.query_params.get("return_to")
+        )
     return render_outcome(request, outcome, browser, redirect_status=303)
 
 

@@ -36,6 +36,7 @@ from gateway.command_runtime import build_keyring, now_utc
 from gateway.listeners import AdminListenerSplit
 from idp.authentication.passwords import PasswordChecker
 from idp.clients import ClientCache
+from idp.keys.sealing import Sealer
 from idp.oauth.capabilities import provider_capabilities
 from idp.oauth.context import Provider
 from idp.oauth.server import allow_loopback_http
@@ -46,6 +47,7 @@ from idp.sign_out.worker import SignOutWorker
 from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
 from idp.web.activation_routes import router as activation_router
+from idp.web.authenticator_app_routes import router as authenticator_app_router
 from idp.web.errors import error_for_anyone, error_response
 from idp.web.health_routes import router as health_router
 from idp.web.information_routes import router as information_router
@@ -58,6 +60,7 @@ from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.sign_out_routes import router as sign_out_router
 from idp.web.state import WebState, request_id
+from idp.web.step_up_code_routes import router as step_up_code_router
 from idp.web.step_up_routes import router as step_up_router
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import CHECKPOINT_ALG
@@ -82,6 +85,7 @@ _ROUTERS = (
     protocol_router,
     interaction_router,
     step_up_router,
+    step_up_code_router,
     sign_out_router,
     language_router,
     information_router,
@@ -89,6 +93,7 @@ _ROUTERS = (
     account_router,
     activation_router,
     password_router,
+    authenticator_app_router,
     transparency_router,
     console_sign_in_router,
     console_router,
@@ -115,6 +120,8 @@ def build_app(
     database = Database(
         create_database_engine(settings.database_url, pool_size=settings.request_threads)
     )
+    sealer = Sealer(settings.keys_dir)
+    sealer.ensure_key()  # first start: the key that seals authenticator apps' secrets
     provider = Provider(
         settings=settings,
         keyring=build_keyring(settings, clock),
@@ -122,6 +129,7 @@ def build_app(
         consent=DatabaseConsentRecords(),
         clock=clock,
         clients=ClientCache(settings.client_cache_lifetime),
+        sealer=sealer,
     )
     password_checker = _password_checker(settings)
     sign_out_worker = SignOutWorker(database, provider)

@@ -19,6 +19,7 @@ from gateway.schema import upgrade_database
 from idp import events
 from idp.clients import ClientCache
 from idp.keys.keyring import KeyRecord, Keyring
+from idp.keys.sealing import Sealer
 from idp.oauth.context import OperationContext, Provider
 from idp.settings import IdpSettings
 from idp.storage.database import Database, create_database_engine
@@ -67,6 +68,7 @@ def command_provider(settings: IdpSettings) -> Provider:
         consent=DatabaseConsentRecords(),
         clock=now_utc,
         clients=ClientCache(settings.client_cache_lifetime),
+        sealer=Sealer(settings.keys_dir),
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+import pyotp
 from playwright.sync_api import Page
 
 from tests.builders import CitizenAccount, add_citizen, register_app
@@ -19,6 +20,7 @@ LANGUAGES = ("en", "et")
 FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
 AGENCY_NAME = "Tax office"
 AGENCY_PURPOSE = "To fill in your income tax return for you"
+SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
 
 
 def register_agency(gateway: Gateway, redirect_uri: str) -> AppClient:
@@ -272,6 +274,83 @@ def _invalid_link(visit: Visit) -> None:
     assert visit.open(f"/authorize?{urlencode(request)}") == 400
 
 
+def _authenticator_setup(visit: Visit) -> None:
+    """Signed in a moment ago (the change needs a fresh sign-in): the QR code and the key."""
+    visit.reach_consent()
+    visit.allow()
+    assert visit.open("/account/authenticator-app/set-up") == 200
+    assert visit.page.locator("svg.qr-code").is_visible()
+
+
+def _secret(visit: Visit) -> str:
+    return visit.page.locator("#secret").inner_text().replace(" ", "")
+
+
+def _submit_code(visit: Visit, field: str, code: str, action: str) -> None:
+    visit.page.fill(f"#{field}", code)
+    with visit.page.expect_navigation():
+        visit.page.click(f"form[action='{action}'] button[type=submit]")
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 500_000) % 1_000_000:06d}"
+
+
+def _authenticator_setup_wrong_code(visit: Visit) -> None:
+    _authenticator_setup(visit)
+    code = pyotp.TOTP(_secret(visit)).now()
+    _submit_code(visit, "code", _wrong(code), "/account/authenticator-app/set-up")
+    assert visit.page.locator("#code-error").is_visible()
+
+
+def _confirm_app(visit: Visit) -> str:
+    """The app confirmed by its first code; the recovery codes shown once. Returns the secret."""
+    _authenticator_setup(visit)
+    secret = _secret(visit)
+    _submit_code(visit, "code", pyotp.TOTP(secret).now(), "/account/authenticator-app/set-up")
+    assert visit.page.locator("#recovery-codes li").count() == 10
+    return secret
+
+
+def _reach_step_up(visit: Visit) -> str:
+    """The agency asks for substantial of a citizen signed in with a password who has an app:
+    the step-up page with the app's form and, folded, the recovery code's."""
+    secret = _confirm_app(visit)
+    visit.request, visit.verifier = split_verifier(
+        authorization_params(visit.agency, ui_locales=visit.language, acr_values=SUBSTANTIAL)
+    )
+    visit.page.goto(f"{visit.gateway.issuer}/authorize?{urlencode(visit.request)}")
+    assert visit.page.url.startswith(f"{visit.gateway.issuer}/step-up?interaction="), visit.page.url
+    return secret
+
+
+def _step_up_wrong_code(visit: Visit) -> None:
+    secret = _reach_step_up(visit)
+    _submit_code(visit, "code", _wrong(pyotp.TOTP(secret).now()), "/step-up/authenticator-app")
+    assert visit.page.locator("#code-error").is_visible()
+
+
+def _step_up_wrong_recovery_code(visit: Visit) -> None:
+    _reach_step_up(visit)
+    visit.page.click("details.recovery-code summary")
+    _submit_code(visit, "recovery_code", "ABCD-EFGH-JKMN", "/step-up/recovery-code")
+    assert visit.page.locator("#recovery_code-error").is_visible()
+
+
+def _recovery_codes(visit: Visit) -> None:
+    _confirm_app(visit)
+
+
+def _step_up(visit: Visit) -> None:
+    _reach_step_up(visit)
+
+
+def _account_with_authenticator_app(visit: Visit) -> None:
+    _confirm_app(visit)
+    assert visit.open("/account") == 200
+    assert visit.page.locator("#authenticator-app-summary").is_visible()
+
+
 # Every page a citizen can see, and each of its error states.
 STATES: dict[str, Callable[[Visit], None]] = {
     "home": _information("/"),
@@ -296,6 +375,13 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "change-password": _change_password,
     "change-password-empty": _change_password_empty,
     "password-changed": _password_changed,
+    "authenticator-app-setup": _authenticator_setup,
+    "authenticator-app-setup-wrong-code": _authenticator_setup_wrong_code,
+    "recovery-codes": _recovery_codes,
+    "account-with-authenticator-app": _account_with_authenticator_app,
+    "step-up": _step_up,
+    "step-up-wrong-code": _step_up_wrong_code,
+    "step-up-wrong-recovery-code": _step_up_wrong_recovery_code,
     "expired": _expired,
     "invalid-link": _invalid_link,
 }

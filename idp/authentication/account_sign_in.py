@@ -22,13 +22,24 @@ from idp.oauth.context import OperationContext
 # has no colon, so no agency can ever be mistaken for it.
 ACCOUNT_AREA = "gateway:account"
 ACCOUNT_HOME = "/account"
+# The pages that change how the citizen signs in: they ask for a fresh sign-in
+# (idp.authentication.assurance.signed_in_recently) and are returned to after it.
+AUTHENTICATOR_APP_SETUP = "/account/authenticator-app/set-up"
+AUTHENTICATOR_APP_REMOVAL = "/account/authenticator-app/remove"
+NEW_RECOVERY_CODES = "/account/recovery-codes/new"
+RETURN_PATHS = frozenset(
+    {ACCOUNT_HOME, AUTHENTICATOR_APP_SETUP, AUTHENTICATOR_APP_REMOVAL, NEW_RECOVERY_CODES}
+)
 
 
-def start_account_sign_in(ctx: OperationContext, browser: BrowserState) -> ShowSignIn:
+def start_account_sign_in(
+    ctx: OperationContext, browser: BrowserState, *, return_to: str | None = None
+) -> ShowSignIn:
+    """`return_to`: one of RETURN_PATHS (anything else is the account page)."""
     interaction = start_interaction(
         ctx.session,
         client_id=ACCOUNT_AREA,
-        parameters=[("return_to", ACCOUNT_HOME)],
+        parameters=[("return_to", return_to if return_to in RETURN_PATHS else ACCOUNT_HOME)],
         browser_binding=browser.ensure_binding(),
         now=ctx.now,
         lifetime=ctx.settings.interaction_lifetime,
@@ -66,4 +77,9 @@ def cancel_sign_in(ctx: OperationContext, interaction: Interaction) -> Outcome:
 def _return_path(interaction: Interaction) -> str:
     # Only ever a fixed page of the gateway: the stored value is checked, never trusted.
     stored = dict(interaction_parameters(interaction)).get("return_to")
-    return stored if stored == ACCOUNT_HOME else ACCOUNT_HOME
+    return stored if stored in RETURN_PATHS else ACCOUNT_HOME
+
+
+def returns_to_a_change(interaction: Interaction) -> bool:
+    """Whether the sign-in is the fresh one a change to how the citizen signs in asks for."""
+    return is_account_sign_in(interaction) and _return_path(interaction) != ACCOUNT_HOME

@@ -15,6 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from idp.authenticators.authenticator_apps import has_authenticator_app
+from idp.authenticators.recovery_codes import unused_recovery_codes
 from idp.interactions.devices import describe_device, network_of
 from idp.interactions.sessions import NewBrowserSession, start_browser_session
 from idp.models import Account, BrowserSession, SessionAuthentication
@@ -113,6 +115,10 @@ def enrolled_methods(session: Session, account: Account) -> frozenset[Authentica
     methods: set[AuthenticationMethod] = set()
     if account.password_hash:
         methods.add(AuthenticationMethod.PASSWORD)
+    if has_authenticator_app(session, account):
+        methods.add(AuthenticationMethod.AUTHENTICATOR_APP)
+    if unused_recovery_codes(session, account):
+        methods.add(AuthenticationMethod.RECOVERY_CODE)
     return frozenset(methods)
 
 

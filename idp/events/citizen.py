@@ -1,5 +1,6 @@
 """The citizen's events: signing in, consent, withdrawing it, activation codes, changing the
-password."""
+password, their authenticators (an authenticator app, recovery codes) and stepping up with
+them."""
 
 from __future__ import annotations
 
@@ -155,6 +156,79 @@ def activation_code_failed(
         "failure",
         subject=subject,
         detail={"reason": reason, "voided": voided},
+    )
+
+
+# The citizen's authenticators. Never the secret, a code, or which code was used.
+
+OneTimeCodeMethod = Literal["authenticator_app", "recovery_code"]
+
+
+def authenticator_app_enrolled(*, subject: str, replaced: bool) -> Event:
+    """An app confirmed by its first code; `replaced`: the account's app before it stopped
+    working."""
+    return Event(
+        EventType.AUTHENTICATOR_APP_ENROLLED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"replaced": replaced},
+    )
+
+
+def authenticator_app_removed(*, subject: str, recovery_codes_voided: int) -> Event:
+    return Event(
+        EventType.AUTHENTICATOR_APP_REMOVED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"recovery_codes_voided": recovery_codes_voided},
+    )
+
+
+def recovery_codes_issued(*, subject: str, codes: int, voided: int) -> Event:
+    """A new set; `voided`: the unused codes of the set it replaced."""
+    return Event(
+        EventType.RECOVERY_CODES_ISSUED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"codes": codes, "voided": voided},
+    )
+
+
+def recovery_code_used(*, subject: str, client_id: str | None, remaining: int) -> Event:
+    return Event(
+        EventType.RECOVERY_CODE_USED,
+        "account",
+        subject,
+        "success",
+        client_id=client_id,
+        subject=subject,
+        detail={"remaining": remaining},
+    )
+
+
+def step_up_failed(
+    *,
+    subject: str,
+    client_id: str | None,
+    method: OneTimeCodeMethod,
+    reason: Literal["wrong_code", "code_already_used", "throttled"],
+) -> Event:
+    """A code refused at a step-up. `code_already_used`: the app's right code for a time step
+    already used (a replay, or a second tab); `throttled`: too many wrong codes, not checked."""
+    return Event(
+        EventType.STEP_UP_FAILED,
+        "account",
+        subject,
+        "failure",
+        client_id=client_id,
+        subject=subject,
+        detail={"method": method, "reason": reason},
     )
 
 

@@ -38,6 +38,13 @@ class EventType(StrEnum):
     ACTIVATION_CODE_REDEEMED = "activation_code.redeemed"
     ACTIVATION_CODE_FAILED = "activation_code.failed"
     ACCOUNT_PASSWORD_CHANGED = "account.password_changed"  # noqa: S105  (an event type)
+    # The citizen's authenticators (idp.authenticators): set up, removed, codes issued and
+    # used, and the codes refused at a step-up.
+    AUTHENTICATOR_APP_ENROLLED = "authenticator_app.enrolled"
+    AUTHENTICATOR_APP_REMOVED = "authenticator_app.removed"
+    RECOVERY_CODES_ISSUED = "recovery_codes.issued"
+    RECOVERY_CODE_USED = "recovery_code.used"
+    STEP_UP_FAILED = "step_up.failed"
     # The agencies (clients), at the token, userinfo, introspection and revocation endpoints.
     TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event type)
     TOKEN_REFRESHED = "token.refreshed"  # noqa: S105  (an event type)

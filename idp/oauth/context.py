@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from idp.clients import ClientCache
 from idp.events import Event
 from idp.keys.keyring import Keyring
+from idp.keys.sealing import Sealer
 from idp.ports import AccessLog, ConsentRecords
 from idp.settings import IdpSettings
 
@@ -25,6 +26,8 @@ class Provider:
     consent: ConsentRecords
     clock: Callable[[], datetime]
     clients: ClientCache
+    # Opens what is stored sealed (authenticator apps' secrets): idp.keys.sealing.
+    sealer: Sealer
 
 
 @dataclass

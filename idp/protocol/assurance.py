@@ -8,8 +8,9 @@ passkey with user verification is two factors in one (the device and the citizen
 biometric) bound to the gateway's origin, so it alone reaches high; a password with an
 authenticator app or a recovery code reaches substantial; a password alone, low.
 
-An elevated level lapses: a method counts towards substantial or high only for
-`elevated_lifetime` after it was used, while the session itself lives on at low (as Estonia's
+An elevated level lapses: a method above a password counts towards substantial or high only for
+`elevated_lifetime` after it was used (the password counts while the session lives), while the
+session itself lives on at low (as Estonia's
 GovSSO lets the level lapse inside a session). A later request for the higher level asks again.
 """
 

@@ -114,3 +114,26 @@ def password_change_errors(
     if password and password == current_password and not message_for(new, "password"):
         new.insert(0, FieldError("password", NEW_PASSWORD_SAME_AS_CURRENT))
     return errors + new
+
+
+# Authenticator apps and recovery codes (idp.authenticators): setting one up, stepping up.
+ENTER_APP_CODE = translatable("Enter the 6-digit code from your authenticator app")
+APP_CODE_NOT_RIGHT = translatable(
+    "The code is not right. Enter the code your authenticator app shows now."
+)
+APP_CODE_ALREADY_USED = translatable(
+    "This code has already been used. Wait for your authenticator app to show a new code, then "
+    "enter it."
+)
+SETUP_CODE_NOT_RIGHT = translatable(
+    "The code is not right. Check that your app has the key shown on this page, then enter the "
+    "code it shows now."
+)
+ENTER_RECOVERY_CODE = translatable("Enter one of your recovery codes")
+# The same words for a wrong code and a used one: only their digests are kept.
+RECOVERY_CODE_NOT_RIGHT = translatable(
+    "The recovery code is not right, or it has already been used. Check it and try again."
+)
+TOO_MANY_WRONG_CODES = translatable(
+    "There have been too many wrong codes. Wait a few minutes, then try again."
+)

@@ -9,7 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from idp.authentication.account_sign_in import cancel_sign_in, is_account_sign_in
+from idp.authentication.account_sign_in import (
+    cancel_sign_in,
+    is_account_sign_in,
+    returns_to_a_change,
+)
 from idp.authentication.allowances import allowance_values
 from idp.authentication.sign_in import (
     PasswordCheck,
@@ -139,6 +143,7 @@ def _sign_in_form(
         csrf_token=interaction.csrf_token,
         client_name=client.name if client else "",
         for_account=is_account_sign_in(interaction),
+        for_change=returns_to_a_change(interaction),
         username=username[:128],
         errors=list(errors),
         username_error=message_for(errors, "username") if not credentials_not_right else None,

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pyotp
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
@@ -188,6 +189,7 @@ def activity(
     secrets_used += _operations_through_the_admin_api(gateway)
     _verify_in_the_console(gateway)
     secrets_used += _sign_out_everywhere(gateway)
+    secrets_used += _step_up_with_authenticators(gateway, app_a)
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(
@@ -240,6 +242,73 @@ def _sign_out_everywhere(gateway: Gateway) -> list[str]:
     finally:
         receiver.stop()
     return [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
+
+
+def _step_up_with_authenticators(gateway: Gateway, app: AppClient) -> list[str]:
+    """A citizen sets up an authenticator app, steps up with it, replays its code in another
+    browser (refused), steps up there with a recovery code, gets new codes and removes the app.
+    On the real clock: the step-up's code is the one for the step after the present one, which
+    the drift window accepts whichever side of a step boundary the request lands, and which is
+    later than the setup's. Returns the secret and the recovery codes."""
+    person = add_citizen(gateway)
+
+    def step_after_now(secret: str) -> str:
+        totp = pyotp.TOTP(secret)
+        return totp.at(time.time() + totp.interval)
+
+    def step_up_page(browser: Browser) -> httpx.Response:
+        request = split_verifier(
+            authorization_params(app, acr_values="http://eidas.europa.eu/LoA/substantial")
+        )[0]
+        page = browser.follow_to_client(
+            browser.authorize(request), username=person.username, password=person.password
+        )
+        assert 'action="/step-up/authenticator-app"' in page.text, page.text[:300]
+        return page
+
+    def post(browser: Browser, page: httpx.Response, method: str, **field: str) -> httpx.Response:
+        form = re.search(
+            rf'<form method="post" action="/step-up/{method}".*?</form>', page.text, re.S
+        )
+        assert form
+        return browser.http.post(
+            f"{gateway.issuer}/step-up/{method}", data={**hidden_fields(form[0]), **field}
+        )
+
+    with Browser(gateway.issuer) as browser, Browser(gateway.issuer) as other:
+        signed_in_tokens(gateway, browser, app, person)
+        setup = browser.http.get(f"{gateway.issuer}/account/authenticator-app/set-up")
+        found = re.search(r'<p class="secret" id="secret">([A-Z2-7 ]+)</p>', setup.text)
+        assert found, setup.text[:300]
+        secret = found[1].replace(" ", "")
+        enrolled = browser.http.post(
+            f"{gateway.issuer}/account/authenticator-app/set-up",
+            data={"form_token": account_form_token(setup.text), "code": pyotp.TOTP(secret).now()},
+        )
+        codes = re.findall(r"<li>([A-Z0-9-]{14})</li>", enrolled.text)
+        assert len(codes) == 10, enrolled.text[:500]
+        code = step_after_now(secret)
+        assert (
+            post(browser, step_up_page(browser), "authenticator-app", code=code).status_code == 303
+        )
+        page = step_up_page(other)
+        assert "already been used" in post(other, page, "authenticator-app", code=code).text
+        assert post(other, page, "recovery-code", recovery_code=codes[0]).status_code == 303
+        renewal = browser.http.get(f"{gateway.issuer}/account/recovery-codes/new")
+        renewed = browser.http.post(
+            f"{gateway.issuer}/account/recovery-codes/new",
+            data={"form_token": account_form_token(renewal.text)},
+        )
+        new_codes = re.findall(r"<li>([A-Z0-9-]{14})</li>", renewed.text)
+        assert len(new_codes) == 10, renewed.text[:500]
+        removal = browser.http.get(f"{gateway.issuer}/account/authenticator-app/remove")
+        removed = browser.http.post(
+            f"{gateway.issuer}/account/authenticator-app/remove",
+            data={"form_token": account_form_token(removal.text)},
+        )
+        assert removed.status_code == 303, removed.text[:300]
+    # Not the six-digit code: any six digits turn up by chance among the log's hex digests.
+    return [secret, *codes, *new_codes, *(c.replace("-", "") for c in codes + new_codes)]
 
 
 def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:

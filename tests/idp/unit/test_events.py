@@ -496,6 +496,64 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
         ),
     ),
     (
+        events.authenticator_app_enrolled(subject="s", replaced=True),
+        _stored(
+            event_type="authenticator_app.enrolled",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"replaced": True},
+        ),
+    ),
+    (
+        events.authenticator_app_removed(subject="s", recovery_codes_voided=7),
+        _stored(
+            event_type="authenticator_app.removed",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"recovery_codes_voided": 7},
+        ),
+    ),
+    (
+        events.recovery_codes_issued(subject="s", codes=10, voided=3),
+        _stored(
+            event_type="recovery_codes.issued",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"codes": 10, "voided": 3},
+        ),
+    ),
+    (
+        events.recovery_code_used(subject="s", client_id="c", remaining=9),
+        _stored(
+            event_type="recovery_code.used",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="success",
+            detail={"remaining": 9},
+        ),
+    ),
+    (
+        events.step_up_failed(
+            subject="s", client_id=None, method="authenticator_app", reason="code_already_used"
+        ),
+        _stored(
+            event_type="step_up.failed",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="failure",
+            detail={"method": "authenticator_app", "reason": "code_already_used"},
+        ),
+    ),
+    (
         events.account_locked(
             operator="op", subject="s", reason="Phone call", sessions_ended=1, client_id="c"
         ),
