@@ -58,33 +58,8 @@ def bar_chart(
 ) -> Markup:
     """Bars per label (e.g. per day), stacked when there are several series. `chart_id` (lower
     case letters, digits, hyphens) is unique in the page and begins every id inside."""
-    plot = _Plot.of(labels, series, stacked=True)
-    parts = [_hatch_pattern(chart_id, n) for n in range(1, len(series))]
-    band = plot.band
-    for n, one in enumerate(series):
-        fill = PALETTE[n % len(PALETTE)] if n == 0 else f"url(#{chart_id}-hatch-{n})"
-        for i, value in enumerate(one.values[: len(labels)]):
-            if not value:
-                continue
-            below = sum(v or 0 for v in (s.values[i] for s in series[:n] if i < len(s.values)))
-            top, bottom = plot.y(below + value), plot.y(below)
-            parts.append(
-                f'<rect x="{plot.x(i) - band * 0.35:.1f}" y="{top:.1f}" '
-                f'width="{band * 0.7:.1f}" height="{bottom - top:.1f}" fill="{fill}" '
-                f'stroke="{PALETTE[n % len(PALETTE)]}" stroke-width="1">'
-                f"<title>{escape(labels[i])}, {escape(one.name)}: {value}</title></rect>"
-            )
-    return _svg(
-        chart_id,
-        title=title,
-        description=description,
-        plot=plot,
-        labels=labels,
-        series=series,
-        parts=parts,
-        missing_label=missing_label,
-        bars=True,
-    )
+    text = _ChartText(chart_id, title, description, missing_label)
+    return _chart(text, labels, series, bars=True)
 
 
 def line_chart(
@@ -98,38 +73,8 @@ def line_chart(
 ) -> Markup:
     """A line per series over the labels (e.g. days), with a marker at each value; a missing
     value breaks the line."""
-    plot = _Plot.of(labels, series, stacked=False)
-    parts: list[str] = []
-    for n, one in enumerate(series):
-        colour, dash = PALETTE[n % len(PALETTE)], _DASHES[n % len(_DASHES)]
-        runs: list[list[str]] = [[]]
-        for i, value in enumerate(one.values[: len(labels)]):
-            if value is None:
-                runs.append([])
-                continue
-            runs[-1].append(f"{plot.x(i):.1f},{plot.y(value):.1f}")
-            tooltip = f"{labels[i]}, {one.name}: {value}"
-            parts.append(
-                _marker(_MARKERS[n % len(_MARKERS)], plot.x(i), plot.y(value), colour, tooltip)
-            )
-        for run in (r for r in runs if len(r) > 1):
-            dashing = f' stroke-dasharray="{dash}"' if dash else ""
-            parts.insert(
-                0,
-                f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
-                f'stroke-width="2.5"{dashing}/>',
-            )
-    return _svg(
-        chart_id,
-        title=title,
-        description=description,
-        plot=plot,
-        labels=labels,
-        series=series,
-        parts=parts,
-        missing_label=missing_label,
-        bars=False,
-    )
+    text = _ChartText(chart_id, title, description, missing_label)
+    return _chart(text, labels, series, bars=False)
 
 
 def data_table(
@@ -200,24 +145,32 @@ def _scale(highest: int) -> tuple[int, tuple[int, ...]]:
     return top, tuple(range(0, top + 1, step))
 
 
-def _svg(
-    chart_id: str,
-    *,
-    title: str,
-    description: str,
-    plot: _Plot,
-    labels: Sequence[str],
-    series: Sequence[Series],
-    parts: list[str],
-    missing_label: str,
-    bars: bool,
+@dataclass(frozen=True)
+class _ChartText:
+    """A chart's id and its words, as the caller gave them."""
+
+    chart_id: str
+    title: str
+    description: str
+    missing_label: str
+
+
+def _chart(
+    text: _ChartText, labels: Sequence[str], series: Sequence[Series], *, bars: bool
 ) -> Markup:
+    """What both kinds of chart share: the scale, the axes, the labels, the marks of missing
+    values, the legend and the SVG around them; `bars` picks the marks drawn on the plot."""
+    chart_id = text.chart_id
     if not _ID.fullmatch(chart_id):
         raise ValueError(f"a chart id is lower case letters, digits and hyphens: {chart_id!r}")
+    plot = _Plot.of(labels, series, stacked=bars)
+    parts = (
+        _bar_marks(chart_id, plot, labels, series) if bars else _line_marks(plot, labels, series)
+    )
     axes = _axes(plot)
     x_labels = _x_labels(plot, labels)
     missing = _missing_marks(plot, series)
-    legend, rows = _legend(chart_id, series, missing_label if missing else "", bars=bars)
+    legend, rows = _legend(chart_id, series, text.missing_label if missing else "", bars=bars)
     # A legend of more rows than one pushes the plot down instead of running off the edge.
     extra = (rows - 1) * _LEGEND_ROW
     return Markup(  # noqa: S704  (every text in it went through escape())
@@ -225,11 +178,56 @@ def _svg(
         f'viewBox="0 0 {_WIDTH} {_HEIGHT + extra}" '
         f'role="img" aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
         f'font-size="13" fill="{_INK}">'
-        f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
+        f'<title id="{chart_id}-title">{escape(text.title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(text.description)}</desc>'
         f'<g transform="translate(0 {extra})">{axes}{"".join(parts)}{"".join(missing)}'
         f"{x_labels}</g>{legend}</svg>"
     )
+
+
+def _bar_marks(
+    chart_id: str, plot: _Plot, labels: Sequence[str], series: Sequence[Series]
+) -> list[str]:
+    parts = [_hatch_pattern(chart_id, n) for n in range(1, len(series))]
+    band = plot.band
+    for n, one in enumerate(series):
+        fill = PALETTE[n % len(PALETTE)] if n == 0 else f"url(#{chart_id}-hatch-{n})"
+        for i, value in enumerate(one.values[: len(labels)]):
+            if not value:
+                continue
+            below = sum(v or 0 for v in (s.values[i] for s in series[:n] if i < len(s.values)))
+            top, bottom = plot.y(below + value), plot.y(below)
+            parts.append(
+                f'<rect x="{plot.x(i) - band * 0.35:.1f}" y="{top:.1f}" '
+                f'width="{band * 0.7:.1f}" height="{bottom - top:.1f}" fill="{fill}" '
+                f'stroke="{PALETTE[n % len(PALETTE)]}" stroke-width="1">'
+                f"<title>{escape(labels[i])}, {escape(one.name)}: {value}</title></rect>"
+            )
+    return parts
+
+
+def _line_marks(plot: _Plot, labels: Sequence[str], series: Sequence[Series]) -> list[str]:
+    parts: list[str] = []
+    for n, one in enumerate(series):
+        colour, dash = PALETTE[n % len(PALETTE)], _DASHES[n % len(_DASHES)]
+        runs: list[list[str]] = [[]]
+        for i, value in enumerate(one.values[: len(labels)]):
+            if value is None:
+                runs.append([])
+                continue
+            runs[-1].append(f"{plot.x(i):.1f},{plot.y(value):.1f}")
+            tooltip = f"{labels[i]}, {one.name}: {value}"
+            parts.append(
+                _marker(_MARKERS[n % len(_MARKERS)], plot.x(i), plot.y(value), colour, tooltip)
+            )
+        for run in (r for r in runs if len(r) > 1):
+            dashing = f' stroke-dasharray="{dash}"' if dash else ""
+            parts.insert(
+                0,
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                f'stroke-width="2.5"{dashing}/>',
+            )
+    return parts
 
 
 def _axes(plot: _Plot) -> str:
