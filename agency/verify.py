@@ -37,6 +37,34 @@ def _key_for(token: str, jwks: Mapping[str, Any]) -> PyJWK:
     raise TokenRejected("no key in the JWKS matches the token's kid")
 
 
+def _decode(
+    token: str,
+    *,
+    jwks: Mapping[str, Any],
+    issuer: str,
+    audience: str,
+    leeway: int,
+    required: list[str],
+) -> tuple[dict[str, Any], str]:
+    """The checks every token of the gateway's gets: signed by the JWKS key its `kid` names, in
+    that key's algorithm; `iss`, `aud`, `exp` and `iat` (with `leeway` seconds), and the
+    `required` claims present. The claims and the algorithm that signed them."""
+    key = _key_for(token, jwks)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[key.algorithm_name],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": required},
+        )
+    except jwt.PyJWTError as error:
+        raise TokenRejected(str(error)) from error
+    return claims, key.algorithm_name
+
+
 def verify_id_token(
     token: str,
     *,
@@ -48,19 +76,10 @@ def verify_id_token(
     leeway: int = 30,
 ) -> dict[str, Any]:
     """OIDC Core 3.1.3.7 checks: signature, iss, aud, exp, iat, nonce and at_hash."""
-    key = _key_for(token, jwks)
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[key.algorithm_name],
-            audience=client_id,
-            issuer=issuer,
-            leeway=leeway,
-            options={"require": ["iss", "sub", "aud", "exp", "iat"]},
-        )
-    except jwt.PyJWTError as error:
-        raise TokenRejected(str(error)) from error
+    required = ["iss", "sub", "aud", "exp", "iat"]
+    claims, algorithm = _decode(
+        token, jwks=jwks, issuer=issuer, audience=client_id, leeway=leeway, required=required
+    )
     if (
         isinstance(claims["aud"], list)
         and len(claims["aud"]) > 1
@@ -72,7 +91,7 @@ def verify_id_token(
     if (
         access_token is not None
         and "at_hash" in claims
-        and claims["at_hash"] != left_half_hash(access_token, key.algorithm_name)
+        and claims["at_hash"] != left_half_hash(access_token, algorithm)
     ):
         raise TokenRejected("at_hash does not match the access token")
     return claims
@@ -84,19 +103,10 @@ def verify_access_token(
     """RFC 9068 section 4: typ at+jwt, signature, iss, aud, exp."""
     if str(_header(token).get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
         raise TokenRejected("not an access token (typ)")
-    key = _key_for(token, jwks)
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[key.algorithm_name],
-            audience=audience,
-            issuer=issuer,
-            leeway=leeway,
-            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]},
-        )
-    except jwt.PyJWTError as error:
-        raise TokenRejected(str(error)) from error
+    required = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
+    claims, _ = _decode(
+        token, jwks=jwks, issuer=issuer, audience=audience, leeway=leeway, required=required
+    )
     return claims
 
 
@@ -116,19 +126,10 @@ def verify_logout_token(
     one is the app's own step: it keeps the jti values it has seen until their exp."""
     if str(_header(token).get("typ", "")).lower() not in ("logout+jwt", "application/logout+jwt"):
         raise TokenRejected("not a logout token (typ)")
-    key = _key_for(token, jwks)
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[key.algorithm_name],
-            audience=client_id,
-            issuer=issuer,
-            leeway=leeway,
-            options={"require": ["iss", "aud", "iat", "exp", "jti", "events"]},
-        )
-    except jwt.PyJWTError as error:
-        raise TokenRejected(str(error)) from error
+    required = ["iss", "aud", "iat", "exp", "jti", "events"]
+    claims, _ = _decode(
+        token, jwks=jwks, issuer=issuer, audience=client_id, leeway=leeway, required=required
+    )
     events = claims.get("events")
     if not isinstance(events, dict) or not isinstance(events.get(BACK_CHANNEL_LOGOUT_EVENT), dict):
         raise TokenRejected("the back-channel logout event is missing")
