@@ -8,6 +8,7 @@ cookie, which a page on another site cannot read, so they cannot be forged (CSRF
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -23,8 +24,9 @@ from consent.browser_sessions import (
 )
 from idp.authentication.account_sign_in import ACCOUNT_HOME, start_account_sign_in
 from idp.authenticators.enrolment import authenticators_of
-from idp.interactions.browser import signed_in, signed_in_account
+from idp.interactions.browser import SignedIn, signed_in
 from idp.interactions.csrf import account_form_token, account_form_token_matches
+from idp.oauth.context import OperationContext
 from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
 from idp.web.http import page_form
@@ -75,34 +77,41 @@ def account_sign_in(request: Request) -> Response:
 
 @router.post(f"{ACCOUNT_HOME}/withdraw", include_in_schema=False)
 async def withdraw(request: Request) -> Response:
-    form = await page_form(request)
-    if form is None:
-        return expired_page(request)
-    browser = browser_state(request)
+    def withdraw_from(ctx: OperationContext, citizen: SignedIn, form: dict[str, str]) -> str:
+        client_id = form.get("client_id", "")[:64]
+        if withdraw_consent(ctx, citizen.account, client_id):
+            return f"{ACCOUNT_HOME}?withdrawn={quote(client_id, safe='')}"
+        return ACCOUNT_HOME
 
-    def work() -> Response:
-        with operation(request) as ctx:
-            account = signed_in_account(ctx, browser)
-            if account is None or browser.session_secret is None:
-                return expired_page(request)
-            if not account_form_token_matches(form.get("form_token", ""), browser.session_secret):
-                return expired_page(request)
-            client_id = form.get("client_id", "")[:64]
-            withdrawn = withdraw_consent(ctx, account, client_id)
-        target = (
-            f"{ACCOUNT_HOME}?withdrawn={quote(client_id, safe='')}" if withdrawn else ACCOUNT_HOME
-        )
-        response = RedirectResponse(target, status_code=303)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return await run_in_threadpool(work)
+    return await _account_form_post(request, withdraw_from)
 
 
 @router.post(f"{ACCOUNT_HOME}/sessions/end", include_in_schema=False)
 async def sign_out_browser(request: Request) -> Response:
     """The "Sign out this browser" button beside another browser in the list: ends that
     session (its tokens, its apps told) and comes back to the list with a confirmation."""
+    ended = False
+
+    def end_session(ctx: OperationContext, citizen: SignedIn, form: dict[str, str]) -> str:
+        nonlocal ended
+        sid = form.get("sid", "")[:MAX_SID_LENGTH]
+        ended = sign_out_other_browser(ctx, citizen, sid)
+        return f"{ACCOUNT_HOME}?signed_out={quote(sid, safe='')}" if ended else ACCOUNT_HOME
+
+    response = await _account_form_post(request, end_session)
+    if ended:
+        # Committed: the logout tokens the session's apps are owed can go out now.
+        web_state(request).sign_out.wake()
+    return response
+
+
+async def _account_form_post(
+    request: Request, change: Callable[[OperationContext, SignedIn, dict[str, str]], str]
+) -> Response:
+    """A form of the account page, posted: `change` makes its change for the citizen signed in
+    on this browser, in one unit of work, and names the page to go to once that is committed.
+    A body that is no form, no citizen signed in, or a form token that is not this session's:
+    the expired page, nothing changed."""
     form = await page_form(request)
     if form is None:
         return expired_page(request)
@@ -115,12 +124,7 @@ async def sign_out_browser(request: Request) -> Response:
                 return expired_page(request)
             if not account_form_token_matches(form.get("form_token", ""), browser.session_secret):
                 return expired_page(request)
-            sid = form.get("sid", "")[:MAX_SID_LENGTH]
-            ended = sign_out_other_browser(ctx, citizen, sid)
-        if ended:
-            # Committed: the logout tokens the session's apps are owed can go out now.
-            web_state(request).sign_out.wake()
-        target = f"{ACCOUNT_HOME}?signed_out={quote(sid, safe='')}" if ended else ACCOUNT_HOME
+            target = change(ctx, citizen, form)
         response = RedirectResponse(target, status_code=303)
         response.headers["Cache-Control"] = "no-store"
         return response
