@@ -3,7 +3,8 @@ Logout 1.0 section 2.5), checks each with the agency-side helper (PyJWT against 
 keeps what it saw: the claims in order, and every jti delivered more than once.
 
 It can be started and stopped on the same port, to play an app that is down during a sign-out
-and comes back later.
+and comes back later. `app_with_logout_receiver` registers an app whose back-channel logout URI
+is a receiver's.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from agency.verify import TokenRejected, verify_logout_token
+from tests.builders import Target, register_app
+from tests.citizen import AppClient
 from tests.gateway_process import free_port
 
 
@@ -39,7 +42,7 @@ class LogoutReceiver:
 
     @property
     def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}/backchannel-logout"
+        return _receiver_uri(self.port)
 
     def start(self) -> LogoutReceiver:
         receiver = self
@@ -106,3 +109,41 @@ class LogoutReceiver:
                     )
                 self._changed.wait(left)
             return list(self.received[:count])
+
+
+class _Issuer(Target, Protocol):
+    """A gateway under test whose logout tokens a receiver checks."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    def jwks(self) -> dict[str, Any]: ...
+
+
+def app_with_logout_receiver(
+    gateway: _Issuer,
+    *extra: str,
+    name: str,
+    redirect_uris: list[str] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> tuple[AppClient, LogoutReceiver]:
+    """An app registered as `idp clients add --backchannel-logout-uri` does it (`extra`, `name`,
+    `redirect_uris` as in `register_app`), and the receiver listening at that URI for its
+    tokens, not yet started; `clock` as in `LogoutReceiver`."""
+    port = free_port()
+    app = register_app(
+        gateway,
+        "--backchannel-logout-uri",
+        _receiver_uri(port),
+        *extra,
+        name=name,
+        redirect_uris=redirect_uris,
+    )
+    receiver = LogoutReceiver(
+        issuer=gateway.issuer, client_id=app.client_id, jwks=gateway.jwks, port=port, clock=clock
+    )
+    return app, receiver
+
+
+def _receiver_uri(port: int) -> str:
+    return f"http://127.0.0.1:{port}/backchannel-logout"

@@ -5,7 +5,6 @@ citizen is signed in on, and signing one out from another, which tells its apps.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
 from tests.conftest import (
@@ -26,8 +24,9 @@ from tests.conftest import (
     signed_in_tokens,
     userinfo,
 )
+from tests.database_rows import logged
 from tests.gateway_process import Gateway
-from tests.logout_receiver import LogoutReceiver
+from tests.logout_receiver import app_with_logout_receiver
 
 CHROME_ON_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -160,33 +159,6 @@ def test_withdrawing_what_was_never_given_changes_nothing(
     assert f'value="{app_a.client_id}"' in page.text
 
 
-def _sql(gateway: Gateway, query: str, **values: Any) -> list[Any]:
-    engine = create_engine(gateway.database_url)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(query), values)
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        engine.dispose()
-
-
-def _logged(gateway: Gateway, event_type: str) -> list[dict[str, Any]]:
-    """The public fields of every entry of `event_type`, sealed or still queued."""
-    found = []
-    for (fields,) in _sql(gateway, "SELECT public_fields FROM access_log_queue ORDER BY id"):
-        document = json.loads(fields)
-        if document.get("event_type") == event_type:
-            found.append(document)
-    for row in _sql(
-        gateway,
-        "SELECT client_id, detail FROM access_events WHERE event_type = :t ORDER BY log_index",
-        t=event_type,
-    ):
-        detail = row[1] if isinstance(row[1], dict) else json.loads(row[1])
-        found.append({"event_type": event_type, "client_id": row[0], "detail": detail})
-    return found
-
-
 @pytest.fixture
 def browsers(gateway: Gateway) -> Iterator[list[Browser]]:
     opened: list[Browser] = []
@@ -278,16 +250,9 @@ def test_signing_out_another_browser_ends_it_and_tells_its_apps(
     gateway: Gateway, browsers: list[Browser]
 ) -> None:
     person = add_citizen(gateway)
-    app = register_app(gateway, name="Land registry")
-    receiver = LogoutReceiver(issuer=gateway.issuer, client_id=app.client_id, jwks=gateway.jwks)
+    app, receiver = app_with_logout_receiver(gateway, name="Land registry")
     receiver.start()
     try:
-        _sql(
-            gateway,
-            "UPDATE clients SET backchannel_logout_uri = :uri WHERE client_id = :c",
-            uri=receiver.uri,
-            c=app.client_id,
-        )
         first = _open(browsers, gateway, CHROME_ON_WINDOWS, "192.0.2.78")
         second = _open(browsers, gateway, FIREFOX_ON_LINUX, "198.51.100.9")
         first_tokens = signed_in_tokens(gateway, first, app, person)
@@ -318,13 +283,13 @@ def test_signing_out_another_browser_ends_it_and_tells_its_apps(
         assert _still_signed_in(first, app)
         assert userinfo(gateway, first_tokens["access_token"]).status_code == 200
 
-        (logged,) = [
+        (ended_entry,) = [
             entry
-            for entry in _logged(gateway, "browser_session.ended")
+            for entry in logged(gateway, "browser_session.ended")
             if entry["detail"]["sid"] == second_sid
         ]
-        assert logged["detail"]["reason"] == "ended_from_account_page"
-        assert logged["detail"]["apps"] == [app.client_id]
+        assert ended_entry["detail"]["reason"] == "ended_from_account_page"
+        assert ended_entry["detail"]["apps"] == [app.client_id]
 
         # Asking again changes nothing: the session has ended already.
         again = _sign_out_browser(first, second_sid)

@@ -15,56 +15,16 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import jwt
 import pytest
-from sqlalchemy import create_engine, text
 
 from admin.roles import Role
 from tests.admin.console_visits import add_administrator, sign_in_to_console
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import AppClient, Browser, account_form_token
 from tests.conftest import obtain_code, signed_in_tokens, userinfo
+from tests.database_rows import logged
 from tests.gateway_process import run_command_here
 from tests.in_process import InProcessGateway
-from tests.logout_receiver import LogoutReceiver
-
-
-def _sql(gateway: InProcessGateway, query: str, **values: Any) -> list[Any]:
-    engine = create_engine(gateway.database_url)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(query), values)
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        engine.dispose()
-
-
-def _set_logout_uris(
-    gateway: InProcessGateway, app: AppClient, *, back: str | None = None, front: str | None = None
-) -> None:
-    _sql(
-        gateway,
-        "UPDATE clients SET backchannel_logout_uri = :b, frontchannel_logout_uri = :f "
-        "WHERE client_id = :c",
-        b=back,
-        f=front,
-        c=app.client_id,
-    )
-
-
-def _logged(gateway: InProcessGateway, event_type: str) -> list[dict[str, Any]]:
-    """The public fields of every entry of `event_type`, sealed or still queued."""
-    found = []
-    for (fields,) in _sql(gateway, "SELECT public_fields FROM access_log_queue ORDER BY id"):
-        document = json.loads(fields)
-        if document.get("event_type") == event_type:
-            found.append(document)
-    for row in _sql(
-        gateway,
-        "SELECT client_id, detail FROM access_events WHERE event_type = :t ORDER BY log_index",
-        t=event_type,
-    ):
-        detail = row[1] if isinstance(row[1], dict) else json.loads(row[1])
-        found.append({"event_type": event_type, "client_id": row[0], "detail": detail})
-    return found
+from tests.logout_receiver import LogoutReceiver, app_with_logout_receiver
 
 
 def _refresh(gateway: InProcessGateway, app: AppClient, refresh_token: str) -> httpx.Response:
@@ -72,12 +32,6 @@ def _refresh(gateway: InProcessGateway, app: AppClient, refresh_token: str) -> h
         "/token",
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
         auth=(app.client_id, app.client_secret or ""),
-    )
-
-
-def _receiver(gateway: InProcessGateway, app: AppClient) -> LogoutReceiver:
-    return LogoutReceiver(
-        issuer=gateway.issuer, client_id=app.client_id, jwks=gateway.jwks, clock=gateway.clock
     )
 
 
@@ -127,13 +81,19 @@ def test_an_apps_logout_request_signs_the_citizen_out_of_every_app(
 ) -> None:
     gateway = in_process_gateway
     returns_to = "https://tax.example/signed-out"
-    tax = register_app(gateway, "--post-logout-redirect-uri", returns_to, name="Tax office")
-    land = register_app(gateway, name="Land registry")
-    tax_receiver, land_receiver = _receiver(gateway, tax).start(), _receiver(gateway, land).start()
-    receivers += [tax_receiver, land_receiver]
-    _set_logout_uris(gateway, tax, back=tax_receiver.uri)
+    tax, tax_receiver = app_with_logout_receiver(
+        gateway, "--post-logout-redirect-uri", returns_to, name="Tax office", clock=gateway.clock
+    )
     front = "https://land.example/front-channel-logout?tenant=7"
-    _set_logout_uris(gateway, land, back=land_receiver.uri, front=front)
+    land, land_receiver = app_with_logout_receiver(
+        gateway,
+        "--frontchannel-logout-uri",
+        front,
+        name="Land registry",
+        redirect_uris=["https://land.example/callback"],
+        clock=gateway.clock,
+    )
+    receivers += [tax_receiver.start(), land_receiver.start()]
     browser = gateway.browser()
     citizen, tax_tokens, land_tokens = _signed_in_to_both(gateway, browser, tax, land)
     sid = jwt.decode(tax_tokens["id_token"], options={"verify_signature": False})["sid"]
@@ -169,14 +129,14 @@ def test_an_apps_logout_request_signs_the_citizen_out_of_every_app(
     assert _refresh(gateway, land, land_tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert userinfo(gateway, land_tokens["access_token"]).status_code == 401
     assert obtain_code(browser, tax, None, prompt="none").params["error"] == "login_required"
-    (ended,) = [e for e in _logged(gateway, "browser_session.ended") if e["detail"]["sid"] == sid]
+    (ended,) = [e for e in logged(gateway, "browser_session.ended") if e["detail"]["sid"] == sid]
     assert ended["detail"]["reason"] == "app_signed_out" and ended["client_id"] == tax.client_id
     assert ended["detail"]["apps"] == [tax.client_id, land.client_id]
     _wait_until(
         lambda: (
             {
                 e["client_id"]
-                for e in _logged(gateway, "logout_token.delivered")
+                for e in logged(gateway, "logout_token.delivered")
                 if e["detail"]["sid"] == sid
             }
             == {tax.client_id, land.client_id}
@@ -263,10 +223,8 @@ def test_an_expired_session_tells_its_apps_as_a_sign_out_does(
     in_process_gateway: InProcessGateway, receivers: list[LogoutReceiver]
 ) -> None:
     gateway = in_process_gateway
-    app = register_app(gateway, name="Pensions")
-    receiver = _receiver(gateway, app).start()
-    receivers.append(receiver)
-    _set_logout_uris(gateway, app, back=receiver.uri)
+    app, receiver = app_with_logout_receiver(gateway, name="Pensions", clock=gateway.clock)
+    receivers.append(receiver.start())
     browser = gateway.browser()
     citizen = add_citizen(gateway)
     tokens = signed_in_tokens(gateway, browser, app, citizen)
@@ -278,7 +236,7 @@ def test_an_expired_session_tells_its_apps_as_a_sign_out_does(
 
     (claims,) = receiver.wait_for(1)
     assert claims["sid"] == sid and claims["sub"] == citizen.subject
-    ended = [e for e in _logged(gateway, "browser_session.ended") if e["detail"]["sid"] == sid]
+    ended = [e for e in logged(gateway, "browser_session.ended") if e["detail"]["sid"] == sid]
     assert [e["detail"]["reason"] for e in ended] == ["idle"]
     assert _refresh(gateway, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 
@@ -287,11 +245,9 @@ def test_an_app_that_is_down_is_told_when_it_is_back_and_one_that_never_is_is_gi
     in_process_gateway: InProcessGateway, receivers: list[LogoutReceiver]
 ) -> None:
     gateway = in_process_gateway
-    comes_back, never = register_app(gateway, name="Courts"), register_app(gateway, name="Police")
-    courts, police = _receiver(gateway, comes_back), _receiver(gateway, never)
+    comes_back, courts = app_with_logout_receiver(gateway, name="Courts", clock=gateway.clock)
+    never, police = app_with_logout_receiver(gateway, name="Police", clock=gateway.clock)
     receivers += [courts, police]
-    _set_logout_uris(gateway, comes_back, back=courts.uri)
-    _set_logout_uris(gateway, never, back=police.uri)
     browser = gateway.browser()
     _, courts_tokens, _ = _signed_in_to_both(gateway, browser, comes_back, never)
     sid = jwt.decode(courts_tokens["id_token"], options={"verify_signature": False})["sid"]
@@ -320,9 +276,9 @@ def test_an_app_that_is_down_is_told_when_it_is_back_and_one_that_never_is_is_gi
     states = {d["client_id"]: d for d in ours()}
     assert states[comes_back.client_id]["state"] == "delivered"
     assert states[never.client_id]["last_outcome"] == "could not connect"
-    assert any(e["detail"]["sid"] == sid for e in _logged(gateway, "logout_token.given_up"))
+    assert any(e["detail"]["sid"] == sid for e in logged(gateway, "logout_token.given_up"))
     failed = [
-        e for e in _logged(gateway, "logout_token.delivery_failed") if e["detail"]["sid"] == sid
+        e for e in logged(gateway, "logout_token.delivery_failed") if e["detail"]["sid"] == sid
     ]
     assert {e["client_id"] for e in failed} == {comes_back.client_id, never.client_id}
     assert courts.replayed_jtis == [] and urlsplit(courts.uri).hostname == "127.0.0.1"
