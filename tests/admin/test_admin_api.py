@@ -15,6 +15,7 @@ import pytest
 
 from idp.clients import InvalidClientData
 from idp.web.spreadsheets import spreadsheet_safe
+from tests.admin.api_tokens import api_token
 from tests.builders import register_app
 from tests.conftest import add_citizen, signed_in_tokens
 from tests.in_process import InProcessGateway
@@ -23,21 +24,6 @@ from transparency.merkle import verify_inclusion
 from transparency.sequencer import sequence_everything
 
 API = "/admin/api/v1"
-
-
-def _token(gateway: InProcessGateway, *scopes: str, name: str = "Audit tool") -> str:
-    """A client-credentials token of a new API client allowed `scopes`, asking for all."""
-    extra = ["--grant-type", "client_credentials"]
-    for scope in scopes or ("openid",):
-        extra += ["--scope", scope]
-    client = register_app(gateway, *extra, name=name)
-    answer = gateway.http.post(
-        "/token",
-        auth=(client.client_id, client.client_secret or ""),
-        data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
 
 
 def _sequence(gateway: InProcessGateway) -> None:
@@ -65,7 +51,7 @@ def activity(in_process_gateway: InProcessGateway) -> dict[str, Any]:
     for person in people:
         signed_in_tokens(gateway, gateway.browser(), app, person)
     _sequence(gateway)
-    return {"app": app, "people": people, "auditor": _token(gateway, "admin:audit")}
+    return {"app": app, "people": people, "auditor": api_token(gateway, "admin:audit")}
 
 
 def test_an_auditor_filters_the_log_by_citizen_newest_first(
@@ -190,7 +176,7 @@ def test_every_read_is_itself_logged_with_whose_data(
 def test_clients_without_the_auditor_role_are_forbidden(
     in_process_gateway: InProcessGateway, scopes: tuple[str, ...]
 ) -> None:
-    answer = _get(in_process_gateway, _token(in_process_gateway, *scopes), "/events")
+    answer = _get(in_process_gateway, api_token(in_process_gateway, *scopes), "/events")
     assert answer.status_code == 403
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["status"] == 403
@@ -274,7 +260,7 @@ def test_the_citizen_sees_who_looked_at_their_information(
     _sequence(gateway)
     untouched = browser.http.get(f"{gateway.issuer}/account")
     assert "No administrator has looked at your information." in untouched.text
-    token = _token(gateway, "admin:audit")  # an API client named "Audit tool"
+    token = api_token(gateway, "admin:audit", name="Audit tool")
     assert _get(gateway, token, "/events", subject=person.subject).status_code == 200
     _get(gateway, token, "/events", type="token.issued")  # about no one in particular
     _sequence(gateway)
@@ -294,11 +280,11 @@ def test_support_finds_a_citizen_and_opens_the_record_with_a_reason_the_citizen_
         gateway.browser(),
     )
     signed_in_tokens(gateway, browser, register_app(gateway), person)
-    support = _token(gateway, "admin:support", name="Helpdesk")
+    support = api_token(gateway, "admin:support", name="Helpdesk")
     found = _get(gateway, support, "/accounts", q="tamm").json()["items"]
     assert person.username in {a["username"] for a in found}
     assert _get(gateway, support, "/accounts", q=person.username[:6]).json()["items"]
-    auditor = _token(gateway, "admin:audit")
+    auditor = api_token(gateway, "admin:audit")
     assert _get(gateway, auditor, "/accounts", q="tamm").status_code == 403  # least privilege
     path = f"/accounts/{person.username}"
     assert _get(gateway, support, path).status_code == 422  # no reason, no record
@@ -321,7 +307,7 @@ def test_support_finds_a_citizen_and_opens_the_record_with_a_reason_the_citizen_
 def test_an_account_search_is_no_wildcard(in_process_gateway: InProcessGateway) -> None:
     gateway = in_process_gateway
     add_citizen(gateway, given_name="Anna")
-    support = _token(gateway, "admin:support")
+    support = api_token(gateway, "admin:support")
     assert _get(gateway, support, "/accounts", q="%%").json()["items"] == []
     assert _get(gateway, support, "/accounts", q="__").json()["items"] == []
 
@@ -335,7 +321,7 @@ def test_an_operator_disables_and_enables_an_agency_app(
     in_process_gateway: InProcessGateway,
 ) -> None:
     gateway = in_process_gateway
-    operator = _token(gateway, "admin:operate", name="Operations desk")
+    operator = api_token(gateway, "admin:operate", name="Operations desk")
     app = register_app(gateway, "--grant-type", "client_credentials", name="Statistics office")
 
     def app_gets_a_token() -> bool:
@@ -349,7 +335,7 @@ def test_an_operator_disables_and_enables_an_agency_app(
     listed = _get(gateway, operator, "/clients").json()["items"]
     assert app.client_id in {c["client_id"] for c in listed}
     assert all("client_secret" not in c for c in listed)
-    assert _get(gateway, _token(gateway, "admin:audit"), "/clients").status_code == 403
+    assert _get(gateway, api_token(gateway, "admin:audit"), "/clients").status_code == 403
     disabled = _post(gateway, operator, f"/clients/{app.client_id}/disable")
     assert disabled.status_code == 200 and disabled.json()["disabled"] is True
     gateway.clock.advance(gateway.settings.client_cache_lifetime.total_seconds() + 1)
@@ -359,7 +345,7 @@ def test_an_operator_disables_and_enables_an_agency_app(
     assert app_gets_a_token()
     assert _post(gateway, operator, "/clients/nobody/disable").status_code == 404
     _sequence(gateway)
-    changes = _get(gateway, _token(gateway, "admin:audit"), "/events", client_id=app.client_id)
+    changes = _get(gateway, api_token(gateway, "admin:audit"), "/events", client_id=app.client_id)
     kinds = [(i["type"], i["actor"]["id"]) for i in changes.json()["items"]]
     assert ("client.disabled", "Operations desk (admin API)") in kinds
     assert ("client.enabled", "Operations desk (admin API)") in kinds
@@ -369,21 +355,21 @@ def test_an_operator_lists_and_rotates_the_signing_keys(
     in_process_gateway: InProcessGateway,
 ) -> None:
     gateway = in_process_gateway
-    operator = _token(gateway, "admin:operate")
+    operator = api_token(gateway, "admin:operate")
     before = _get(gateway, operator, "/keys").json()["items"]
     assert {k["state"] for k in before} >= {"active"}
     after = _post(gateway, operator, "/keys/rotate").json()["items"]
     added = [k for k in after if k["kid"] not in {b["kid"] for b in before}]
     assert {k["alg"] for k in added} == {"RS256", "ES256"}
     assert {k["state"] for k in added} == {"next"}  # published before they sign
-    assert _post(gateway, _token(gateway, "admin:support"), "/keys/rotate").status_code == 403
+    assert _post(gateway, api_token(gateway, "admin:support"), "/keys/rotate").status_code == 403
 
 
 def test_the_security_officer_grants_and_revokes_roles(
     in_process_gateway: InProcessGateway,
 ) -> None:
     gateway = in_process_gateway
-    security = _token(gateway, "admin:security", name="Security office")
+    security = api_token(gateway, "admin:security", name="Security office")
     person = add_citizen(gateway)
     change = {"username": person.username, "roles": ["auditor", "operator"]}
     granted = gateway.http.post(
@@ -403,7 +389,7 @@ def test_the_security_officer_grants_and_revokes_roles(
             f"{API}/roles/grant", json=refused_body, headers={"Authorization": f"Bearer {security}"}
         )
         assert answer.status_code == 400
-    auditor = _token(gateway, "admin:audit")
+    auditor = api_token(gateway, "admin:audit")
     forbidden = gateway.http.post(
         f"{API}/roles/grant", json=change, headers={"Authorization": f"Bearer {auditor}"}
     )

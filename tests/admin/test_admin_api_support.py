@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.admin.api_tokens import api_token
 from tests.builders import add_citizen, register_app
 from tests.citizen import Browser, hidden_fields
 from tests.conftest import signed_in_tokens, userinfo
@@ -23,23 +24,9 @@ API = "/admin/api/v1"
 WHY = "The citizen phoned the helpdesk and asked for it"
 
 
-def _token(gateway: InProcessGateway, *scopes: str, name: str = "Helpdesk") -> str:
-    extra = ["--grant-type", "client_credentials"]
-    for scope in scopes or ("openid",):
-        extra += ["--scope", scope]
-    client = register_app(gateway, *extra, name=name)
-    answer = gateway.http.post(
-        "/token",
-        auth=(client.client_id, client.client_secret or ""),
-        data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
 @pytest.fixture
 def support(in_process_gateway: InProcessGateway) -> str:
-    return _token(in_process_gateway, "admin:support")
+    return api_token(in_process_gateway, "admin:support", name="Helpdesk")
 
 
 def _act(
@@ -264,7 +251,7 @@ def test_every_other_role_and_a_plain_client_are_refused_and_change_nothing(
     gateway = in_process_gateway
     person, browser = add_citizen(gateway), gateway.browser()
     assert sign_in(browser, person.username, person.password).status_code == 303
-    token = _token(gateway, *scopes, name="Not support")
+    token = api_token(gateway, *scopes, name="Not support")
     for what in ("lock", "activation-code", "end-sessions", "unlock"):
         answer = _act(gateway, token, person.username, what)
         assert answer.status_code == 403, (what, answer.text)
@@ -357,7 +344,7 @@ def test_a_new_code_replaces_the_old_five_wrong_tries_void_it_and_it_expires(
     assert all(refused("ABCD-EFGH-JKMN") for _ in range(4))
     gateway.clock.advance(gateway.settings.activation_code_lifetime.total_seconds() + 1)
     assert refused(third)  # four wrong tries left it live, but it expired
-    support = _token(gateway, "admin:support")  # the old token expired too
+    support = api_token(gateway, "admin:support", name="Helpdesk")  # the old one expired too
     fourth = issue()
     assert all(refused("ABCD-EFGH-JKMN") for _ in range(4))
     new_password = _new_password()
