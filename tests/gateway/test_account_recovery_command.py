@@ -9,31 +9,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from idp.activation import normalize_code
 from tests.citizen import Browser, hidden_fields
 from tests.conftest import add_citizen
+from tests.database_rows import run_sql
 from tests.gateway_process import Gateway
 
 NEW_PASSWORD = "kaks kassi aknal"
-
-
-def _sql(gateway: Gateway, query: str, **values: Any) -> list[Any]:
-    engine = create_engine(gateway.database_url)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(query), values)
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def _issued_entries(gateway: Gateway, subject: str) -> list[dict[str, Any]]:
     """The activation_code.issued entries about `subject`, still queued or sealed: who, and
     the detail."""
     found = []
-    for actor, fields in _sql(
+    for actor, fields in run_sql(
         gateway,
         "SELECT actor_id, public_fields FROM access_log_queue WHERE subject = :s",
         s=subject,
@@ -41,7 +31,7 @@ def _issued_entries(gateway: Gateway, subject: str) -> list[dict[str, Any]]:
         document = json.loads(fields)
         if document["event_type"] == "activation_code.issued":
             found.append({"actor_id": actor, "detail": document["detail"]})
-    for actor, detail in _sql(
+    for actor, detail in run_sql(
         gateway,
         "SELECT actor_id, detail FROM access_events "
         "WHERE event_type = 'activation_code.issued' AND subject = :s",
@@ -136,7 +126,7 @@ def test_unknown_and_locked_accounts_get_no_code(gateway: Gateway) -> None:
     )
     assert nobody.returncode == 2 and "no citizen account named" in nobody.stderr
     person = add_citizen(gateway)
-    _sql(
+    run_sql(
         gateway,
         "UPDATE accounts SET disabled_at = :t WHERE username = :u",
         t=datetime.now(UTC),

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from idp.authentication.password_policy import PasswordProblem
 from idp.authentication.throttle import username_key
@@ -27,21 +26,12 @@ from idp.web.form_errors import (
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import Browser, hidden_fields
 from tests.conftest import signed_in_tokens, userinfo
+from tests.database_rows import run_sql
 from tests.in_process import InProcessGateway
 
 PAGE = "/account/password"
 NEW = "tuul puhub üle lahe"
 CHANGED = "Your password is changed"
-
-
-def _sql(gateway: InProcessGateway, query: str, **values: Any) -> list[Any]:
-    engine = create_engine(gateway.database_url)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(query), values)
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 _QUEUED = {
@@ -62,10 +52,10 @@ def _logged(
     named = subject is not None
     found = [
         json.loads(fields)["detail"]
-        for (fields,) in _sql(gateway, _QUEUED[named], s=subject)
+        for (fields,) in run_sql(gateway, _QUEUED[named], s=subject)
         if json.loads(fields)["event_type"] == event_type
     ]
-    for (detail,) in _sql(gateway, _SEALED[named], t=event_type, s=subject):
+    for (detail,) in run_sql(gateway, _SEALED[named], t=event_type, s=subject):
         found.append(detail if isinstance(detail, dict) else json.loads(detail))
     return found
 
@@ -193,9 +183,9 @@ def test_without_the_browsers_allowance_a_wrong_password_counts_for_the_username
     browser.http.cookies.delete("idp-device")
     key = username_key(person.username)
     counted = "SELECT failures FROM sign_in_throttles WHERE username_digest = :k"
-    assert _sql(gateway, counted, k=key) in ([], [(0,)])
+    assert run_sql(gateway, counted, k=key) in ([], [(0,)])
     assert CURRENT_PASSWORD_NOT_RIGHT in _change(browser, "not my password at all", NEW).text
-    assert _sql(gateway, counted, k=key) == [(1,)]
+    assert run_sql(gateway, counted, k=key) == [(1,)]
 
 
 def test_the_new_password_must_meet_the_policy_and_nothing_is_counted(
