@@ -50,6 +50,21 @@ class MovableClock:
         with self._lock:
             self._frozen_at = datetime.now(UTC)
 
+    def unfreeze(self) -> None:
+        """Real time again, going on from the frozen moment (never back)."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset += self._frozen_at - datetime.now(UTC)
+                self._frozen_at = None
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        self.freeze()
+        try:
+            yield
+        finally:
+            self.unfreeze()
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._offset += timedelta(seconds=seconds)

@@ -169,24 +169,24 @@ def _id_token(gateway: InProcessGateway, app: AppClient, result: CodeResult) -> 
     return claims
 
 
+_ENTRIES_OF_SUBJECT = (
+    "SELECT 0 AS part, log_index AS position, CAST(detail AS TEXT) AS fields "
+    "FROM access_events WHERE event_type = :t AND subject = :s "
+    "UNION ALL "
+    "SELECT 1, id, public_fields FROM access_log_queue WHERE subject = :s "
+    "ORDER BY part, position"
+)
+
+
 def _logged(gateway: InProcessGateway, event_type: str, subject: str) -> list[dict[str, Any]]:
-    """The details of the citizen's entries of `event_type`, sealed or still queued, in order."""
+    """The details of the citizen's entries of `event_type`, sealed or still queued, in order.
+    One statement, so an entry the sequencer seals meanwhile is seen once, in one place."""
     found = []
-    for row in _sql(
-        gateway,
-        "SELECT detail FROM access_events WHERE event_type = :t AND subject = :s "
-        "ORDER BY log_index",
-        t=event_type,
-        s=subject,
-    ):
-        found.append(row[0] if isinstance(row[0], dict) else json.loads(row[0]))
-    for (fields,) in _sql(
-        gateway,
-        "SELECT public_fields FROM access_log_queue WHERE subject = :s ORDER BY id",
-        s=subject,
-    ):
-        document = json.loads(fields)
-        if document.get("event_type") == event_type:
+    for part, _, fields in _sql(gateway, _ENTRIES_OF_SUBJECT, t=event_type, s=subject):
+        document = json.loads(fields) if fields else {}
+        if part == 0:
+            found.append(document)
+        elif document.get("event_type") == event_type:
             found.append(document.get("detail") or {})
     return found
 
