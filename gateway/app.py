@@ -165,6 +165,8 @@ def build_app(
         with contextlib.suppress(asyncio.CancelledError):
             await signing_out
         sequencer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sequencer
         password_checker.shutdown()
         database.engine.dispose()
 

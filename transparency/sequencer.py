@@ -14,6 +14,7 @@ checkpoint names; `move_issuer` (the operator's `idp issuer move`) is the one wa
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from anyio import to_thread
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
@@ -283,14 +285,18 @@ async def sequence_periodically(
     """The background task each gateway process runs; several processes simply take turns."""
     while True:
         try:
-            await asyncio.to_thread(
-                sequence_everything,
-                database,
-                key=key,
-                verification_keys=verification_keys,
-                issuer=issuer,
-                clock=clock,
-                batch_size=batch_size,
+            # anyio's thread, not asyncio.to_thread: cancelled at shutdown, it lets a turn under
+            # way finish and give its pooled connection back before the engine is disposed.
+            await to_thread.run_sync(
+                functools.partial(
+                    sequence_everything,
+                    database,
+                    key=key,
+                    verification_keys=verification_keys,
+                    issuer=issuer,
+                    clock=clock,
+                    batch_size=batch_size,
+                )
             )
         except SequencingRefused as refusal:  # retried each interval, so it keeps being said
             log.error("not sequencing the access log: %s", refusal)
