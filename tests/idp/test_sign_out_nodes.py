@@ -74,15 +74,14 @@ def test_an_app_down_at_sign_out_is_told_after_a_restart_and_by_another_node(
     ]
     for app, receiver in zip((first, second), receivers, strict=True):
         _set_back_channel(node, app.client_id, receiver.uri)
-    browser = Browser(node.issuer)
     citizen = add_citizen(node)
-    tokens = signed_in_tokens(node, browser, first, citizen)
-    signed_in_tokens(node, browser, second, citizen)
+    with Browser(node.issuer) as browser:
+        tokens = signed_in_tokens(node, browser, first, citizen)
+        signed_in_tokens(node, browser, second, citizen)
+        signed_out = browser.http.get(
+            f"{node.issuer}/logout", params={"id_token_hint": tokens["id_token"]}
+        )
     sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
-
-    signed_out = browser.http.get(
-        f"{node.issuer}/logout", params={"id_token_hint": tokens["id_token"]}
-    )
     assert signed_out.status_code == 200 and "You have signed out" in signed_out.text
 
     def deliveries() -> dict[str, dict[str, Any]]:
