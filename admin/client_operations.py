@@ -112,6 +112,7 @@ def register_agency_app(
         require_pkce=options.require_pkce,
         id_token_signed_response_alg=options.id_token_signed_response_alg,
         purpose=options.purpose,
+        issuer=ctx.settings.issuer,
         now=ctx.now,
     )
     client = registered.client
@@ -129,7 +130,7 @@ def update_agency_app(
     """The registration with `changes`, checked as a registration is; logged only if something
     changed."""
     client = _registration(ctx, client_id)
-    changed = revise_client(client, changes.given())
+    changed = revise_client(client, changes.given(), issuer=ctx.settings.issuer)
     if changed:
         ctx.record(events.client_updated(operator=actor, client_id=client_id, changes=changed))
         ctx.provider.clients.forget(client_id)

@@ -39,7 +39,7 @@ def redirect_uri_of(console_base: str) -> str:
 
 
 def ensure_console_client(
-    database: Database, *, console_base: str, minimum_level: str, now: datetime
+    database: Database, *, issuer: str, console_base: str, minimum_level: str, now: datetime
 ) -> None:
     """Register the console with its redirect URI and minimum level of assurance, or bring the
     registration up to date (both are configuration). Nodes starting together may race: one
@@ -48,14 +48,18 @@ def ensure_console_client(
     try:
         with database.unit_of_work() as session:
             _ensure_registration(
-                session, redirect_uri=redirect_uri, minimum_level=minimum_level, now=now
+                session,
+                issuer=issuer,
+                redirect_uri=redirect_uri,
+                minimum_level=minimum_level,
+                now=now,
             )
     except IntegrityError:
         pass  # another node registered it a moment ago
 
 
 def _ensure_registration(
-    session: Session, *, redirect_uri: str, minimum_level: str, now: datetime
+    session: Session, *, issuer: str, redirect_uri: str, minimum_level: str, now: datetime
 ) -> None:
     client = find_registration(session, CONSOLE_CLIENT_ID)
     if client is None:
@@ -69,6 +73,7 @@ def _ensure_registration(
             scopes=["openid"],
             require_pkce=True,
             minimum_level=minimum_level,
+            issuer=issuer,
             now=now,
         ).client
         client.client_id = CONSOLE_CLIENT_ID

@@ -198,6 +198,7 @@ def build_setup(database_url: str, workdir: Path, database_name: str | None = No
             redirect_uris=[],
             grant_types=["client_credentials"],
             scopes=["openid"],
+            issuer=settings.issuer,
             now=datetime.now(UTC),
         )
         client_id = registered.client.client_id

@@ -141,6 +141,7 @@ def build_app(
         await to_thread.run_sync(
             lambda: ensure_console_client(
                 database,
+                issuer=settings.issuer,
                 console_base=console_settings.console_base(settings.issuer),
                 minimum_level=console_settings.minimum_level,
                 now=clock(),

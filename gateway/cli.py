@@ -143,10 +143,10 @@ def client_options(args: argparse.Namespace, vocabulary: AcrVocabulary) -> dict[
     }
 
 
-def add_client(session: Session, *, now: datetime, **options: Any) -> dict[str, Any]:
+def add_client(session: Session, *, now: datetime, issuer: str, **options: Any) -> dict[str, Any]:
     """`idp clients add` inside a unit of work: register and log `client.registered`; the
     summary it prints, secret included. `options` are `register_client`'s."""
-    registered = register_client(session, now=now, **options)
+    registered = register_client(session, now=now, issuer=issuer, **options)
     summary = client_summary(registered.client, registered.client_secret)
     record_operator_event(
         session,
@@ -165,7 +165,7 @@ def cmd_clients_add(settings: IdpSettings, args: argparse.Namespace) -> int:
         options = client_options(args, settings.acr_vocabulary)
         prepare_embedded(settings)
         with command_unit_of_work(settings) as session:
-            summary = add_client(session, now=now_utc(), **options)
+            summary = add_client(session, now=now_utc(), issuer=settings.issuer, **options)
     except InvalidClientData as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

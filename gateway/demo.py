@@ -39,6 +39,7 @@ def seed_demo(settings: IdpSettings) -> str:
                 backchannel_logout_uri=backchannel_logout_uri(settings.issuer),
                 public=True,
                 purpose="To show who you are on the demo service's page",
+                issuer=settings.issuer,
                 now=now,
             ).client
         if find_account_by_username(session, DEMO_USERNAME) is None:

@@ -54,9 +54,13 @@ def register_client(
     id_token_signed_response_alg: str = "RS256",  # noqa: S107  (an algorithm name)
     purpose: str | None = None,
     minimum_level: str | None = None,
+    issuer: str,
     now: datetime,
 ) -> RegisteredClient:
+    """`issuer`: the gateway's own, which decides whether a loopback back-channel logout URI
+    may be registered (idp.redirect_uris.check_backchannel_logout_uri)."""
     choices = checked_choices(
+        issuer=issuer,
         public=public,
         name=name,
         purpose=purpose,
@@ -100,7 +104,7 @@ REVISABLE = (
 )
 
 
-def revise_client(client: Client, changes: Mapping[str, Any]) -> dict[str, Any]:
+def revise_client(client: Client, changes: Mapping[str, Any], *, issuer: str) -> dict[str, Any]:
     """Applies `changes` (names from REVISABLE) after checking the whole registration they make
     by the rules of `register_client`; returns what actually changed, as stored. On
     InvalidClientData nothing is changed."""
@@ -108,7 +112,7 @@ def revise_client(client: Client, changes: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise InvalidClientData(f"cannot change: {', '.join(sorted(unknown))}")
     current = {name: getattr(client, name) for name in REVISABLE}
-    choices = checked_choices(public=client.is_public, **{**current, **changes})
+    choices = checked_choices(issuer=issuer, public=client.is_public, **{**current, **changes})
     changed = {name: value for name, value in choices.items() if value != current[name]}
     for name, value in changed.items():
         setattr(client, name, value)
@@ -117,6 +121,7 @@ def revise_client(client: Client, changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def checked_choices(
     *,
+    issuer: str,
     public: bool,
     name: str,
     purpose: str | None,
@@ -135,6 +140,7 @@ def checked_choices(
     name, purpose = _checked_words(name, purpose)
     grants = _checked_grants(grant_types, public=public, redirect_uris=redirect_uris)
     _check_uris(
+        issuer=issuer,
         redirect_uris=redirect_uris,
         post_logout_redirect_uris=post_logout_redirect_uris,
         backchannel_logout_uri=backchannel_logout_uri,
@@ -175,6 +181,7 @@ def _checked_words(name: str, purpose: str | None) -> tuple[str, str | None]:
 
 def _check_uris(
     *,
+    issuer: str,
     redirect_uris: list[str],
     post_logout_redirect_uris: list[str],
     backchannel_logout_uri: str | None,
@@ -184,7 +191,7 @@ def _check_uris(
         for uri in [*redirect_uris, *post_logout_redirect_uris]:
             check_redirect_uri(uri)
         if backchannel_logout_uri is not None:
-            check_backchannel_logout_uri(backchannel_logout_uri)
+            check_backchannel_logout_uri(backchannel_logout_uri, issuer=issuer)
         if frontchannel_logout_uri is not None:
             check_frontchannel_logout_uri(frontchannel_logout_uri, redirect_uris=redirect_uris)
     except InvalidRedirectUri as error:

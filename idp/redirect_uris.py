@@ -32,10 +32,26 @@ def check_redirect_uri(uri: str, *, name: str = "redirect URI") -> None:
     raise InvalidRedirectUri(f"{name} must be an absolute https URI (http only on loopback): {uri}")
 
 
-def check_backchannel_logout_uri(uri: str) -> None:
+def check_backchannel_logout_uri(uri: str, *, issuer: str) -> None:
     """Where the gateway posts the app's logout tokens. Back-Channel Logout 1.0 section 2.2: an
-    absolute URI, a query allowed, no fragment; https, as for redirect URIs (http on loopback)."""
+    absolute URI, a query allowed, no fragment; https, as for redirect URIs (http on loopback).
+
+    Unlike a redirect URI, which the citizen's browser follows, this one the gateway requests
+    itself: on loopback it would reach services on the gateway's own machine (server-side
+    request forgery, OWASP ASVS 5.0 1.3.6). So a loopback one is taken only while the gateway
+    itself runs on loopback, for development and tests."""
     check_redirect_uri(uri, name="backchannel_logout_uri")
+    if not may_post_logout_tokens_to(uri, issuer=issuer):
+        raise InvalidRedirectUri(
+            "backchannel_logout_uri must not be on loopback unless the gateway is: "
+            f"the gateway would post to its own machine: {uri}"
+        )
+
+
+def may_post_logout_tokens_to(uri: str, *, issuer: str) -> bool:
+    """False for a loopback URI when the gateway's issuer is not on loopback."""
+    host = urlsplit(uri).hostname or ""
+    return not is_loopback_host(host) or is_loopback_host(urlsplit(issuer).hostname or "")
 
 
 def check_frontchannel_logout_uri(uri: str, *, redirect_uris: Sequence[str]) -> None:

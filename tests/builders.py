@@ -34,6 +34,9 @@ class Target(Protocol):
     @property
     def clock(self) -> Callable[[], datetime]: ...
 
+    @property
+    def issuer(self) -> str: ...
+
 
 def _write(target: Target, work: Callable[[Any], Any]) -> Any:
     database = Database(create_database_engine(target.database_url, pool_size=1))
@@ -57,7 +60,10 @@ def register_app(
         argv += ["--redirect-uri", uri]
     # The tests' gateways keep the default `acr` vocabulary (eIDAS).
     options = client_options(build_parser().parse_args([*argv, *extra]), EIDAS)
-    data = _write(target, lambda session: add_client(session, now=target.clock(), **options))
+    data = _write(
+        target,
+        lambda session: add_client(session, now=target.clock(), issuer=target.issuer, **options),
+    )
     return AppClient(data["client_id"], data.get("client_secret"), uris)
 
 
@@ -82,3 +88,6 @@ class DatabaseOnly:
 
     database_url: str
     clock: Callable[[], datetime] = now_utc
+    # Every gateway the tests start runs on loopback (which decides only whether a loopback
+    # back-channel logout URI may be registered).
+    issuer: str = "http://127.0.0.1"

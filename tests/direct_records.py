@@ -16,7 +16,13 @@ from tests.citizen import AppClient
 def add_app(database_url: str, *, redirect_uris: list[str], **options: Any) -> AppClient:
     data = _write(
         DatabaseOnly(database_url),
-        lambda session: add_client(session, redirect_uris=redirect_uris, now=now_utc(), **options),
+        lambda session: add_client(
+            session,
+            redirect_uris=redirect_uris,
+            now=now_utc(),
+            issuer=DatabaseOnly(database_url).issuer,
+            **options,
+        ),
     )
     return AppClient(data["client_id"], data.get("client_secret"), redirect_uris)
 

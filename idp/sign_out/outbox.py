@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from idp import events
 from idp.oauth.context import OperationContext, Provider
+from idp.redirect_uris import may_post_logout_tokens_to
 from idp.sign_out.logout_tokens import sign_logout_token
 from idp.sign_out.models import LogoutDelivery
 from idp.storage.database import Database
@@ -39,7 +40,6 @@ class Claimed:
     client_id: str
     subject: str
     sid: str
-    uri: str
     attempt: int  # this attempt's number, from 1
     created_at: datetime
 
@@ -49,6 +49,7 @@ class Attempt:
     accepted: bool
     status: int | None
     problem: str | None  # what went wrong, in a few words, when not accepted
+    sent_to: str | None = None  # the URI posted to, when one was
 
 
 def retry_wait(attempt: int, *, first: timedelta, longest: timedelta) -> timedelta:
@@ -81,7 +82,6 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta) -> list[Clai
                     client_id=row.client_id,
                     subject=row.subject,
                     sid=row.sid,
-                    uri=row.uri,
                     attempt=row.attempts + 1,
                     created_at=row.created_at,
                 )
@@ -100,12 +100,14 @@ def send_logout_token(http: httpx.Client, uri: str, token: str) -> Attempt:
             follow_redirects=False,
         )
     except httpx.TimeoutException:
-        return Attempt(accepted=False, status=None, problem="timed out")
+        return Attempt(accepted=False, status=None, problem="timed out", sent_to=uri)
     except httpx.HTTPError as error:
-        return Attempt(accepted=False, status=None, problem=_network_problem(error))
+        return Attempt(accepted=False, status=None, problem=_network_problem(error), sent_to=uri)
     if 200 <= answer.status_code < 300:
-        return Attempt(accepted=True, status=answer.status_code, problem=None)
-    return Attempt(accepted=False, status=answer.status_code, problem=f"HTTP {answer.status_code}")
+        return Attempt(accepted=True, status=answer.status_code, problem=None, sent_to=uri)
+    return Attempt(
+        accepted=False, status=answer.status_code, problem=f"HTTP {answer.status_code}", sent_to=uri
+    )
 
 
 def _network_problem(error: httpx.HTTPError) -> str:
@@ -153,6 +155,8 @@ def record_attempt(ctx: OperationContext, claimed: Claimed, attempt: Attempt) ->
             retry_at=retry_at,
         )
     outcome = attempt.problem if attempt.problem else f"HTTP {attempt.status}"
+    if attempt.sent_to is not None:
+        values["uri"] = attempt.sent_to
     written = ctx.session.execute(ours.values(**values, last_outcome=outcome[:255]))
     if written.rowcount != 1:  # type: ignore[attr-defined]
         return PENDING
@@ -181,8 +185,19 @@ def deliver_due(
     for claimed in claims:
         with database.unit_of_work() as session:
             client = provider.clients.find(session, claimed.client_id, now=clock())
+        # The app's URI as registered now, not as it was when the session ended: an app that
+        # moved its endpoint meanwhile is told at the new one.
+        uri = client.backchannel_logout_uri if client is not None else None
         if client is None:
             attempt = Attempt(accepted=False, status=None, problem="the app is not registered")
+        elif uri is None:
+            attempt = Attempt(
+                accepted=False, status=None, problem="the app has no back-channel logout URI now"
+            )
+        elif not may_post_logout_tokens_to(uri, issuer=settings.issuer):
+            attempt = Attempt(
+                accepted=False, status=None, problem="refused: the URI is on loopback"
+            )
         else:
             token = sign_logout_token(
                 provider.keyring,
@@ -194,7 +209,7 @@ def deliver_due(
                 jti=claimed.jti,
                 now=clock(),
             )
-            attempt = send_logout_token(http, claimed.uri, token)
+            attempt = send_logout_token(http, uri, token)
         with database.unit_of_work() as session:
             ctx = background_context(provider, session, clock())
             state = record_attempt(ctx, claimed, attempt)

@@ -24,11 +24,14 @@ from idp.storage.database import Database
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 URIS = ["https://tax.example/callback"]
+ISSUER = "https://gateway.example"
 
 
 def _register(database: Database) -> tuple[str, str]:
     with database.unit_of_work() as session:
-        registered = register_client(session, name="Tax office", redirect_uris=URIS, now=T0)
+        registered = register_client(
+            session, name="Tax office", redirect_uris=URIS, issuer=ISSUER, now=T0
+        )
         assert registered.client_secret is not None
         return registered.client.client_id, registered.client_secret
 
@@ -112,7 +115,7 @@ def test_an_overlap_outside_zero_to_seven_days_is_refused(
 def test_a_public_client_has_no_secret_to_rotate(migrated_database: Database) -> None:
     with migrated_database.unit_of_work() as session:
         client = register_client(
-            session, name="Phone app", redirect_uris=URIS, public=True, now=T0
+            session, name="Phone app", redirect_uris=URIS, public=True, issuer=ISSUER, now=T0
         ).client
         with pytest.raises(InvalidClientData, match="public"):
             rotate_secret(client, overlap=timedelta(hours=1), now=T0)
@@ -131,13 +134,15 @@ def test_a_revision_is_checked_as_a_registration_and_stored(migrated_database: D
             ({"public": True}, "cannot change"),
         ]:
             with pytest.raises(InvalidClientData, match=message):
-                revise_client(client, changes)
+                revise_client(client, changes, issuer=ISSUER)
         assert client.redirect_uris == URIS  # nothing changed by a refused revision
         changed = revise_client(
-            client, {"name": " Tax board ", "redirect_uris": ["http://127.0.0.1:9000/cb"]}
+            client,
+            {"name": " Tax board ", "redirect_uris": ["http://127.0.0.1:9000/cb"]},
+            issuer=ISSUER,
         )
         assert changed == {"name": "Tax board", "redirect_uris": ["http://127.0.0.1:9000/cb"]}
-        assert revise_client(client, {"name": "Tax board"}) == {}
+        assert revise_client(client, {"name": "Tax board"}, issuer=ISSUER) == {}
     with migrated_database.unit_of_work() as session:
         stored = find_registration(session, client_id)
         assert stored is not None

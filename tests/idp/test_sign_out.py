@@ -17,6 +17,7 @@ import jwt
 import pytest
 
 from admin.roles import Role
+from tests.admin.api_tokens import api_token
 from tests.admin.console_visits import add_administrator, sign_in_to_console
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import AppClient, Browser, account_form_token
@@ -297,3 +298,43 @@ def _told_when_back_or_given_up(gateway: InProcessGateway, receivers: list[Logou
     row = next(r for r in page.text.split("<tr>") if never.client_id in r)
     assert "Police" in row and "Given up" in row and "could not connect" in row
     assert comes_back.client_id not in page.text  # delivered: not among the given up
+
+
+def test_a_delivery_waiting_for_an_app_goes_where_the_app_now_says(
+    in_process_gateway: InProcessGateway, receivers: list[LogoutReceiver]
+) -> None:
+    gateway = in_process_gateway
+    with gateway.clock.frozen():
+        app, old = app_with_logout_receiver(gateway, name="Land board", clock=gateway.clock)
+        moved = LogoutReceiver(
+            issuer=gateway.issuer, client_id=app.client_id, jwks=gateway.jwks, clock=gateway.clock
+        )
+        receivers += [old, moved.start()]  # the old address never answers
+        browser = gateway.browser()
+        tokens = signed_in_tokens(gateway, browser, app, add_citizen(gateway))
+        sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
+        account = browser.http.get(f"{gateway.issuer}/account")
+        browser.http.post(
+            f"{gateway.issuer}/sign-out", data={"form_token": account_form_token(account.text)}
+        )
+
+        def ours() -> dict[str, Any]:
+            (delivery,) = [d for d in _deliveries(gateway) if d["sid"] == sid]
+            return delivery
+
+        _wait_until(lambda: ours()["attempts"] >= 1)
+        assert ours()["uri"] == old.uri and ours()["last_outcome"] == "could not connect"
+        # The agency moves its endpoint while the token waits for the next attempt.
+        operator = api_token(gateway, "admin:operate")
+        changed = gateway.http.patch(
+            f"/admin/api/v1/clients/{app.client_id}",
+            json={"backchannel_logout_uri": moved.uri},
+            headers={"Authorization": f"Bearer {operator}"},
+        )
+        assert changed.status_code == 200, changed.text
+        gateway.clock.advance(gateway.settings.logout_retry_first.total_seconds() + 1)
+        _wake(gateway)
+        (claims,) = moved.wait_for(1)
+        assert claims["sid"] == sid
+        _wait_until(lambda: ours()["state"] == "delivered")
+        assert ours()["uri"] == moved.uri and old.received == []

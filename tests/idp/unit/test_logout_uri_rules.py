@@ -11,10 +11,13 @@ import pytest
 from idp.clients import InvalidClientData, checked_choices
 
 REDIRECT_URIS = ["https://tax.example/cb", "http://127.0.0.1:8080/cb"]
+DEVELOPMENT_ISSUER = "http://localhost:8000"
+PRODUCTION_ISSUER = "https://gateway.example"
 
 
 def _choices(**overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
+        "issuer": DEVELOPMENT_ISSUER,
         "public": False,
         "name": "Tax office",
         "purpose": None,
@@ -78,3 +81,24 @@ def test_a_front_channel_uri_must_share_the_origin_of_a_redirect_uri(uri: str) -
         _choices(frontchannel_logout_uri=uri)
     elsewhere = uri.replace("http:", "https:")
     assert _choices(backchannel_logout_uri=elsewhere)["backchannel_logout_uri"] == elsewhere
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://localhost:9000/logout",
+        "https://localhost/logout",
+        "http://127.0.0.1:8080/logout",
+        "https://127.0.0.2/logout",
+        "http://[::1]:8080/logout",
+    ],
+)
+def test_a_gateway_off_loopback_posts_no_logout_token_to_loopback(uri: str) -> None:
+    with pytest.raises(InvalidClientData, match="must not be on loopback unless the gateway is"):
+        _choices(issuer=PRODUCTION_ISSUER, backchannel_logout_uri=uri)
+    assert _choices(backchannel_logout_uri=uri)["backchannel_logout_uri"] == uri
+    # The citizen's browser may still be sent to a loopback redirect URI (a native app's).
+    chosen = _choices(
+        issuer=PRODUCTION_ISSUER, backchannel_logout_uri="https://api.tax.example/logout"
+    )
+    assert chosen["redirect_uris"] == REDIRECT_URIS
