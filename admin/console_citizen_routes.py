@@ -6,7 +6,6 @@ a record and acting on it are sensitive: they need a recent sign-in."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -100,14 +99,6 @@ async def open_record(request: Request, username: str) -> Response:
         return _record(console, account, why, shown)
 
     return await console_form(request, Role.SUPPORT, work, fresh=True)
-
-
-def _readable(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _record(

@@ -3,8 +3,9 @@ any node can continue them. Framework-free; the routes hold the cookies.
 
 A console session is separate from the citizen's single sign-on session: shorter (an idle
 limit of minutes), confined to `/admin`, and ended by its own sign-out. Its secret is random and
-only its digest is stored; the console's form token is derived from it, so a page on another
-site, which cannot read the cookie, cannot forge a form (CSRF).
+only its digest is stored; the console's form token is derived from it
+(idp.interactions.csrf.console_form_token), so a page on another site, which cannot read the
+cookie, cannot forge a form (CSRF).
 """
 
 from __future__ import annotations
@@ -96,14 +97,6 @@ def end_console_session(session: Session, secret: str | None, *, now: datetime) 
             )
             .values(ended_at=now)
         )
-
-
-def console_form_token(secret: str) -> str:
-    return digest(f"console-form:{secret}")
-
-
-def console_form_token_matches(submitted: str, secret: str) -> bool:
-    return same_value(submitted, console_form_token(secret))
 
 
 @dataclass(frozen=True)

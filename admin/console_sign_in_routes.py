@@ -27,7 +27,6 @@ from admin.console_client import (
 from admin.console_sessions import (
     SIGN_IN_LIFETIME,
     claim_sign_in,
-    console_form_token_matches,
     end_console_session,
     start_console_session,
     start_sign_in,
@@ -44,6 +43,7 @@ from admin.console_web import (
     sign_in_link,
 )
 from admin.roles import roles_of
+from idp.interactions.csrf import console_form_token_matches
 from idp.models import Account
 from idp.protocol.assurance import Level
 from idp.web.citizen_pages import render_page

@@ -18,14 +18,10 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from admin.console_sessions import (
-    SignedInAdministrator,
-    console_form_token,
-    console_form_token_matches,
-    find_administrator,
-)
+from admin.console_sessions import SignedInAdministrator, find_administrator
 from admin.roles import Role
 from admin.settings import ConsoleSettings
+from idp.interactions.csrf import console_form_token, console_form_token_matches
 from idp.oauth.context import OperationContext
 from idp.web.citizen_pages import render_page
 from idp.web.http import page_form

@@ -56,9 +56,7 @@ class Dashboard:
     totals: dict[Measure, int]
 
 
-def dashboard_of(
-    session: Session, *, now: datetime, other_agencies: str = OTHER_AGENCIES
-) -> Dashboard:
+def dashboard_of(session: Session, *, now: datetime) -> Dashboard:
     last_day = now.date()
     days = days_between(last_day - timedelta(days=DASHBOARD_DAYS - 1), last_day)
     counts = daily_counts(session, first_day=days[0], last_day=last_day, now=now)

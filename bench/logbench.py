@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from consent.records import DatabaseConsentRecords  # noqa: E402
 from gateway.schema import upgrade_database  # noqa: E402
 from idp.clients import ClientCache, register_client  # noqa: E402
+from idp.events import EventType  # noqa: E402
 from idp.keys.jose import SigningKey  # noqa: E402
 from idp.keys.keyring import Keyring  # noqa: E402
 from idp.keys.sealing import Sealer  # noqa: E402
@@ -231,7 +232,7 @@ def sample_event(number: int, client_id: str, now: datetime) -> AccessEvent:
     """An event like those the gateway writes most: tokens issued and userinfo answered."""
     if number % 3 == 2:
         return AccessEvent(
-            event_type="userinfo.answered",
+            event_type=EventType.USERINFO_ANSWERED,
             occurred_at=now,
             actor_type="client",
             actor_id=client_id,
@@ -244,7 +245,7 @@ def sample_event(number: int, client_id: str, now: datetime) -> AccessEvent:
         )
     grant = "authorization_code" if number % 3 == 1 else "client_credentials"
     return AccessEvent(
-        event_type="token.issued",
+        event_type=EventType.TOKEN_ISSUED,
         occurred_at=now,
         actor_type="client",
         actor_id=client_id,

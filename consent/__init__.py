@@ -1,2 +1,2 @@
-"""Consent records, the consent page and the access log: what the citizen allowed, and what
-happened with their data."""
+"""Consent records and the citizen's pages: the consent page, and the account page where the
+citizen sees and withdraws what they allowed (the access log is transparency/)."""

@@ -200,9 +200,10 @@ def build_app(
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
-    app.add_middleware(SecurityHeaders, https=settings.is_https)
     if console_settings.port is not None:
+        # Inside the security headers, so the other listener's 404 carries them too.
         app.add_middleware(AdminListenerSplit, admin_port=console_settings.port)
+    app.add_middleware(SecurityHeaders, https=settings.is_https)
     return app
 
 

@@ -4,8 +4,11 @@ and the static files answer; on the public port everything under `/admin` is not
 
 from __future__ import annotations
 
-from starlette.responses import PlainTextResponse
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from idp.protocol.errors import NOT_FOUND
+from idp.web.errors import error_for_anyone
 
 
 def is_admin_path(path: str) -> bool:
@@ -26,6 +29,7 @@ class AdminListenerSplit:
             else:
                 allowed = not is_admin_path(path)
             if not allowed:
-                await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+                # The same answer as any other unknown path (the error catalogue's).
+                await error_for_anyone(Request(scope), NOT_FOUND)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -1,7 +1,8 @@
 """What the core provider needs from other packages, stated as Protocols.
 
-`consent/` implements them; the composition root passes the implementations in. The core never
-imports them, so the dependency points one way (enforced by import-linter).
+`consent/` (`ConsentRecords`) and `transparency/` (`AccessLog`) implement them; the composition
+root passes the implementations in. The core never imports them, so the dependency points one
+way (enforced by import-linter).
 """
 
 from __future__ import annotations

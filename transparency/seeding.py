@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
+from idp.events import EventType
 from idp.ports import AccessEvent
 from idp.storage.database import Database
 from transparency.access_log import queued_values
@@ -27,17 +28,17 @@ from transparency.statistics import forget_counts
 CHUNK = 10_000  # rows per INSERT (and per transaction)
 
 # (event type, actor type, share of the mix, outcome, what it releases)
-_MIX: tuple[tuple[str, str, float, str, tuple[str, ...]], ...] = (
-    ("sign_in.succeeded", "account", 0.22, "success", ()),
-    ("sign_in.failed", "account", 0.04, "failure", ()),
-    ("sign_in.throttled", "system", 0.01, "failure", ()),
-    ("consent.given", "account", 0.05, "success", ()),
-    ("consent.withdrawn", "account", 0.01, "success", ()),
-    ("authorization_code.issued", "account", 0.17, "success", ()),
-    ("token.issued", "client", 0.20, "success", ("sub", "name", "email")),
-    ("token.refreshed", "client", 0.08, "success", ()),
-    ("token.introspected", "client", 0.04, "success", ()),
-    ("userinfo.answered", "client", 0.18, "success", ("sub", "name", "email", "birthdate")),
+_MIX: tuple[tuple[EventType, str, float, str, tuple[str, ...]], ...] = (
+    (EventType.SIGN_IN_SUCCEEDED, "account", 0.22, "success", ()),
+    (EventType.SIGN_IN_FAILED, "account", 0.04, "failure", ()),
+    (EventType.SIGN_IN_THROTTLED, "system", 0.01, "failure", ()),
+    (EventType.CONSENT_GIVEN, "account", 0.05, "success", ()),
+    (EventType.CONSENT_WITHDRAWN, "account", 0.01, "success", ()),
+    (EventType.AUTHORIZATION_CODE_ISSUED, "account", 0.17, "success", ()),
+    (EventType.TOKEN_ISSUED, "client", 0.20, "success", ("sub", "name", "email")),
+    (EventType.TOKEN_REFRESHED, "client", 0.08, "success", ()),
+    (EventType.TOKEN_INTROSPECTED, "client", 0.04, "success", ()),
+    (EventType.USERINFO_ANSWERED, "client", 0.18, "success", ("sub", "name", "email", "birthdate")),
 )
 
 
@@ -82,10 +83,15 @@ def synthetic_events(
         )
 
 
-def _detail(event_type: str) -> dict[str, object]:
+_SIGN_INS = frozenset(
+    {EventType.SIGN_IN_SUCCEEDED, EventType.SIGN_IN_FAILED, EventType.SIGN_IN_THROTTLED}
+)
+
+
+def _detail(event_type: EventType) -> dict[str, object]:
     # Sign-in entries name their method, as the real ones do (idp.events), so statistics by
     # method (transparency.statistics) see a realistic log.
-    if event_type.startswith("sign_in."):
+    if event_type in _SIGN_INS:
         return {"synthetic": True, "method": "pwd"}
     return {"synthetic": True}
 

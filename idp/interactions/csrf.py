@@ -1,9 +1,10 @@
 """CSRF tokens of the gateway's own forms, issued and checked here only (constant-time).
 
-Three kinds: an interaction's page (sign-in, consent) carries the random token stored with the
-interaction; the account page carries one derived from the session cookie, and the activation
-page (used signed out) one derived from the browser-binding cookie. A page on another site can
-read neither cookie, so a forged cross-site POST lacks the token.
+Four kinds: an interaction's page (sign-in, consent) carries the random token stored with the
+interaction; the account page carries one derived from the session cookie, the activation page
+(used signed out) one derived from the browser-binding cookie, and the administrators' console
+one derived from its own session cookie. A page on another site can read none of these cookies,
+so a forged cross-site POST lacks the token.
 """
 
 from __future__ import annotations
@@ -34,3 +35,11 @@ def activation_form_token(browser_binding: str) -> str:
 
 def activation_form_token_matches(submitted: str, browser_binding: str) -> bool:
     return same_value(submitted, activation_form_token(browser_binding))
+
+
+def console_form_token(console_secret: str) -> str:
+    return digest(f"console-form:{console_secret}")
+
+
+def console_form_token_matches(submitted: str, console_secret: str) -> bool:
+    return same_value(submitted, console_form_token(console_secret))

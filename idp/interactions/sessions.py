@@ -143,7 +143,8 @@ def find_interaction(
     """The open interaction `handle`, only for the browser that started it. With `lock`, for
     a form post: parallel posts of one interaction's form then run one after the other (the
     row stays locked until the transaction ends), and each later one reads what the earlier
-    did (checklist FUZ-11). SQLite serializes writers by itself."""
+    did: the check and the action it allows are one atomic step (ASVS 5.0 15.4.2). SQLite
+    serializes writers by itself."""
     if not handle or not browser_binding or len(handle) > 64:
         return None
     query = select(Interaction).where(Interaction.handle == handle)

@@ -52,3 +52,14 @@ def set_cookie(
         httponly=True,
         samesite="lax",
     )
+
+
+def clear_cookie(state: WebState, response: Response, base: str) -> None:
+    """Tells the browser to drop the cookie (Max-Age=0), with the attributes it was set with."""
+    response.delete_cookie(
+        cookie_name(state, base),
+        path="/",
+        secure=state.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )

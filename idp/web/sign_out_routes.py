@@ -25,7 +25,7 @@ from idp.protocol.errors import BODY_NOT_A_FORM, BODY_TOO_LARGE, ProtocolError
 from idp.sign_out.ending import EndedBy, EndedSession, EndReason, end_browser_session
 from idp.sign_out.logout_requests import CheckedLogout, LogoutRequest, check_logout_request
 from idp.web.citizen_pages import render_page
-from idp.web.cookies import SESSION_COOKIE, browser_state, cookie_name
+from idp.web.cookies import SESSION_COOKIE, browser_state, clear_cookie
 from idp.web.errors import error_page
 from idp.web.http import BodyTooLarge, NotAForm, page_form, read_form
 from idp.web.outcomes import expired_page
@@ -178,13 +178,7 @@ def _signed_out(request: Request, finished: _Finished) -> Response:
         )
     response.headers["Cache-Control"] = "no-store"
     state = web_state(request)
-    response.delete_cookie(
-        cookie_name(state, SESSION_COOKIE),
-        path="/",
-        secure=state.secure_cookies,
-        httponly=True,
-        samesite="lax",
-    )
+    clear_cookie(state, response, SESSION_COOKIE)
     if ended is not None:
         state.sign_out.wake()
     return response

@@ -1,4 +1,4 @@
-"""Completing an interaction is single-use under a race (checklist FUZ-11): of parallel posts of
+"""Completing an interaction is single-use under a race (ASVS 5.0 15.4.2): of parallel posts of
 one consent decision, exactly one reaches the client with a code."""
 
 from __future__ import annotations
