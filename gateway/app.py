@@ -48,6 +48,7 @@ from idp.storage.database import Database, create_database_engine
 from idp.storage.outage import is_database_unavailable
 from idp.web.activation_routes import router as activation_router
 from idp.web.authenticator_app_routes import router as authenticator_app_router
+from idp.web.back_channel import BackChannel
 from idp.web.errors import error_for_anyone, error_response
 from idp.web.health_routes import router as health_router
 from idp.web.information_routes import router as information_router
@@ -55,7 +56,6 @@ from idp.web.interaction_routes import router as interaction_router
 from idp.web.language_routes import router as language_router
 from idp.web.pages import PageRenderer
 from idp.web.password_routes import router as password_router
-from idp.web.protocol_routes import router as protocol_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.sign_out_routes import router as sign_out_router
@@ -82,7 +82,6 @@ def _password_checker(settings: IdpSettings) -> PasswordChecker:
 # keeps its paths to their own port when there is one).
 _ROUTERS = (
     health_router,
-    protocol_router,
     interaction_router,
     step_up_router,
     step_up_code_router,
@@ -204,6 +203,8 @@ def build_app(
         # Inside the security headers, so the other listener's 404 carries them too.
         app.add_middleware(AdminListenerSplit, admin_port=console_settings.port)
     app.add_middleware(SecurityHeaders, https=settings.is_https)
+    # Outermost: the back channel's endpoints are answered before the app's routing (ADR 0020).
+    app.add_middleware(BackChannel, state=app.state.web, admin_port=console_settings.port)
     return app
 
 

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from idp.authentication import passwords
@@ -83,8 +83,12 @@ def find_account_by_username(session: Session, username: str) -> Account | None:
     return session.scalar(select(Account).where(Account.username == normalize_username(username)))
 
 
+# Built once (ADR 0021): the token, introspection and userinfo endpoints read an account each.
+_BY_ID = select(Account).where(Account.id == bindparam("account_id"))
+
+
 def get_active_account(session: Session, account_id: int) -> Account | None:
-    account = session.get(Account, account_id)
+    account = session.scalar(_BY_ID, {"account_id": account_id})
     if account is None or account.disabled_at is not None:
         return None
     return account

@@ -151,7 +151,7 @@ def _signed_out(visit: Visit) -> None:
     so the page offers to sign in again."""
     _account_signed_in(visit)
     with visit.page.expect_navigation():
-        visit.page.click("form.sign-out button[type=submit]")
+        visit.page.click(".sign-out button[type=submit]")
     assert visit.page.locator("a[href='/account/sign-in']").is_visible()
 
 

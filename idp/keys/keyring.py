@@ -112,7 +112,8 @@ class Keyring:
         self._checked_at = 0.0
         self._records: list[KeyRecord] = []
         self._keys: dict[str, SigningKey] = {}
-        self._jwks_cache: tuple[tuple[str, ...], bytes] | None = None
+        self._generation = 0  # counts manifest loads: a new load ends every cached view
+        self._view: _KeyView | None = None
 
     # -- creation and rotation (operator commands and first start) --
 
@@ -144,25 +145,20 @@ class Keyring:
             return created
 
     def statuses(self) -> list[KeyStatus]:
-        self._refresh()
-        return key_statuses(self._records, now=self.clock(), retention=self.retention)
+        return list(self._current_view().statuses)
 
     # -- use (every request) --
 
     def signing_key(self, alg: str) -> SigningKey:
         """The key that signs `alg` tokens now."""
-        for status in self.statuses():
-            if status.state == "active" and status.record.alg == alg:
-                return self._keys[status.record.kid]
-        raise LookupError(f"no active {alg} signing key; run `idp keys rotate`")
+        key = self._current_view().signing.get(alg)
+        if key is None:
+            raise LookupError(f"no active {alg} signing key; run `idp keys rotate`")
+        return key
 
     def verification_keys(self) -> list[SigningKey]:
         """Keys whose signatures are still accepted: the published ones."""
-        return [
-            self._keys[s.record.kid]
-            for s in self.statuses()
-            if s.state in ("next", "active", "retiring")
-        ]
+        return list(self._current_view().verification)
 
     def historical_keys(self) -> list[SigningKey]:
         """Every key the keyring ever held, expired ones too: signed statements that must stay
@@ -171,15 +167,26 @@ class Keyring:
         return list(self._keys.values())
 
     def jwks_document(self) -> bytes:
-        """The JWKS, serialized again only when the set of published keys changes."""
-        published = tuple(s.record.kid for s in self.statuses() if s.state != "expired")
-        cached = self._jwks_cache
-        if cached is not None and cached[0] == published:
-            return cached[1]
-        keys = [self._keys[kid].public_jwk() for kid in published]
-        body = json.dumps({"keys": keys}, separators=(",", ":")).encode()
-        self._jwks_cache = (published, body)
-        return body
+        """The JWKS as published now (serialized once per change of the published keys)."""
+        return self._current_view().jwks
+
+    def _current_view(self) -> _KeyView:
+        """Which key does what at the clock's `now`. Every key changes state only at a known
+        moment (its activation, its unpublishing), so one view holds until the next such moment
+        or the next manifest load; requests in between reuse it."""
+        self._refresh()
+        now = self.clock()
+        view = self._view
+        if view is None or not view.holds(generation=self._generation, now=now):
+            view = _KeyView.build(
+                self._records,
+                self._keys,
+                generation=self._generation,
+                now=now,
+                retention=self.retention,
+            )
+            self._view = view
+        return view
 
     # -- storage --
 
@@ -202,6 +209,7 @@ class Keyring:
                 pem = (self.directory / f"{record.kid}.pem").read_bytes()
                 keys[record.kid] = load_signing_key(pem=pem, alg=record.alg, kid=record.kid)
             self._records, self._keys, self._loaded_mtime = records, keys, mtime
+            self._generation += 1
 
     def _create_key(self, alg: str, *, now: datetime, activates_at: datetime) -> KeyRecord:
         kid = new_kid(alg, now)
@@ -236,3 +244,58 @@ class Keyring:
                 yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class _KeyView:
+    """The keyring's answers between two moments at which some key changes state."""
+
+    generation: int
+    valid_from: datetime | None
+    valid_until: datetime | None
+    statuses: tuple[KeyStatus, ...]
+    signing: dict[str, SigningKey]
+    verification: tuple[SigningKey, ...]
+    jwks: bytes
+
+    def holds(self, *, generation: int, now: datetime) -> bool:
+        return (
+            generation == self.generation
+            and (self.valid_from is None or self.valid_from <= now)
+            and (self.valid_until is None or now < self.valid_until)
+        )
+
+    @classmethod
+    def build(
+        cls,
+        records: list[KeyRecord],
+        keys: dict[str, SigningKey],
+        *,
+        generation: int,
+        now: datetime,
+        retention: timedelta,
+    ) -> _KeyView:
+        statuses = key_statuses(records, now=now, retention=retention)
+        # The moments at which any key's state changes: activations and unpublishing.
+        moments = {r.activates_at for r in records} | {
+            s.unpublish_at for s in statuses if s.unpublish_at is not None
+        }
+        past = [m for m in moments if m <= now]
+        future = [m for m in moments if m > now]
+        published = [s for s in statuses if s.state in ("next", "active", "retiring")]
+        signing: dict[str, SigningKey] = {}
+        for status in statuses:  # the first active key of an algorithm signs
+            if status.state == "active":
+                signing.setdefault(status.record.alg, keys[status.record.kid])
+        return cls(
+            generation=generation,
+            valid_from=max(past) if past else None,
+            valid_until=min(future) if future else None,
+            statuses=tuple(statuses),
+            signing=signing,
+            verification=tuple(keys[s.record.kid] for s in published),
+            jwks=json.dumps(
+                {"keys": [keys[s.record.kid].public_jwk() for s in published]},
+                separators=(",", ":"),
+            ).encode(),
+        )

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, bindparam, insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 _PREPARED_CACHED = 64
 
@@ -53,7 +53,13 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     pairs = tuple(zip(prepared.columns, prepared.processors, strict=True))
     converted: list[Any] = []
     for row in rows:
-        values = [row[name] if process is None else process(row[name]) for name, process in pairs]
+        try:
+            values = [
+                row[name] if process is None else process(row[name]) for name, process in pairs
+            ]
+        except (ValueError, TypeError) as error:
+            # A value its column's type refuses (a naive datetime...): as SQLAlchemy reports it.
+            raise StatementError(str(error), prepared.sql, dict(row), error) from error
         converted.append(
             values if prepared.positional else dict(zip(prepared.columns, values, strict=True))
         )

@@ -35,6 +35,11 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
         body.extend(chunk)
         if len(body) > MAX_FORM_BYTES:
             raise BodyTooLarge()
+    return form_pairs(bytes(body))
+
+
+def form_pairs(body: bytes) -> list[tuple[str, str]]:
+    """A urlencoded body as ordered pairs; NotAForm when it cannot be one."""
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=200)
@@ -97,7 +102,11 @@ def from_protocol(response: ProtocolResponse) -> Response:
 def bearer_token(request: Request) -> tuple[str | None, str | None]:
     """The token from the Authorization header (scheme case-insensitive, RFC 6750 2.1), else
     None; the second value says "malformed" for a header that is not a bearer token."""
-    header = request.headers.get("authorization")
+    return bearer_token_of(request.headers.get("authorization"))
+
+
+def bearer_token_of(header: str | None) -> tuple[str | None, str | None]:
+    """As `bearer_token`, from the Authorization header's value."""
     if header is None:
         return None, None
     scheme, _, value = header.partition(" ")

@@ -35,6 +35,10 @@ def unreadable_request(request: Request) -> Response:
     return error_response(NUL_IN_PARAMETER)
 
 
+def query_holds_nul(query: bytes) -> bool:
+    return b"\x00" in query or b"%00" in query
+
+
 class RefuseNulInQuery:
     """No OAuth or OpenID parameter may hold NUL (RFC 6749 Appendix A allows none of %x00), and
     PostgreSQL cannot store or even compare text that does: such a query is refused here, once,
@@ -44,9 +48,7 @@ class RefuseNulInQuery:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            query: bytes = scope.get("query_string", b"")
-            if b"\x00" in query or b"%00" in query:
-                await unreadable_request(Request(scope))(scope, receive, send)
-                return
+        if scope["type"] == "http" and query_holds_nul(scope.get("query_string", b"")):
+            await unreadable_request(Request(scope))(scope, receive, send)
+            return
         await self.app(scope, receive, send)

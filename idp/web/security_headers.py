@@ -15,6 +15,11 @@ HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 DEFAULT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 
 
+def response_headers(*, https: bool) -> list[tuple[bytes, bytes]]:
+    """What an answer that sets none of these itself carries (CSP included)."""
+    return [*COMMON_HEADERS, *((HSTS,) if https else ()), DEFAULT_CSP]
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
+from anyio import to_thread
 from fastapi import Request
 
 from idp.authentication.passwords import PasswordChecker
@@ -15,6 +17,8 @@ from idp.sign_out.worker import SignOutWorker
 from idp.storage.database import Database
 from idp.web.pages import PageRenderer
 from idp.web.source_address import source_address
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,17 +52,34 @@ def request_id(request: Request) -> str:
 @contextmanager
 def operation(request: Request) -> Iterator[OperationContext]:
     """One unit of work for one request; it commits before the response is sent."""
-    state = web_state(request)
+    with operation_context(
+        web_state(request),
+        request_id=request_id(request),
+        peer=request.client.host if request.client else None,
+        forwarded_for=request.headers.getlist("x-forwarded-for"),
+    ) as ctx:
+        yield ctx
+
+
+@contextmanager
+def operation_context(
+    state: WebState, *, request_id: str, peer: str | None, forwarded_for: list[str]
+) -> Iterator[OperationContext]:
+    """`operation` for a request read without Starlette (idp.web.back_channel)."""
     with state.database.unit_of_work() as session:
         yield OperationContext(
             provider=state.provider,
             session=session,
-            request_id=request_id(request),
+            request_id=request_id,
             # X-Forwarded-For only as far as trusted proxies vouch for it (RFC 9700 4.13).
             source_address=source_address(
-                request.client.host if request.client else None,
-                request.headers.getlist("x-forwarded-for"),
-                state.provider.settings.trusted_proxies,
+                peer, forwarded_for, state.provider.settings.trusted_proxies
             ),
             now=state.provider.clock(),
         )
+
+
+async def run_unit_of_work(state: WebState, work: Callable[[], T]) -> T:
+    """Run `work` (which opens a unit of work) off the event loop, in one of the request
+    threads, each with its pooled connection."""
+    return await to_thread.run_sync(work)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import httpx
 
@@ -76,3 +77,41 @@ def test_health_probes(gateway: Gateway) -> None:
     assert httpx.get(f"{gateway.issuer}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{gateway.issuer}/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+def test_documents_carry_an_etag_that_a_cache_revalidates(gateway: Gateway) -> None:
+    for path in ("/.well-known/openid-configuration", "/jwks.json"):
+        first = httpx.get(f"{gateway.issuer}{path}")
+        etag = first.headers["etag"]
+        assert etag.startswith('"') and etag.endswith('"')
+        same = httpx.get(f"{gateway.issuer}{path}", headers={"If-None-Match": f'"x", W/{etag}'})
+        assert same.status_code == 304 and same.content == b""
+        assert same.headers["etag"] == etag
+        assert same.headers["cache-control"] == first.headers["cache-control"]
+        other = httpx.get(f"{gateway.issuer}{path}", headers={"If-None-Match": '"other"'})
+        assert other.status_code == 200 and other.content == first.content
+
+
+def test_a_rotation_publishes_a_jwks_with_a_new_etag(gateway: Gateway) -> None:
+    before = httpx.get(f"{gateway.issuer}/jwks.json")
+    upcoming = {r["kid"] for r in gateway.idp_json("keys", "rotate") if r["state"] == "next"}
+    deadline = time.monotonic() + 5.0  # nodes re-read the keyring at most once a second
+    after = before
+    while time.monotonic() < deadline:
+        after = httpx.get(f"{gateway.issuer}/jwks.json")
+        if upcoming <= {k["kid"] for k in after.json()["keys"]}:
+            break
+        time.sleep(0.2)
+    assert upcoming <= {k["kid"] for k in after.json()["keys"]}
+    assert after.headers["etag"] != before.headers["etag"]
+    stale = httpx.get(
+        f"{gateway.issuer}/jwks.json", headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert stale.status_code == 200 and stale.content == after.content
+
+
+def test_a_method_an_endpoint_does_not_take_is_405_with_allow(gateway: Gateway) -> None:
+    refused = httpx.get(f"{gateway.issuer}/token")
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+    assert refused.json()["error"] == "invalid_request"
+    assert httpx.put(f"{gateway.issuer}/userinfo").headers["allow"] == "GET, POST"
