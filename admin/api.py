@@ -24,7 +24,19 @@ from admin.api_calls import call_as
 from admin.api_operations import router as operations_router
 from admin.api_roles import router as roles_router
 from admin.export import as_csv, as_json, matching_entries
-from admin.problems import ERRORS, NOT_FOUND, problem
+from admin.problems import (
+    ERRORS,
+    METHOD_NOT_ALLOWED,
+    NO_SUCH_ENTRY,
+    NOT_FOUND,
+    NOT_FOUND_HERE,
+    NOT_VALID,
+    REASON_REQUIRED,
+    SERVER_ERROR,
+    UNAVAILABLE,
+    AdminProblem,
+    problem,
+)
 from admin.roles import Role
 from idp import events
 from idp.oauth.context import OperationContext
@@ -219,7 +231,7 @@ def build_admin_api(state: WebState) -> FastAPI:
         def work(ctx: OperationContext, caller: ApiCaller) -> Response | EventWithProof:
             entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
             if entry is None:
-                return problem(404, "Not Found", "No entry at this index.")
+                return problem(NO_SUCH_ENTRY)
             proof = _proof(ctx.session, entry)
             ctx.record(_entry_read(caller, entry))
             return EventWithProof(item=_item(entry), proof=proof)
@@ -255,15 +267,13 @@ def _install_problem_handlers(api: FastAPI) -> None:
         where = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in found)
         if found and all(e["loc"][-1] == "reason" for e in found):
             # Well-formed, but without the reason support must give (RFC 9110 15.5.21).
-            return problem(
-                422, "Unprocessable Content", "Say why, in a few words: a reason is required."
-            )
-        return problem(400, "Bad Request", f"Not valid: {where or 'the request'}.")
+            return problem(REASON_REQUIRED)
+        return problem(NOT_VALID.detailed(f"Not valid: {where or 'the request'}."))
 
     @api.exception_handler(SQLAlchemyError)
     async def database_error(request: Request, error: SQLAlchemyError) -> Response:
         if is_database_unavailable(error):
-            return problem(503, "Service Unavailable", "Try again later.", **{"Retry-After": "5"})
+            return problem(UNAVAILABLE, **{"Retry-After": "5"})
         return _server_error(request)
 
     @api.exception_handler(Exception)
@@ -272,16 +282,12 @@ def _install_problem_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        titles = {404: "Not Found", 405: "Method Not Allowed"}
-        return problem(
-            error.status_code,
-            titles.get(error.status_code, "Bad Request"),
-            None,
-            **dict(error.headers or {}),
-        )
+        answers = {404: NOT_FOUND_HERE, 405: METHOD_NOT_ALLOWED}
+        answer = answers.get(error.status_code, AdminProblem(error.status_code, "Bad Request"))
+        return problem(answer, **dict(error.headers or {}))
 
 
 def _server_error(request: Request) -> Response:
     correlation = request_id(request)
     log.exception("unexpected error, request %s", correlation)
-    return problem(500, "Internal Server Error", f"Reference {correlation}.")
+    return problem(SERVER_ERROR.detailed(f"Reference {correlation}."))

@@ -16,7 +16,16 @@ from pydantic import BaseModel, Field
 from admin.api_access import ApiCaller
 from admin.api_calls import call_as
 from admin.api_operations import operator_of
-from admin.problems import CONFLICT, ERRORS, NOT_FOUND, UNPROCESSABLE, problem
+from admin.problems import (
+    ACCOUNT_LOCKED,
+    CONFLICT,
+    ERRORS,
+    NO_SUCH_ACCOUNT,
+    NOT_FOUND,
+    REASON_NOT_VALID,
+    UNPROCESSABLE,
+    problem,
+)
 from admin.roles import Role
 from admin.support_operations import (
     MAX_REASON_LENGTH,
@@ -105,7 +114,7 @@ async def read_account(
     def work(ctx: OperationContext, caller: ApiCaller) -> Response | AccountRecord:
         account = find_account_by_username(ctx.session, username)
         if account is None:
-            return problem(404, "Not Found", "No account by this username.")
+            return problem(NO_SUCH_ACCOUNT)
         record = AccountRecord(
             username=account.username,
             subject=account.subject,
@@ -193,11 +202,11 @@ async def _support(
         try:
             return work(ctx, operator_of(ctx, caller), caller.client_id)
         except UnknownAccount:
-            return problem(404, "Not Found", "No account by this username.")
+            return problem(NO_SUCH_ACCOUNT)
         except ReasonRequired as error:
-            return problem(422, "Unprocessable Content", f"The reason is not valid: {error}.")
+            return problem(REASON_NOT_VALID.detailed(f"The reason is not valid: {error}."))
         except AccountIsLocked:
-            return problem(409, "Conflict", "The account is locked: unlock it first.")
+            return problem(ACCOUNT_LOCKED)
 
     return await call_as(request, Role.SUPPORT, run)
 

@@ -28,7 +28,7 @@ from admin.client_operations import (
     update_agency_app,
 )
 from admin.onboarding import onboarding_for
-from admin.problems import ERRORS, INVALID, NOT_FOUND, problem
+from admin.problems import BREAKS_A_RULE, ERRORS, INVALID, NO_SUCH_APP, NOT_FOUND, problem
 from admin.roles import Role
 from idp.clients import (
     find_registration,
@@ -186,7 +186,7 @@ def _registration(ctx: OperationContext, client: Client) -> Registration:
 
 
 def _not_found() -> Response:
-    return problem(404, "Not Found", "No agency application with this client_id.")
+    return problem(NO_SUCH_APP)
 
 
 def _answer(change: Callable[[], T]) -> T | Response:
@@ -197,7 +197,7 @@ def _answer(change: Callable[[], T]) -> T | Response:
     except UnknownAgencyApp:
         return _not_found()
     except InvalidClientData as error:
-        return problem(422, "Unprocessable Content", f"{error}.")
+        return problem(BREAKS_A_RULE.detailed(f"{error}."))
 
 
 @router.get(

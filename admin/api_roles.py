@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from admin.api_access import ApiCaller
 from admin.api_calls import call_as
 from admin.api_operations import operator_of
-from admin.problems import ERRORS, NOT_FOUND, problem
+from admin.problems import ERRORS, NO_SUCH_ACCOUNT, NOT_FOUND, problem
 from admin.roles import Role, administrators, grant_roles, revoke_roles
 from idp import events
 from idp.accounts import find_account_by_username
@@ -65,7 +65,7 @@ async def _change(request: Request, change: RoleChange, *, grant: bool) -> Any:
     def work(ctx: OperationContext, caller: ApiCaller) -> Response | RoleChangeResult:
         account = find_account_by_username(ctx.session, change.username)
         if account is None:
-            return problem(404, "Not Found", "No account by this username.")
+            return problem(NO_SUCH_ACCOUNT)
         operator = operator_of(ctx, caller)
         if grant:
             changed = grant_roles(ctx.session, account, change.roles, by=operator, now=ctx.now)
