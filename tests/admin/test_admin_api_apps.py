@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import register_app
+from tests.admin.api_tokens import api_token
 from tests.in_process import InProcessGateway
 from transparency.checkpoints import CHECKPOINT_ALG
 from transparency.sequencer import sequence_everything
@@ -28,23 +28,10 @@ NEW_APP = {
 }
 
 
-def _token(gateway: InProcessGateway, scope: str | None, *, name: str = "Operations desk") -> str:
-    client = register_app(
-        gateway, "--grant-type", "client_credentials", "--scope", scope or "openid", name=name
-    )
-    answer = gateway.http.post(
-        "/token",
-        auth=(client.client_id, client.client_secret or ""),
-        data={"grant_type": "client_credentials", **({"scope": scope} if scope else {})},
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
 @pytest.fixture
 def operator(in_process_gateway: InProcessGateway) -> str:
     """A fresh token each test: tests move the clock past token lifetimes."""
-    return _token(in_process_gateway, "admin:operate")
+    return api_token(in_process_gateway, "admin:operate", name="Operations desk")
 
 
 def _call(
@@ -70,7 +57,7 @@ def _events(gateway: InProcessGateway, client_id: str) -> list[dict[str, Any]]:
         issuer=gateway.settings.issuer,
         clock=gateway.clock,
     )
-    auditor = _token(gateway, "admin:audit", name="Audit desk")
+    auditor = api_token(gateway, "admin:audit", name="Audit desk")
     answer = _call(gateway, auditor, "GET", f"/events?client_id={client_id}&limit=100")
     items: list[dict[str, Any]] = answer.json()["items"]
     return items
@@ -128,7 +115,9 @@ def test_register_edit_and_rotate_with_an_overlap(
     old = _client_credentials(gateway, client_id, first)
     assert old.status_code == 401 and old.json()["error"] == "invalid_client"
     assert _client_credentials(gateway, client_id, second).status_code == 200
-    operator = _token(gateway, "admin:operate")  # the first one has expired by now
+    operator = api_token(
+        gateway, "admin:operate", name="Operations desk"
+    )  # the first one has expired by now
     after = _call(gateway, operator, "GET", f"/clients/{client_id}").json()
     assert after["secret_overlap_ends_at"] is None
 
@@ -194,7 +183,7 @@ def test_other_roles_and_clients_without_one_are_refused_and_nothing_changes(
     gateway = in_process_gateway
     app = _call(gateway, operator, "POST", "/clients", NEW_APP).json()
     client_id = app["client_id"]
-    other = _token(gateway, scope, name=f"Desk {scope}")
+    other = api_token(gateway, *([scope] if scope else []), name=f"Desk {scope}")
     for method, path, body in [
         ("POST", "/clients", NEW_APP),
         ("GET", f"/clients/{client_id}", None),

@@ -18,7 +18,6 @@ import httpx
 import jwt
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import (
@@ -31,6 +30,7 @@ from tests.citizen import (
     split_verifier,
 )
 from tests.conftest import CodeResult, exchange_code
+from tests.database_rows import run_sql
 from tests.in_process import InProcessGateway
 
 SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
@@ -50,16 +50,6 @@ def gateway(in_process_gateway: InProcessGateway) -> InProcessGateway:
 @pytest.fixture(scope="module")
 def app(gateway: InProcessGateway) -> AppClient:
     return register_app(gateway, name="Land registry")
-
-
-def _sql(gateway: InProcessGateway, query: str, **values: Any) -> list[Any]:
-    engine = create_engine(gateway.database_url)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(query), values)
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def _code(gateway: InProcessGateway, secret: str, *, steps: int = 0) -> str:
@@ -182,7 +172,7 @@ def _logged(gateway: InProcessGateway, event_type: str, subject: str) -> list[di
     """The details of the citizen's entries of `event_type`, sealed or still queued, in order.
     One statement, so an entry the sequencer seals meanwhile is seen once, in one place."""
     found = []
-    for part, _, fields in _sql(gateway, _ENTRIES_OF_SUBJECT, t=event_type, s=subject):
+    for part, _, fields in run_sql(gateway, _ENTRIES_OF_SUBJECT, t=event_type, s=subject):
         document = json.loads(fields) if fields else {}
         if part == 0:
             found.append(document)
@@ -212,7 +202,7 @@ def test_an_app_is_set_up_on_the_account_page_and_a_wrong_first_code_is_refused(
     reloaded = SECRET.search(_get(browser, "/account/authenticator-app/set-up").text)
     assert reloaded and reloaded.group(1) == found.group(1)
     # The secret is in the database only sealed.
-    stored = _sql(gateway, "SELECT sealed_secret FROM authenticator_apps")
+    stored = run_sql(gateway, "SELECT sealed_secret FROM authenticator_apps")
     assert stored and all(secret not in row[0] for row in stored)
 
     token = account_form_token(page.text)
@@ -416,7 +406,7 @@ def test_a_recovery_code_works_once(gateway: InProcessGateway, app: AppClient) -
         gateway, "step_up.failed", citizen.subject
     )
     # Stored only as digests.
-    stored = {row[0] for row in _sql(gateway, "SELECT code_digest FROM recovery_codes")}
+    stored = {row[0] for row in run_sql(gateway, "SELECT code_digest FROM recovery_codes")}
     assert not any(code.replace("-", "") in digest for code in codes for digest in stored)
 
 
@@ -487,7 +477,7 @@ def test_a_second_app_replaces_the_first_once_confirmed(
     assert _logged(gateway, "authenticator_app.enrolled", citizen.subject)[-1] == {"replaced": True}
     assert (
         len(
-            _sql(
+            run_sql(
                 gateway,
                 "SELECT id FROM authenticator_apps WHERE account_id = "
                 "(SELECT id FROM accounts WHERE subject = :s)",
