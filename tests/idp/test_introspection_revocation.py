@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.citizen import AppClient, Browser
 from tests.conftest import CitizenAccount, signed_in_tokens, userinfo
@@ -80,3 +81,27 @@ def test_revoking_a_refresh_token_ends_the_grant(
         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
     )
     assert refresh.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("endpoint", ["/introspect", "/revoke"])
+def test_a_failed_client_secret_post_gets_no_basic_challenge(
+    gateway: Gateway, app_a: AppClient, endpoint: str
+) -> None:
+    # RFC 6749 5.2: the challenge is for a client that used the Authorization header; one that
+    # authenticated in the body gets 400 `invalid_client` without it, as at the token endpoint.
+    url = f"{gateway.issuer}{endpoint}"
+    for secret in ("wrong", ""):
+        refused = httpx.post(
+            url, data={"token": "x", "client_id": app_a.client_id, "client_secret": secret}
+        )
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"] == "invalid_client"
+        assert "www-authenticate" not in refused.headers
+    by_header = httpx.post(url, auth=(app_a.client_id, "wrong"), data={"token": "x"})
+    assert by_header.status_code == 401 and by_header.json()["error"] == "invalid_client"
+    assert by_header.headers["www-authenticate"].startswith("Basic")
+    accepted = httpx.post(
+        url,
+        data={"token": "x", "client_id": app_a.client_id, "client_secret": app_a.client_secret},
+    )
+    assert accepted.status_code == 200, accepted.text

@@ -108,18 +108,20 @@ def _resign(gateway: Gateway, token: str, **claims: object) -> str:
     return jwt.encode({**payload, **claims}, key, algorithm="ES256", headers=header)
 
 
-def test_signed_expiry_and_audience_count_even_when_the_row_is_live(
+def test_signed_expiry_issuer_and_audience_count_even_when_the_row_is_live(
     gateway: Gateway, tokens: dict[str, str], app_a: AppClient, app_b: AppClient
 ) -> None:
     token = tokens["access_token"]
     issued_at = jwt.decode(token, options={"verify_signature": False})["iat"]
     untouched = _resign(gateway, token)
     expired = _resign(gateway, token, exp=issued_at - 1)
+    # Signed by our key for another issuer (a gateway moved, or a test instance sharing keys).
+    other_issuer = _resign(gateway, token, iss="https://elsewhere.example")
     other_audience = _resign(gateway, token, aud=app_b.client_id)
     two_audiences = _resign(gateway, token, aud=[app_a.client_id, app_b.client_id])
     url = f"{gateway.issuer}/userinfo"
     assert httpx.get(url, headers={"Authorization": f"Bearer {untouched}"}).status_code == 200
-    for candidate in (expired, other_audience, two_audiences):
+    for candidate in (expired, other_issuer, other_audience, two_audiences):
         response = httpx.get(url, headers={"Authorization": f"Bearer {candidate}"})
         assert response.status_code == 401, candidate
         for app in (app_a, app_b):
