@@ -196,10 +196,12 @@ def build_app(
     )
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
-    app.add_middleware(RefuseNulInQuery)
-    app.add_middleware(SecurityHeaders, https=settings.is_https)
+    # Each one added wraps those before it: the security headers go on every answer, the
+    # listener split's too.
     if console_settings.port is not None:
         app.add_middleware(AdminListenerSplit, admin_port=console_settings.port)
+    app.add_middleware(RefuseNulInQuery)
+    app.add_middleware(SecurityHeaders, https=settings.is_https)
     return app
 
 

@@ -5,7 +5,9 @@ any console page."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,32 @@ def test_the_console_answers_on_its_own_port_only(gateway: tuple[Gateway, str]) 
     console_root = console.removesuffix("/admin")
     assert httpx.get(f"{console_root}/.well-known/openid-configuration").status_code == 404
     assert httpx.get(f"{running.issuer}/.well-known/openid-configuration").status_code == 200
+    # Not found on the public port is the gateway's page for a browser, JSON for a client, and
+    # carries the headers every answer does.
+    page = httpx.get(f"{running.issuer}/admin/", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<title>Page not found" in page.text and 'href="/help"' in page.text
+    assert page.headers["x-content-type-options"] == "nosniff"
+    api = httpx.get(f"{running.issuer}/admin/api/v1/openapi.json")
+    assert api.json() == {"error": "not_found"}
+    refused = httpx.get(f"{console_root}/help", headers={"Accept": "text/html"})
+    assert refused.status_code == 404 and refused.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_console_switches_language_on_its_own_port(gateway: tuple[Gateway, str]) -> None:
+    """The switcher every console page carries is answered on the console's listener."""
+    _, console = gateway
+    with httpx.Client() as browser:
+        page = browser.get(f"{console}/signed-in?state=unknown&code=unknown")
+        assert '<html lang="en">' in page.text
+        switch = re.search(r'href="(/language\?[^"]+)" hreflang="et"', page.text)
+        assert switch, page.text
+        back = browser.get(console.removesuffix("/admin") + html.unescape(switch.group(1)))
+        assert back.status_code == 303 and back.headers["location"] == "/admin/signed-in?" + (
+            "state=unknown&code=unknown"
+        )
+        again = browser.get(console.removesuffix("/admin") + back.headers["location"])
+        assert '<html lang="et">' in again.text
 
 
 def _rows(page: Page) -> list[dict[str, str]]:
