@@ -137,6 +137,19 @@ def test_the_switcher_changes_the_language_and_keeps_the_interaction(
     assert '<html lang="en">' in home.text
 
 
+def test_ui_locales_comes_before_an_earlier_pick_and_the_browser(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    """OIDC Core 3.1.2.1: the agency's `ui_locales` decides the interaction's pages, over the
+    language the citizen picked on an earlier visit and over `Accept-Language`."""
+    gateway = in_process_gateway
+    app, browser = register_app(gateway), gateway.browser()
+    browser.http.get(f"{gateway.issuer}/language?" + urlencode({"to": "en", "back": "/help"}))
+    browser.http.headers["Accept-Language"] = "et"
+    assert '<html lang="et">' in _start(browser, app, ui_locales="et").text
+    assert '<html lang="en">' in _start(browser, app).text  # no ui_locales: the pick, not et
+
+
 def test_language_comes_from_the_pick_then_the_browser(
     in_process_gateway: InProcessGateway,
 ) -> None:
