@@ -1,6 +1,6 @@
 """The console in Chromium on its own listener (`idp serve --admin-port`): an auditor reviews
 and exports the log, refusals show the 403 page, and axe-core finds no WCAG 2.1 AA violation on
-any console page."""
+any console page, in English or in Estonian."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from tests.citizen import Browser as HttpBrowser
 from tests.conftest import BACKENDS, TEST_ENV, signed_in_tokens
 from tests.gateway_process import Gateway, free_port, running_gateway
 from tests.idp.test_page_accessibility import AXE, AXE_TAGS, describe_violations
+from tests.page_states import LANGUAGES
 
 pytestmark = [
     pytest.mark.browser,
@@ -84,19 +85,36 @@ def signed_in(gateway: tuple[Gateway, str]) -> dict[tuple[str, ...], list[Any]]:
     return {}
 
 
+# The browser's own language settings for each language the console speaks.
+BROWSER_LOCALES = {"en": "en-GB", "et": "et-EE"}
+
+
 @pytest.fixture
-def tab(
+def new_tab(
     chromium: Browser,
     gateway: tuple[Gateway, str],
     activity: dict[str, Any],
     signed_in: dict[tuple[str, ...], list[Any]],
-) -> Iterator[ConsoleTab]:
-    context: BrowserContext = chromium.new_context(locale="en-GB", accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    running, console = gateway
-    yield ConsoleTab(context.new_page(), running, console, signed_in)
-    context.close()
+) -> Iterator[Callable[[str], ConsoleTab]]:
+    """A tab of a browser set to a language (its Accept-Language), in a context of its own."""
+    contexts: list[BrowserContext] = []
+
+    def make(language: str) -> ConsoleTab:
+        context = chromium.new_context(locale=BROWSER_LOCALES[language], accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        running, console = gateway
+        return ConsoleTab(context.new_page(), running, console, signed_in, language)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tab(new_tab: Callable[[str], ConsoleTab]) -> ConsoleTab:
+    return new_tab("en")
 
 
 def test_the_console_answers_on_its_own_port_only(gateway: tuple[Gateway, str]) -> None:
@@ -245,9 +263,14 @@ def axe_source() -> str:
 
 
 @pytest.mark.cases_split_between_engines  # a page is the same on every engine
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("state", CONSOLE_STATES)
-def test_console_page_meets_wcag_21_aa_by_axe(tab: ConsoleTab, axe_source: str, state: str) -> None:
+def test_console_page_meets_wcag_21_aa_by_axe(
+    new_tab: Callable[[str], ConsoleTab], axe_source: str, state: str, language: str
+) -> None:
+    tab = new_tab(language)
     CONSOLE_STATES[state](tab)
+    assert tab.page.evaluate("document.documentElement.lang") == language, tab.page.url
     tab.page.evaluate(axe_source)
     results = tab.page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
