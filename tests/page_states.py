@@ -134,6 +134,22 @@ def _consent(visit: Visit) -> None:
     visit.reach_consent()
 
 
+def _form_post(visit: Visit) -> None:
+    """`response_mode=form_post` when its script does not run (blocked, or JavaScript off): the
+    page that posts the answer to the agency waits for the citizen's Continue."""
+    visit.page.route("**/static/form_post.js", lambda route: route.abort())
+    citizen = visit.new_citizen()
+    visit.request, visit.verifier = split_verifier(
+        authorization_params(visit.agency, ui_locales=visit.language, response_mode="form_post")
+    )
+    visit.page.goto(f"{visit.gateway.issuer}/authorize?{urlencode(visit.request)}")
+    visit.submit_sign_in(citizen.username, citizen.password)
+    visit.page.wait_for_url(f"{visit.gateway.issuer}/consent?*")
+    with visit.page.expect_navigation():
+        visit.page.click("button[value=allow]")
+    assert visit.page.locator("form#form-post button[type=submit]").is_visible()
+
+
 def _account_signed_out(visit: Visit) -> None:
     assert visit.open("/account") == 200
     assert visit.page.locator("a[href='/account/sign-in']").is_visible()
@@ -404,6 +420,7 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "sign-in-timeout-warning": _sign_in_timeout_warning,
     "sign-in-locked": _sign_in_locked,
     "consent": _consent,
+    "form-post": _form_post,
     "account-signed-out": _account_signed_out,
     "account-signed-in": _account_signed_in,
     "signed-out": _signed_out,
