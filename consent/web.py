@@ -68,6 +68,7 @@ async def consent_decision(request: Request) -> Response:
             account = signed_in_account(ctx, browser)
             if client is None or account is None:
                 return expired_page(request)
+            language = interaction.language
             if form.get("decision") != "allow":
                 outcome = deny_authorization(ctx, interaction)
                 ctx.record(
@@ -93,6 +94,6 @@ async def consent_decision(request: Request) -> Response:
                     )
                 )
                 outcome = resume_authorization(ctx, interaction, browser, consented_here=True)
-        return render_outcome(request, outcome, browser, redirect_status=303)
+        return render_outcome(request, outcome, browser, redirect_status=303, language=language)
 
     return await run_in_threadpool(expired_if_completed_meanwhile(request, work))

@@ -198,6 +198,8 @@ def build_app(
     )
     app.mount("/static", StaticFiles(directory=str(files("idp.web") / "static")), name="static")
     _install_error_handlers(app)
+    # Each one added wraps those before it: the security headers go on every answer, the
+    # listener split's too.
     app.add_middleware(RefuseNulInQuery)
     if console_settings.port is not None:
         # Inside the security headers, so the other listener's 404 carries them too.

@@ -1,6 +1,8 @@
 """Keeping the administrators' side on its own listener (`idp serve --admin-port P`), so that
-operators can leave it off the public network: on that port only the console, the admin API
-and the static files answer; on the public port everything under `/admin` is not found."""
+operators can leave it off the public network: on that port only the console, the admin API,
+the static files and the language switcher the console's pages carry answer; on the public port
+everything under `/admin` is not found, as any unknown address is (a page for a browser, JSON
+for an API client)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ def is_admin_path(path: str) -> bool:
     return path == "/admin" or path.startswith("/admin/")
 
 
+def _console_page_path(path: str) -> bool:
+    return path == "/language" or path.startswith("/static/")
+
+
 class AdminListenerSplit:
     def __init__(self, app: ASGIApp, *, admin_port: int) -> None:
         self.app = app
@@ -25,7 +31,7 @@ class AdminListenerSplit:
             server = scope.get("server") or (None, None)
             path = scope["path"]
             if server[1] == self.admin_port:
-                allowed = is_admin_path(path) or path.startswith("/static/")
+                allowed = is_admin_path(path) or _console_page_path(path)
             else:
                 allowed = not is_admin_path(path)
             if not allowed:

@@ -134,6 +134,22 @@ def _consent(visit: Visit) -> None:
     visit.reach_consent()
 
 
+def _form_post(visit: Visit) -> None:
+    """`response_mode=form_post` when its script does not run (blocked, or JavaScript off): the
+    page that posts the answer to the agency waits for the citizen's Continue."""
+    visit.page.route("**/static/form_post.js", lambda route: route.abort())
+    citizen = visit.new_citizen()
+    visit.request, visit.verifier = split_verifier(
+        authorization_params(visit.agency, ui_locales=visit.language, response_mode="form_post")
+    )
+    visit.page.goto(f"{visit.gateway.issuer}/authorize?{urlencode(visit.request)}")
+    visit.submit_sign_in(citizen.username, citizen.password)
+    visit.page.wait_for_url(f"{visit.gateway.issuer}/consent?*")
+    with visit.page.expect_navigation():
+        visit.page.click("button[value=allow]")
+    assert visit.page.locator("form#form-post button[type=submit]").is_visible()
+
+
 def _account_signed_out(visit: Visit) -> None:
     assert visit.open("/account") == 200
     assert visit.page.locator("a[href='/account/sign-in']").is_visible()
@@ -176,9 +192,8 @@ def _account_other_browser_signed_out(visit: Visit) -> None:
     assert visit.page.locator("li.browser").count() == 2
 
 
-def _sign_in_locked(visit: Visit) -> None:
-    """The right password of an account support locked (through the admin API)."""
-    citizen = visit.new_citizen()
+def _support_acts(visit: Visit, citizen: CitizenAccount, what: str) -> dict[str, str]:
+    """What support does to an account through the admin API (`lock`, `activation-code`)."""
     support = register_app(
         visit.gateway, "--grant-type", "client_credentials", "--scope", "admin:support"
     )
@@ -187,12 +202,20 @@ def _sign_in_locked(visit: Visit) -> None:
         auth=(support.client_id, support.client_secret or ""),
         data={"grant_type": "client_credentials", "scope": "admin:support"},
     ).json()["access_token"]
-    locked = httpx.post(
-        f"{visit.gateway.issuer}/admin/api/v1/accounts/{citizen.username}/lock",
+    answer = httpx.post(
+        f"{visit.gateway.issuer}/admin/api/v1/accounts/{citizen.username}/{what}",
         json={"reason": "The citizen asked for it"},
         headers={"Authorization": f"Bearer {token}"},
     )
-    assert locked.status_code == 200, locked.text
+    assert answer.status_code == 200, answer.text
+    body: dict[str, str] = answer.json()
+    return body
+
+
+def _sign_in_locked(visit: Visit) -> None:
+    """The right password of an account support locked (through the admin API)."""
+    citizen = visit.new_citizen()
+    _support_acts(visit, citizen, "lock")
     visit.open_sign_in()
     visit.submit_sign_in(citizen.username, citizen.password)
     assert visit.page.locator(".error-summary").is_visible()
@@ -223,6 +246,15 @@ def _activate_wrong_code(visit: Visit) -> None:
     _activate(visit)
     _submit_activation(visit, citizen.username, "ABCD-EFGH-JKMN", "a new password, long enough")
     assert visit.page.locator("#code-error").is_visible()
+
+
+def _activated(visit: Visit) -> None:
+    """The code support gave, and a new password: the account's password is set."""
+    citizen = visit.new_citizen()
+    code = _support_acts(visit, citizen, "activation-code")["code"]
+    _activate(visit)
+    _submit_activation(visit, citizen.username, code, "a new password, long enough")
+    assert visit.page.locator("#activated-notice").is_visible()
 
 
 def _reach_change_password(visit: Visit) -> CitizenAccount:
@@ -345,6 +377,29 @@ def _step_up(visit: Visit) -> None:
     _reach_step_up(visit)
 
 
+def _authenticator_app_remove(visit: Visit) -> None:
+    """ "Remove the authenticator app" on the account page: the page that asks first."""
+    _confirm_app(visit)
+    assert visit.open("/account/authenticator-app/remove") == 200
+    assert visit.page.locator("form[action='/account/authenticator-app/remove']").is_visible()
+
+
+def _new_recovery_codes(visit: Visit) -> None:
+    """ "Get new recovery codes" on the account page: the page that asks first."""
+    _confirm_app(visit)
+    assert visit.open("/account/recovery-codes/new") == 200
+    assert visit.page.locator("form[action='/account/recovery-codes/new']").is_visible()
+
+
+def _sign_out_confirm(visit: Visit) -> None:
+    """An end-session request that does not name the citizen signed in (no `id_token_hint`):
+    the gateway asks before it signs them out."""
+    visit.reach_consent()
+    visit.allow()
+    assert visit.open("/logout") == 200
+    assert visit.page.locator("main form[action='/sign-out'] button[type=submit]").is_visible()
+
+
 def _account_with_authenticator_app(visit: Visit) -> None:
     _confirm_app(visit)
     assert visit.open("/account") == 200
@@ -365,13 +420,16 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "sign-in-timeout-warning": _sign_in_timeout_warning,
     "sign-in-locked": _sign_in_locked,
     "consent": _consent,
+    "form-post": _form_post,
     "account-signed-out": _account_signed_out,
     "account-signed-in": _account_signed_in,
     "signed-out": _signed_out,
+    "sign-out-confirm": _sign_out_confirm,
     "account-other-browser-signed-out": _account_other_browser_signed_out,
     "activate": _activate,
     "activate-empty": _activate_empty,
     "activate-wrong-code": _activate_wrong_code,
+    "activated": _activated,
     "change-password": _change_password,
     "change-password-empty": _change_password_empty,
     "password-changed": _password_changed,
@@ -379,6 +437,8 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "authenticator-app-setup-wrong-code": _authenticator_setup_wrong_code,
     "recovery-codes": _recovery_codes,
     "account-with-authenticator-app": _account_with_authenticator_app,
+    "authenticator-app-remove": _authenticator_app_remove,
+    "new-recovery-codes": _new_recovery_codes,
     "step-up": _step_up,
     "step-up-wrong-code": _step_up_wrong_code,
     "step-up-wrong-recovery-code": _step_up_wrong_recovery_code,

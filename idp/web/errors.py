@@ -30,9 +30,14 @@ def error_response(error: ProtocolError, headers: dict[str, str] | None = None) 
 
 
 def error_page(
-    request: Request, error: ProtocolError, headers: dict[str, str] | None = None
+    request: Request,
+    error: ProtocolError,
+    headers: dict[str, str] | None = None,
+    *,
+    ui_locales: str | None = None,
 ) -> Response:
-    """The citizen's error page, in plain words; an entry without page text gets the JSON."""
+    """The citizen's error page, in plain words; an entry without page text gets the JSON.
+    `ui_locales`: the language the request asked for, where it is no interaction's."""
     if error.page is None:
         return error_response(error, headers)
     _log_detail(error)
@@ -43,6 +48,7 @@ def error_page(
         title=error.page.title,
         message=error.page.message,
         next_step=error.page.next_step,
+        ui_locales=ui_locales,
     )
     response.headers.update(headers or {})
     return response

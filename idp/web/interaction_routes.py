@@ -77,11 +77,14 @@ async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Re
     state = web_state(request)
     proto = protocol_request(request, url=state.provider.settings.endpoint("/authorize"), form=form)
     browser = browser_state(request)
+    # A page the request ends in at once (the form post, an error) in the language it asks for.
+    asked = dict(form if form is not None else request.query_params.multi_items())
+    language = asked.get("ui_locales")
 
     def work() -> Response:
         with operation(request) as ctx:
             outcome = handle_authorization_request(ctx, proto, browser)
-        return render_outcome(request, outcome, browser)
+        return render_outcome(request, outcome, browser, language=language)
 
     return await run_in_threadpool(work)
 
@@ -170,7 +173,9 @@ async def sign_in_submit(request: Request) -> Response:
                 return expired_page(request)
             if "cancel" in form:
                 outcome = cancel_sign_in(ctx, interaction)
-                return render_outcome(request, outcome, browser, redirect_status=303)
+                return render_outcome(
+                    request, outcome, browser, redirect_status=303, language=interaction.language
+                )
             missing = missing_sign_in_fields(username, password)
             if missing:
                 return _sign_in_form(
@@ -198,6 +203,7 @@ async def sign_in_submit(request: Request) -> Response:
             interaction = interaction_submitted(ctx, form, browser)
             if interaction is None:
                 return expired_page(request)
+            language = interaction.language
             result = complete_password_sign_in(
                 ctx,
                 interaction,
@@ -217,7 +223,9 @@ async def sign_in_submit(request: Request) -> Response:
                     request, state, ctx, interaction, username=username, errors=locked
                 )
         # The transaction has committed: only now may the browser carry the new session.
-        response = render_outcome(request, result.outcome, browser, redirect_status=303)
+        response = render_outcome(
+            request, result.outcome, browser, redirect_status=303, language=language
+        )
         set_cookie(state, response, SESSION_COOKIE, result.session_secret)
         set_cookie(
             state,

@@ -38,8 +38,15 @@ T = TypeVar("T")
 
 
 def render_outcome(
-    request: Request, outcome: Outcome, browser: BrowserState, *, redirect_status: int = 302
+    request: Request,
+    outcome: Outcome,
+    browser: BrowserState,
+    *,
+    redirect_status: int = 302,
+    language: str | None = None,
 ) -> Response:
+    """`language`: the interaction's (`ui_locales`, or the switcher during it), for a page the
+    outcome shows (the form post, an error) once the interaction is over."""
     state = web_state(request)
     response: Response
     if isinstance(outcome, RedirectToClient):
@@ -52,9 +59,10 @@ def render_outcome(
             action=outcome.action,
             params=outcome.params,
             form_action=f"{target.scheme}://{target.netloc}",
+            ui_locales=language,
         )
     elif isinstance(outcome, ErrorPage):
-        response = error_page(request, outcome.error)
+        response = error_page(request, outcome.error, ui_locales=language)
     elif isinstance(outcome, ShowSignIn):
         response = RedirectResponse(
             f"/sign-in?interaction={quote(outcome.interaction_handle)}", status_code=303

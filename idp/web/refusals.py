@@ -11,14 +11,36 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from idp.protocol.errors import NUL_IN_PARAMETER, TEMPORARILY_UNAVAILABLE
 from idp.web.errors import error_page, error_response
 
-PAGE_PATHS = ("/authorize", "/sign-in", "/consent", "/account")
+# Where a browser navigates, so an answer there is a page: these and everything under them,
+# and the home page and the open data page alone (the open data's files are data).
+PAGES = ("/", "/open-data/")
+PAGE_PATHS = (
+    "/authorize",
+    "/sign-in",
+    "/consent",
+    "/account",
+    "/step-up",
+    "/logout",
+    "/sign-out",
+    "/language",
+    "/help",
+    "/privacy",
+    "/accessibility",
+    "/admin",
+)
+# The admin API is under /admin too, and answers JSON like every other API.
+API_PATHS = ("/admin/api",)
 # How long a client should wait before retrying when the database is unreachable (RFC 9110
 # 10.2.3); long enough not to hammer a recovering server, short enough for a citizen to retry.
 RETRY_AFTER_SECONDS = 5
 
 
+def _under(path: str, paths: tuple[str, ...]) -> bool:
+    return any(path == top or path.startswith(f"{top}/") for top in paths)
+
+
 def is_page(path: str) -> bool:
-    return any(path == page or path.startswith(f"{page}/") for page in PAGE_PATHS)
+    return path in PAGES or (_under(path, PAGE_PATHS) and not _under(path, API_PATHS))
 
 
 def database_unavailable(request: Request) -> Response:

@@ -96,10 +96,11 @@ async def _step_up(
                 return expired_page(request)
             if not code.strip():
                 return _ask_again(request, ctx, interaction, field, missing)
+            language = interaction.language
             result = step_up(ctx, interaction, browser, citizen, code)
             if isinstance(result, CodeRefused):
                 return _ask_again(request, ctx, interaction, field, refusals[result.reason])
-        return render_outcome(request, result, browser, redirect_status=303)
+        return render_outcome(request, result, browser, redirect_status=303, language=language)
 
     return await run_in_threadpool(expired_if_completed_meanwhile(request, work))
 

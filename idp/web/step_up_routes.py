@@ -84,7 +84,8 @@ async def step_up_declined(request: Request) -> Response:
             interaction = interaction_submitted(ctx, form, browser)
             if interaction is None:
                 return expired_page(request)
+            language = interaction.language
             outcome = cannot_step_up(ctx, interaction)
-        return render_outcome(request, outcome, browser, redirect_status=303)
+        return render_outcome(request, outcome, browser, redirect_status=303, language=language)
 
     return await run_in_threadpool(expired_if_completed_meanwhile(request, work))

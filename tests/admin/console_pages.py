@@ -4,12 +4,14 @@ and each console page in a known state."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.sync_api import Page
 
+from idp.web.translations import translations
 from tests.builders import CitizenAccount, add_citizen
 from tests.gateway_process import Gateway
 
@@ -22,6 +24,15 @@ class ConsoleTab:
     # The cookies of administrators already signed in, by their roles; shared between tabs (a
     # module's tests) so that each page state does not sign in again.
     signed_in: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)
+    language: str = "en"  # what the tab's browser asks for (Accept-Language)
+
+    def says(self, message: str) -> str:
+        """A catalogue message as the console shows it in this tab's language."""
+        return str(translations(self.language).gettext(message))
+
+    def click_labelled(self, element: str, message: str) -> None:
+        """Click the `element` ("button", "a") whose text holds `message`, in this language."""
+        self.page.click(f"{element}:has-text({json.dumps(self.says(message), ensure_ascii=False)})")
 
     def administrator(self, *roles: str) -> CitizenAccount:
         person = add_citizen(self.gateway, given_name="Ann", family_name="Auditor")
@@ -71,7 +82,7 @@ def _log_filter_error(tab: ConsoleTab) -> None:
     tab.page.fill("#from", "2026-12-31")
     tab.page.fill("#to", "2026-12-01")
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Show entries')")
+        tab.click_labelled("button", "Show entries")
 
 
 def _entry(tab: ConsoleTab) -> None:
@@ -83,7 +94,7 @@ def _entry(tab: ConsoleTab) -> None:
 def _verified(tab: ConsoleTab) -> None:
     tab.sign_in_as("auditor", path="/log/verify")
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Verify the log now')")
+        tab.click_labelled("button", "Verify the log now")
     tab.page.wait_for_selector("#run:not([data-state=running])", timeout=60_000)
 
 
@@ -103,13 +114,13 @@ def _no_role(tab: ConsoleTab) -> None:
     if "/consent" in tab.page.url:
         with tab.page.expect_navigation():
             tab.page.click("button[value=allow]")
-    assert tab.page.locator("h1").inner_text() == "You are not an administrator"
+    assert tab.page.locator("h1").inner_text() == tab.says("You are not an administrator")
 
 
 def _signed_out(tab: ConsoleTab) -> None:
     tab.sign_in(tab.administrator("auditor"))
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Sign out')")
+        tab.click_labelled("button", "Sign out")
 
 
 def register_app_in_console(tab: ConsoleTab, name: str) -> tuple[str, str]:
@@ -121,7 +132,7 @@ def register_app_in_console(tab: ConsoleTab, name: str) -> tuple[str, str]:
     tab.page.uncheck("#grant-refresh_token")
     tab.page.check("#grant-client_credentials")
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Register the app')")
+        tab.click_labelled("button", "Register the app")
     return tab.page.inner_text("#client-id"), tab.page.inner_text("#client-secret")
 
 
@@ -133,13 +144,13 @@ def _app_registered(tab: ConsoleTab) -> None:
 def _app(tab: ConsoleTab) -> None:
     _app_registered(tab)
     with tab.page.expect_navigation():
-        tab.page.click("a:has-text('Go to the app')")
+        tab.click_labelled("a", "Go to the app")
 
 
 def _app_edit(tab: ConsoleTab) -> None:
     _app(tab)
     with tab.page.expect_navigation():
-        tab.page.click("a:has-text('Change the registration')")
+        tab.click_labelled("a", "Change the registration")
 
 
 def _app_form_error(tab: ConsoleTab) -> None:
@@ -147,7 +158,7 @@ def _app_form_error(tab: ConsoleTab) -> None:
     tab.page.fill("#name", "Broken app")
     tab.page.fill("#redirect_uris", "http://not-loopback.example/cb")
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Register the app')")
+        tab.click_labelled("button", "Register the app")
 
 
 def _citizens_found(tab: ConsoleTab) -> None:
@@ -155,14 +166,14 @@ def _citizens_found(tab: ConsoleTab) -> None:
     tab.sign_in_as("support", path="/citizens")
     tab.page.fill("#q", citizen.username)
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Search')")
+        tab.click_labelled("button", "Search")
 
 
 def open_citizen_record(tab: ConsoleTab, citizen: CitizenAccount, reason: str) -> None:
     tab.open(f"/citizens/{citizen.username}")
     tab.page.fill("#reason", reason)
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Open the record')")
+        tab.click_labelled("button", "Open the record")
 
 
 def _citizen_reason(tab: ConsoleTab) -> None:
@@ -173,7 +184,7 @@ def _citizen_reason(tab: ConsoleTab) -> None:
 def _citizen_reason_missing(tab: ConsoleTab) -> None:
     _citizen_reason(tab)
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Open the record')")
+        tab.click_labelled("button", "Open the record")
 
 
 def _citizen_record(tab: ConsoleTab) -> None:
@@ -185,7 +196,7 @@ def _citizen_record(tab: ConsoleTab) -> None:
 def _activation_code(tab: ConsoleTab) -> None:
     _citizen_record(tab)
     with tab.page.expect_navigation():
-        tab.page.click("button:has-text('Give an activation code')")
+        tab.click_labelled("button", "Give an activation code")
 
 
 CONSOLE_STATES: dict[str, Callable[[ConsoleTab], None]] = {

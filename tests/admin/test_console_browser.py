@@ -1,12 +1,14 @@
 """The console in Chromium on its own listener (`idp serve --admin-port`): an auditor reviews
 and exports the log, refusals show the 403 page, and axe-core finds no WCAG 2.1 AA violation on
-any console page."""
+any console page, in English or in Estonian."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from tests.citizen import Browser as HttpBrowser
 from tests.conftest import BACKENDS, TEST_ENV, signed_in_tokens
 from tests.gateway_process import Gateway, free_port, running_gateway
 from tests.idp.test_page_accessibility import AXE, AXE_TAGS, describe_violations
+from tests.page_states import LANGUAGES
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,19 +85,36 @@ def signed_in(gateway: tuple[Gateway, str]) -> dict[tuple[str, ...], list[Any]]:
     return {}
 
 
+# The browser's own language settings for each language the console speaks.
+BROWSER_LOCALES = {"en": "en-GB", "et": "et-EE"}
+
+
 @pytest.fixture
-def tab(
+def new_tab(
     chromium: Browser,
     gateway: tuple[Gateway, str],
     activity: dict[str, Any],
     signed_in: dict[tuple[str, ...], list[Any]],
-) -> Iterator[ConsoleTab]:
-    context: BrowserContext = chromium.new_context(locale="en-GB", accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    running, console = gateway
-    yield ConsoleTab(context.new_page(), running, console, signed_in)
-    context.close()
+) -> Iterator[Callable[[str], ConsoleTab]]:
+    """A tab of a browser set to a language (its Accept-Language), in a context of its own."""
+    contexts: list[BrowserContext] = []
+
+    def make(language: str) -> ConsoleTab:
+        context = chromium.new_context(locale=BROWSER_LOCALES[language], accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        running, console = gateway
+        return ConsoleTab(context.new_page(), running, console, signed_in, language)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tab(new_tab: Callable[[str], ConsoleTab]) -> ConsoleTab:
+    return new_tab("en")
 
 
 def test_the_console_answers_on_its_own_port_only(gateway: tuple[Gateway, str]) -> None:
@@ -106,6 +126,32 @@ def test_the_console_answers_on_its_own_port_only(gateway: tuple[Gateway, str]) 
     console_root = console.removesuffix("/admin")
     assert httpx.get(f"{console_root}/.well-known/openid-configuration").status_code == 404
     assert httpx.get(f"{running.issuer}/.well-known/openid-configuration").status_code == 200
+    # Not found on the public port is the gateway's page for a browser, JSON for a client, and
+    # carries the headers every answer does.
+    page = httpx.get(f"{running.issuer}/admin/", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<title>Page not found" in page.text and 'href="/help"' in page.text
+    assert page.headers["x-content-type-options"] == "nosniff"
+    api = httpx.get(f"{running.issuer}/admin/api/v1/openapi.json")
+    assert api.json() == {"error": "not_found"}
+    refused = httpx.get(f"{console_root}/help", headers={"Accept": "text/html"})
+    assert refused.status_code == 404 and refused.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_console_switches_language_on_its_own_port(gateway: tuple[Gateway, str]) -> None:
+    """The switcher every console page carries is answered on the console's listener."""
+    _, console = gateway
+    with httpx.Client() as browser:
+        page = browser.get(f"{console}/signed-in?state=unknown&code=unknown")
+        assert '<html lang="en">' in page.text
+        switch = re.search(r'href="(/language\?[^"]+)" hreflang="et"', page.text)
+        assert switch, page.text
+        back = browser.get(console.removesuffix("/admin") + html.unescape(switch.group(1)))
+        assert back.status_code == 303 and back.headers["location"] == "/admin/signed-in?" + (
+            "state=unknown&code=unknown"
+        )
+        again = browser.get(console.removesuffix("/admin") + back.headers["location"])
+        assert '<html lang="et">' in again.text
 
 
 def _rows(page: Page) -> list[dict[str, str]]:
@@ -217,9 +263,14 @@ def axe_source() -> str:
 
 
 @pytest.mark.cases_split_between_engines  # a page is the same on every engine
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("state", CONSOLE_STATES)
-def test_console_page_meets_wcag_21_aa_by_axe(tab: ConsoleTab, axe_source: str, state: str) -> None:
+def test_console_page_meets_wcag_21_aa_by_axe(
+    new_tab: Callable[[str], ConsoleTab], axe_source: str, state: str, language: str
+) -> None:
+    tab = new_tab(language)
     CONSOLE_STATES[state](tab)
+    assert tab.page.evaluate("document.documentElement.lang") == language, tab.page.url
     tab.page.evaluate(axe_source)
     results = tab.page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"

@@ -115,6 +115,28 @@ def test_ui_locales_gives_estonian_sign_in_and_consent_pages(
     assert "Sinu nimi ja sünniaeg" in consent.text  # a scope's description, translated
 
 
+def test_the_pages_an_interaction_ends_in_keep_its_language(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    """The form post to the agency after consent, and an error page of the request itself, in
+    the language `ui_locales` asked for, though the browser prefers English."""
+    gateway = in_process_gateway
+    app, person, browser = register_app(gateway), add_citizen(gateway), gateway.browser()
+    browser.http.headers["Accept-Language"] = "en"
+    page = _start(browser, app, ui_locales="et", response_mode="form_post")
+    posted = browser.follow_to_client(
+        _post_sign_in(browser, page, username=person.username, password=person.password)
+    )
+    assert f'action="{app.redirect_uri}"' in posted.text and 'name="code"' in posted.text
+    assert '<html lang="et">' in posted.text and "Teenuse juurde naasmine" in posted.text
+    unknown = browser.http.get(
+        f"{gateway.issuer}/authorize?"
+        + urlencode({"client_id": "nobody", "response_type": "code", "ui_locales": "et"})
+    )
+    assert unknown.status_code == 400 and '<html lang="et">' in unknown.text
+    assert "Sisselogimisteenus ei tunne teenust" in unknown.text
+
+
 def test_the_switcher_changes_the_language_and_keeps_the_interaction(
     in_process_gateway: InProcessGateway,
 ) -> None:
@@ -135,6 +157,19 @@ def test_the_switcher_changes_the_language_and_keeps_the_interaction(
     # The pick is remembered: a page of no interaction, whatever the browser prefers.
     home = browser.http.get(f"{gateway.issuer}/", headers={"Accept-Language": "et"})
     assert '<html lang="en">' in home.text
+
+
+def test_ui_locales_comes_before_an_earlier_pick_and_the_browser(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    """OIDC Core 3.1.2.1: the agency's `ui_locales` decides the interaction's pages, over the
+    language the citizen picked on an earlier visit and over `Accept-Language`."""
+    gateway = in_process_gateway
+    app, browser = register_app(gateway), gateway.browser()
+    browser.http.get(f"{gateway.issuer}/language?" + urlencode({"to": "en", "back": "/help"}))
+    browser.http.headers["Accept-Language"] = "et"
+    assert '<html lang="et">' in _start(browser, app, ui_locales="et").text
+    assert '<html lang="en">' in _start(browser, app).text  # no ui_locales: the pick, not et
 
 
 def test_language_comes_from_the_pick_then_the_browser(

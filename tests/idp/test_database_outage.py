@@ -124,6 +124,9 @@ def _page_requests(scene: Scene, signed_in: Browser) -> dict[str, Callable[[], h
         "/sign-in": lambda: signing_in.http.get(sign_in_url),
         "/consent": lambda: signed_in.http.get(consent_url),
         "/account": lambda: signed_in.http.get(f"{issuer}/account"),
+        # Asks the citizen signed in whether to sign out (no id_token_hint names them).
+        "/logout": lambda: signed_in.http.get(f"{issuer}/logout"),
+        "/open-data/": lambda: fresh.http.get(f"{issuer}/open-data/"),
     }
 
 
@@ -179,7 +182,14 @@ def test_postgresql_outage_gives_503_and_recovers_without_a_restart(
     statuses = {path: send().status_code for path, send in oauth.items()}
     assert statuses == {"/token": 200, "/userinfo": 200, "/introspect": 200, "/revoke": 200}
     statuses = {path: send().status_code for path, send in pages.items()}
-    assert statuses == {"/authorize": 303, "/sign-in": 200, "/consent": 200, "/account": 200}
+    assert statuses == {
+        "/authorize": 303,
+        "/sign-in": 200,
+        "/consent": 200,
+        "/account": 200,
+        "/logout": 200,
+        "/open-data/": 200,
+    }
     # The entries written after the outage get their place in the tree: the sequencer resumed.
     _wait_for_tree_size(scene.gateway, before + 3)
 
