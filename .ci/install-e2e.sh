@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What the end-to-end tests need on a fresh Debian machine, run as root from any directory:
-# Debian's chromium for tests/idp/test_browser.py (never `playwright install`, which downloads a
-# browser), Debian's Apache httpd with mod_auth_openidc for tests/idp/test_mod_auth_openidc.py,
-# the pinned npm openid-client for tests/idp/test_openid_client.py and the pinned npm axe-core
-# for tests/idp/test_page_accessibility.py.
+# Debian's chromium for tests/idp/web/test_browser.py (never `playwright install`, which downloads a
+# browser), Debian's Apache httpd with mod_auth_openidc for tests/idp/rp/test_mod_auth_openidc.py,
+# the pinned npm openid-client for tests/idp/rp/test_openid_client.py and the pinned npm axe-core
+# for tests/idp/web/test_page_accessibility.py.
 # Idempotent: the Debian packages are installed only when missing; `npm ci` restores
 # tests/idp/rp/node_modules and tests/pages/node_modules exactly from their package-lock.json.
 set -euo pipefail

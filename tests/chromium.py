@@ -1,5 +1,5 @@
 """Debian's Chromium driven by Playwright, and the agency's redirect URI it ends on: what the
-browser tests (tests/idp/test_browser.py, tests/idp/test_page_accessibility.py) and the
+browser tests (tests/idp/web/test_browser.py, tests/idp/web/test_page_accessibility.py) and the
 screenshots of the pages (tests/screenshots.py) share."""
 
 from __future__ import annotations

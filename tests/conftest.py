@@ -58,8 +58,9 @@ TEST_ENV = {
     # factor, substantial) is tested in tests/admin/test_console_assurance.py.
     "IDP_ADMIN_MINIMUM_LEVEL": "low",
     # OWASP's minimum argon2id profile instead of the default, which costs about five times
-    # as much CPU at every sign-in and every account made; tests/idp/unit/test_passwords.py
-    # keeps the default and the minimum's floor checked.
+    # as much CPU at every sign-in and every account made;
+    # tests/idp/authentication/unit/test_passwords.py keeps the default and the minimum's floor
+    # checked.
     "IDP_PASSWORD_HASH_MEMORY": "19456",
     "IDP_PASSWORD_HASH_ITERATIONS": "2",
     "IDP_PASSWORD_HASH_PARALLELISM": "1",

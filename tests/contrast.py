@@ -77,7 +77,7 @@ def backdrop(backgrounds: Sequence[str]) -> Colour:
 
 
 class Styles(TypedDict):
-    """What tests/idp/test_page_accessibility.py reads with getComputedStyle."""
+    """What tests/idp/web/test_page_accessibility.py reads with getComputedStyle."""
 
     outlineStyle: str
     outlineWidth: str

@@ -1,4 +1,4 @@
-"""The requests the fuzz test (tests/idp/test_fuzz.py) starts from: for every route of the
+"""The requests the fuzz test (tests/idp/web/test_fuzz.py) starts from: for every route of the
 gateway, one that works, made with a real client, tokens, interactions, cookies and form tokens,
 so that what the fuzzer breaks reaches the code behind the first checks.
 

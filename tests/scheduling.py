@@ -18,16 +18,16 @@ from xdist.scheduler import LoadScopeScheduling
 # The files that take longest (`pytest --durations`), slowest first.
 SLOWEST_FIRST = (
     "tests/transparency/test_access_log.py",
-    "tests/idp/test_page_accessibility.py",
+    "tests/idp/web/test_page_accessibility.py",
     "tests/admin/test_console_browser.py",
     "tests/admin/test_console.py",
     "tests/gateway/test_issuer_move.py",
     "tests/gateway/test_operator_cli.py",
     "tests/transparency/test_access_log_concurrency.py",
     "tests/consent/test_withdrawal_race.py",
-    "tests/idp/test_database_outage.py",
-    "tests/idp/test_sign_in_throttle.py",
-    "tests/idp/test_browser.py",
+    "tests/idp/storage/test_database_outage.py",
+    "tests/idp/authentication/test_sign_in_throttle.py",
+    "tests/idp/web/test_browser.py",
 )
 _ENGINE = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]$")
 

@@ -3,8 +3,8 @@ Front-Channel Logout 1.0 section 3): the claims of every logout token and the pa
 to every front-channel logout URI.
 
 Stated beside the code that sends them (`logout_tokens.sign_logout_token`,
-`ending.end_browser_session`), which tests/idp/unit/test_discovery_capabilities.py holds to them,
-so the metadata cannot promise a `sid` the apps never receive.
+`ending.end_browser_session`), which tests/idp/oauth/unit/test_discovery_capabilities.py
+holds to them, so the metadata cannot promise a `sid` the apps never receive.
 """
 
 from __future__ import annotations

@@ -22,12 +22,12 @@ from tests.admin.console_pages import (
     open_citizen_record,
     register_app_in_console,
 )
+from tests.axe import AXE, AXE_TAGS, describe_violations
 from tests.builders import add_citizen, register_app
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
 from tests.citizen import Browser as HttpBrowser
 from tests.conftest import BACKENDS, TEST_ENV, signed_in_tokens
 from tests.gateway_process import Gateway, free_port, running_gateway
-from tests.idp.test_page_accessibility import AXE, AXE_TAGS, describe_violations
 from tests.page_states import LANGUAGES
 
 pytestmark = [

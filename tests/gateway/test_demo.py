@@ -16,10 +16,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests.axe import AXE, AXE_TAGS, describe_violations
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
 from tests.citizen import Browser
 from tests.gateway_process import IDP_COMMAND, free_port
-from tests.idp.test_page_accessibility import AXE, AXE_TAGS, describe_violations
 
 DEMO_USERNAME, DEMO_PASSWORD = "demo", "demo-citizen-password"
 

@@ -4,8 +4,8 @@ one; both apps get a logout token PyJWT verifies, the other app's front-channel 
 by the signed-out page before the browser goes back to the first, and nothing of the session
 works any more: refresh tokens, single sign-on.
 
-tests/idp/test_sign_out.py covers the rules at the HTTP level; this proves that a browser does
-what those pages ask of it (the frames, their CSP, the script that continues after them).
+tests/idp/sign_out/test_sign_out.py covers the rules at the HTTP level; this proves that a browser
+does what those pages ask of it (the frames, their CSP, the script that continues after them).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromi
 from tests.citizen import AppClient
 from tests.gateway_process import Gateway
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,

@@ -11,15 +11,14 @@ the shared gateway's limit per source address, which the rest of the suite budge
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.axe import AXE, AXE_TAGS, describe_violations
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, CallbackServer, launch_chromium
 from tests.citizen import AppClient
 from tests.conftest import BACKENDS, TEST_ENV, CodeResult, exchange_code
@@ -40,8 +39,6 @@ from tests.page_states import LANGUAGES, STATES, Visit, register_agency
 # account page signed in, whose layout and focus are checked.
 LAYOUT_STATES = [state for state in STATES if state != "account-other-browser-signed-out"]
 
-AXE = Path(__file__).resolve().parents[1] / "pages" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GATEWAY_ENV = {**TEST_ENV, "IDP_SIGN_IN_SOURCE_ATTEMPTS": "100"}
 # The warning comes two minutes before the end (static/timeout-warning.js): here after 5 s.
 SHORT_LIFETIME = 125
@@ -139,17 +136,6 @@ def reach(
     STATES[state](visit)
     assert page.evaluate("document.documentElement.lang") == language, page.url
     return visit
-
-
-def describe_violations(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']}: {violation['help']} ({violation['helpUrl']})")
-        lines += [
-            f"    {json.dumps(node['target'])}: {node['failureSummary']}"
-            for node in violation["nodes"]
-        ]
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -34,7 +34,7 @@ from tests.citizen import AppClient, authorization_params, split_verifier
 from tests.conftest import CitizenAccount, CodeResult, add_citizen, exchange_code, register_app
 from tests.gateway_process import Gateway
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 GENERIC_ERROR = "The username or password is not right. Check them and try again."
 
 pytestmark = [

@@ -20,7 +20,7 @@ from tests.citizen import AppClient, Browser
 from tests.conftest import CitizenAccount, register_app
 from tests.gateway_process import Gateway
 
-RP_DIR = Path(__file__).resolve().parent / "rp"
+RP_DIR = Path(__file__).resolve().parent
 RP_SCRIPT = RP_DIR / "rp.mjs"
 NODE = shutil.which("node")
 # Discovery, a token request and UserInfo on loopback take well under a second; a hang fails.

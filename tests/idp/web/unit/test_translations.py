@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from idp.protocol.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from idp.web.translations import read_catalogue, translations
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 # Where the messages are: babel.cfg, as scripts/messages reads it.
 with open(ROOT / "babel.cfg", encoding="utf-8") as config:
     METHODS, OPTIONS = parse_mapping_cfg(config)

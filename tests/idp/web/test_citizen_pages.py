@@ -1,6 +1,6 @@
 """The citizen's pages over HTTP: the GOV.UK error pattern on sign-in, the language (ui_locales,
 the switcher, Accept-Language), the information pages, HTML or JSON for unknown addresses, and
-more time on a sign-in page. In Chromium: tests/idp/test_page_accessibility.py."""
+more time on a sign-in page. In Chromium: tests/idp/web/test_page_accessibility.py."""
 
 from __future__ import annotations
 
