@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 
 def insert_once(
     session: Session, table: Table, row: Mapping[str, Any], *, unique: Sequence[str]
-) -> None:
-    """`INSERT ... ON CONFLICT (unique) DO NOTHING`, in both dialects' spelling."""
+) -> bool:
+    """`INSERT ... ON CONFLICT (unique) DO NOTHING`, in both dialects' spelling; whether the row
+    was inserted."""
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(builder(table).values(**row).on_conflict_do_nothing(index_elements=unique))
+    result = session.execute(
+        builder(table).values(**row).on_conflict_do_nothing(index_elements=unique)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
