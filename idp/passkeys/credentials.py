@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from idp.models import Account
 from idp.passkeys.ceremonies import NewCredential
 from idp.passkeys.models import Passkey
-from idp.storage.insert_once import insert_once
+from idp.storage.insert_once import inserted_once
 
 MAX_NAME_LENGTH = 64
 
@@ -42,7 +42,7 @@ def add_passkey(
 ) -> Passkey | None:
     """The new passkey; None when its credential ID is registered already (to any account:
     WebAuthn 7.1 step 25), which the unique constraint decides even for two at once."""
-    added = insert_once(
+    added = inserted_once(
         session,
         Passkey.__table__,  # type: ignore[arg-type]
         {

@@ -13,12 +13,24 @@ from sqlalchemy.orm import Session
 
 def insert_once(
     session: Session, table: Table, row: Mapping[str, Any], *, unique: Sequence[str]
-) -> bool:
-    """`INSERT ... ON CONFLICT (unique) DO NOTHING`, in both dialects' spelling; whether the row
-    was inserted."""
+) -> None:
+    """`INSERT ... ON CONFLICT (unique) DO NOTHING`, in both dialects' spelling."""
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(
-        builder(table).values(**row).on_conflict_do_nothing(index_elements=unique)
+    session.execute(builder(table).values(**row).on_conflict_do_nothing(index_elements=unique))
+
+
+def inserted_once(
+    session: Session, table: Table, row: Mapping[str, Any], *, unique: Sequence[str]
+) -> bool:
+    """`insert_once`, telling whether the row was inserted (False: the key existed). RETURNING
+    says so in both dialects; the driver's rowcount does not on PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        builder(table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(*(table.c[name] for name in unique))
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return session.execute(statement).first() is not None
