@@ -28,6 +28,7 @@ SLOWEST_FIRST = (
     "tests/idp/test_database_outage.py",
     "tests/idp/test_sign_in_throttle.py",
     "tests/idp/test_browser.py",
+    "tests/idp/test_passkeys_browser.py",
 )
 _ENGINE = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]$")
 
