@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser as ChromiumBrowser
-from playwright.sync_api import BrowserContext, CDPSession, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from agency.verify import verify_id_token
 from tests.builders import add_citizen, register_app
@@ -24,6 +24,7 @@ from tests.citizen import AppClient, authorization_params, split_verifier
 from tests.conftest import CodeResult, exchange_code
 from tests.database_rows import run_sql
 from tests.gateway_process import Gateway
+from tests.virtual_authenticator import VirtualAuthenticator, add_virtual_authenticator
 
 HIGH = "http://eidas.europa.eu/LoA/high"
 REFUSED = "Your passkey could not be used to sign in."
@@ -42,29 +43,13 @@ def chromium() -> Iterator[ChromiumBrowser]:
         browser.close()
 
 
-def _browser(chromium: ChromiumBrowser) -> tuple[BrowserContext, Page, CDPSession, str]:
-    """A fresh context with a virtual platform authenticator (user verification on, passkeys
-    stored on it): the context, its page, the DevTools session and the authenticator's id."""
+def _browser(chromium: ChromiumBrowser) -> tuple[BrowserContext, Page, VirtualAuthenticator]:
+    """A fresh context whose page has a virtual platform authenticator."""
     context = chromium.new_context(locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    return context, page, cdp, added["authenticatorId"]
+    return context, page, add_virtual_authenticator(page)
 
 
 def _authorize(page: Page, gateway: Gateway, app: AppClient) -> CodeResult:
@@ -129,7 +114,7 @@ def test_passkeys_in_chromium(gateway: Gateway, chromium: ChromiumBrowser) -> No
             gateway, "--scope", "openid", name="Passkey agency", redirect_uris=[callback.url]
         )
         citizen = add_citizen(gateway)
-        context, page, cdp, authenticator = _browser(chromium)
+        context, page, authenticator = _browser(chromium)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
 
@@ -144,8 +129,7 @@ def test_passkeys_in_chromium(gateway: Gateway, chromium: ChromiumBrowser) -> No
         page.wait_for_url("**/account?passkey=added*")
         assert page.locator("#passkey-added-notice").is_visible()
         assert page.locator("#passkey-list h3").inner_text() == "Passkey 1"
-        credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
-        assert [c["isResidentCredential"] for c in credentials["credentials"]] == [True]
+        assert [c["isResidentCredential"] for c in authenticator.credentials()] == [True]
 
         # Signed out, the passkey alone signs in: no username, no password; high in the token.
         _sign_out(page, gateway)
@@ -159,10 +143,7 @@ def test_passkeys_in_chromium(gateway: Gateway, chromium: ChromiumBrowser) -> No
         assert claims["amr"] == ["hwk", "user", "mfa"]
 
         # With user verification off the high level is refused, at sign-in and at a step-up.
-        cdp.send(
-            "WebAuthn.setUserVerified",
-            {"authenticatorId": authenticator, "isUserVerified": False},
-        )
+        authenticator.set_user_verified(False)
         _sign_out(page, gateway)
         step_pending = _authorize(page, gateway, app)
         _passkey_button(page, "Sign in with a passkey")
@@ -175,30 +156,23 @@ def test_passkeys_in_chromium(gateway: Gateway, chromium: ChromiumBrowser) -> No
         _passkey_button(page, "Continue with your passkey")
         assert page.locator("#passkey-error").is_visible()
         calls_before = len(callback.queries)
-        cdp.send(
-            "WebAuthn.setUserVerified",
-            {"authenticatorId": authenticator, "isUserVerified": True},
-        )
+        authenticator.set_user_verified(True)
         _passkey_button(page, "Continue with your passkey")
         stepped_up = _claims(gateway, app, _at_callback(page, callback, step_pending))
         assert len(callback.queries) == calls_before + 1
         assert stepped_up["acr"] == HIGH and "hwk" in stepped_up["amr"]
 
         # A second browser without the credential cannot use it.
-        other_context, other, other_cdp, other_authenticator = _browser(chromium)
+        other_context, other, other_authenticator = _browser(chromium)
         _authorize(other, gateway, app)
         _passkey_button(other, "Sign in with a passkey")
         assert REFUSED in other.get_by_role("alert").inner_text()
 
         # A copy with a lower sign count (a cloned authenticator) is refused and logged.
-        stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
-        original = stored["credentials"][0]
+        original = authenticator.credentials()[0]
         assert original["signCount"] >= 2
         clone = {**original, "signCount": 1}
-        other_cdp.send(
-            "WebAuthn.addCredential",
-            {"authenticatorId": other_authenticator, "credential": clone},
-        )
+        other_authenticator.add_credential(clone)
         _passkey_button(other, "Sign in with a passkey")
         assert REFUSED in other.get_by_role("alert").inner_text()
         assert other.url.startswith(f"{gateway.issuer}/sign-in"), other.url
