@@ -34,7 +34,7 @@ RETURN_PATHS = frozenset(
     {ACCOUNT_HOME, AUTHENTICATOR_APP_SETUP, AUTHENTICATOR_APP_REMOVAL, NEW_RECOVERY_CODES}
 )
 # The one return path with a query: which passkey the citizen was about to remove.
-_PASSKEY_REMOVAL_OF_ONE = re.compile(rf"{re.escape(PASSKEY_REMOVAL)}\?passkey=[0-9]{{1,12}}")
+_PASSKEY_REMOVAL_OF_ONE = re.compile(rf"{re.escape(PASSKEY_REMOVAL)}\?passkey=[0-9]{{1,9}}")
 
 
 def is_return_path(path: str) -> bool:

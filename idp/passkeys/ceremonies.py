@@ -13,6 +13,7 @@ request's Host header, and must match exactly.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -45,7 +46,16 @@ from webauthn.registration.verify_registration_response import VerifiedRegistrat
 # lives as long (idp.passkeys.challenges.CHALLENGE_LIFETIME).
 CEREMONY_TIMEOUT_MS = 180_000
 # What py_webauthn raises for an answer it cannot verify (malformed input included).
-_REFUSALS = (WebAuthnException, ValueError, KeyError, TypeError)
+_REFUSALS = (
+    WebAuthnException,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    struct.error,
+)
 # Up to WebAuthn's limit of 1023 bytes of credential ID, in base64url, and room for the rest.
 MAX_CREDENTIAL_JSON = 16_384
 

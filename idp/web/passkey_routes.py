@@ -36,7 +36,7 @@ DEFAULT_NAME = translatable("Passkey %(num)d")
 
 def _passkey_id(form: dict[str, str]) -> int | None:
     value = form.get("passkey", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def _posting_citizen(

@@ -448,3 +448,59 @@ def test_the_browser_reporting_a_failed_ceremony_is_logged_and_asked_again(
         f"{gateway.issuer}/step-up/passkey/options", data={**fields, "csrf_token": "x"}
     )
     assert expired.status_code == 400 and expired.json() == {"error": "page_expired"}
+
+
+def _activation_code(gateway: InProcessGateway, citizen: CitizenAccount) -> str:
+    """Support's activation code for the citizen, through the admin API."""
+    helpdesk = register_app(
+        gateway, "--grant-type", "client_credentials", "--scope", "admin:support", name="Helpdesk"
+    )
+    token = gateway.http.post(
+        "/token",
+        auth=(helpdesk.client_id, helpdesk.client_secret or ""),
+        data={"grant_type": "client_credentials", "scope": "admin:support"},
+    ).json()["access_token"]
+    answer = gateway.http.post(
+        f"/admin/api/v1/accounts/{citizen.username}/activation-code",
+        json={"reason": "The citizen lost their password"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["code"])
+
+
+def test_after_an_activation_code_the_citizen_adds_a_passkey_and_signs_in_with_it(
+    gateway: InProcessGateway, app: AppClient
+) -> None:
+    citizen = add_citizen(gateway)
+    code = _activation_code(gateway, citizen)
+    browser = gateway.browser()
+    form = hidden_fields(browser.http.get(f"{gateway.issuer}/account/activate").text)
+    password = "a brand new passphrase for mari"
+    activated = browser.http.post(
+        f"{gateway.issuer}/account/activate",
+        data={
+            **form,
+            "username": citizen.username,
+            "code": code,
+            "password": password,
+            "password_again": password,
+        },
+    )
+    assert 'id="activated-notice"' in activated.text
+    assert "add a passkey" in activated.text
+    start = browser.http.get(f"{gateway.issuer}/account/sign-in")
+    signed_in = browser.follow_to_client(
+        browser.http.get(gateway.issuer + start.headers["location"]),
+        username=citizen.username,
+        password=password,
+    )
+    assert signed_in.status_code == 200 and "Add a passkey" in signed_in.text, signed_in.text[:300]
+    passkey = _soft()
+    assert "passkey=added" in _add_passkey(browser, passkey).headers["location"]
+
+    elsewhere = gateway.browser()
+    page, pending = _authorize(elsewhere, app, acr_values=HIGH)
+    response, _ = _passkey_sign_in(elsewhere, page.text, passkey)
+    claims = _claims(gateway, app, _arrive(elsewhere, response, pending))
+    assert claims["sub"] == citizen.subject and claims["acr"] == HIGH
