@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pyotp
 import pytest
 
 from tests.builders import CitizenAccount, add_citizen, register_app
@@ -32,6 +33,7 @@ from tests.in_process import InProcessGateway
 from tests.soft_authenticator import SoftPasskey, as_json, b64url
 
 HIGH = "http://eidas.europa.eu/LoA/high"
+SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
 LOW = "http://eidas.europa.eu/LoA/low"
 ORIGIN = "http://localhost:8400"  # tests.in_process.ISSUER
 RP_ID = "localhost"
@@ -504,3 +506,31 @@ def test_after_an_activation_code_the_citizen_adds_a_passkey_and_signs_in_with_i
     response, _ = _passkey_sign_in(elsewhere, page.text, passkey)
     claims = _claims(gateway, app, _arrive(elsewhere, response, pending))
     assert claims["sub"] == citizen.subject and claims["acr"] == HIGH
+
+
+def test_the_step_up_page_offers_only_the_methods_that_reach_the_level_asked_for(
+    gateway: InProcessGateway, app: AppClient
+) -> None:
+    browser, _ = _signed_in(gateway, app)
+    setup = browser.http.get(f"{gateway.issuer}/account/authenticator-app/set-up").text
+    secret = re.search(r'<p class="secret" id="secret">([A-Z2-7 ]+)</p>', setup)
+    assert secret
+    confirmed = browser.http.post(
+        f"{gateway.issuer}/account/authenticator-app/set-up",
+        data={
+            "form_token": account_form_token(setup),
+            "code": pyotp.TOTP(secret[1].replace(" ", "")).at(gateway.clock()),
+        },
+    )
+    assert 'id="enrolled-notice"' in confirmed.text, confirmed.text[:500]
+    _add_passkey(browser, _soft())
+    for level, offered, not_offered in (
+        (SUBSTANTIAL, ["/step-up/authenticator-app", "/step-up/passkey"], []),
+        (HIGH, ["/step-up/passkey"], ["/step-up/authenticator-app", "/step-up/recovery-code"]),
+    ):
+        page, _ = _authorize(browser, app, acr_values=level)
+        assert page.status_code == 200, page.headers.get("location")
+        for action in offered:
+            assert f'action="{action}"' in page.text, (level, action)
+        for action in not_offered:
+            assert f'action="{action}"' not in page.text, (level, action)
