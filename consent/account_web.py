@@ -27,6 +27,7 @@ from idp.authenticators.enrolment import authenticators_of
 from idp.interactions.browser import SignedIn, signed_in
 from idp.interactions.csrf import account_form_token, account_form_token_matches
 from idp.oauth.context import OperationContext
+from idp.passkeys.credentials import passkeys_of
 from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
 from idp.web.http import page_form
@@ -55,6 +56,8 @@ def account_page(request: Request) -> Response:
             browsers=signed_in_browsers(ctx, citizen),
             authenticators=authenticators_of(ctx.session, account),
             app_removed=request.query_params.get("authenticator") == "removed",
+            passkeys=passkeys_of(ctx.session, account),
+            passkey_notice=request.query_params.get("passkey", "")[:16],
             form_token=account_form_token(browser.session_secret),
             withdrawn_agency=(
                 was_withdrawn(ctx, account, withdrawn_from[:64]) if withdrawn_from else None

@@ -55,6 +55,8 @@ from idp.web.information_routes import router as information_router
 from idp.web.interaction_routes import router as interaction_router
 from idp.web.language_routes import router as language_router
 from idp.web.pages import PageRenderer
+from idp.web.passkey_routes import router as passkey_router
+from idp.web.passkey_sign_in_routes import router as passkey_sign_in_router
 from idp.web.password_routes import router as password_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
@@ -85,6 +87,7 @@ _ROUTERS = (
     interaction_router,
     step_up_router,
     step_up_code_router,
+    passkey_sign_in_router,
     sign_out_router,
     language_router,
     information_router,
@@ -93,6 +96,7 @@ _ROUTERS = (
     activation_router,
     password_router,
     authenticator_app_router,
+    passkey_router,
     transparency_router,
     console_sign_in_router,
     console_router,

@@ -138,6 +138,15 @@ def citizen_page_drafts(gateway: Gateway, app: AppClient, tokens: dict[str, str]
     assert 'action="/step-up/authenticator-app"' in at_step_up.text, at_step_up.text[:500]
     other = _signed_in_citizen(gateway, app)  # another browser session, whose changes stay its own
     leaving = _signed_in_citizen(gateway, app)  # signs out
+    signing_in = Browser(gateway.issuer)
+    sign_in_request, _ = split_verifier(authorization_params(app))
+    at_sign_in = signing_in.follow_to_client(signing_in.authorize(sign_in_request))
+    assert 'action="/sign-in/passkey"' in at_sign_in.text, at_sign_in.text[:500]
+    sign_in = {
+        key: value
+        for key, value in hidden_fields(at_sign_in.text).items()
+        if key in ("interaction", "csrf_token")
+    }
     activating = Browser(gateway.issuer)
     activation = hidden_fields(activating.http.get(f"{issuer}/account/activate").text)
     logout = {
@@ -196,6 +205,35 @@ def citizen_page_drafts(gateway: Gateway, app: AppClient, tokens: dict[str, str]
             enrolled.browser,
             **{**step_up, "recovery_code": "ABCD-EFGH-IJKL"},
         ),
+        _form_post("/account/passkeys/options", other.browser, form_token=other.form_token),
+        _form_post(
+            "/account/passkeys/add",
+            other.browser,
+            form_token=other.form_token,
+            ceremony="c" * 32,
+            credential='{"id": "AAAA", "rawId": "AAAA", "type": "public-key"}',
+        ),
+        _form_post(
+            "/account/passkeys/rename",
+            other.browser,
+            form_token=other.form_token,
+            passkey="1",
+            name="Phone",
+        ),
+        _page("/account/passkeys/remove", other.browser, passkey="1"),
+        _form_post(
+            "/account/passkeys/remove", other.browser, form_token=other.form_token, passkey="1"
+        ),
+        _form_post("/sign-in/passkey/options", signing_in, **sign_in, username="nobody"),
+        _form_post(
+            "/sign-in/passkey",
+            signing_in,
+            **sign_in,
+            ceremony="c" * 32,
+            credential='{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}',
+        ),
+        _form_post("/step-up/passkey/options", enrolled.browser, **step_up),
+        _form_post("/step-up/passkey", enrolled.browser, **{**step_up, "failure": "1"}),
         _page("/logout", leaving.browser, **logout),
         _form_post("/logout", leaving.browser, **logout),
         _form_post("/sign-out", leaving.browser, form_token=leaving.form_token),
@@ -203,7 +241,7 @@ def citizen_page_drafts(gateway: Gateway, app: AppClient, tokens: dict[str, str]
         _page("/open-data/statistics.csv"),
         _page("/open-data/statistics.json"),
     ]
-    for browser in (enrolled.browser, other.browser, leaving.browser, activating):
+    for browser in (enrolled.browser, other.browser, leaving.browser, activating, signing_in):
         browser.close()
     return drafts
 

@@ -15,12 +15,14 @@ from playwright.sync_api import Page
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import AppClient, Browser, authorization_params, split_verifier
 from tests.gateway_process import Gateway
+from tests.virtual_authenticator import VirtualAuthenticator, add_virtual_authenticator
 
 LANGUAGES = ("en", "et")
 FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
 AGENCY_NAME = "Tax office"
 AGENCY_PURPOSE = "To fill in your income tax return for you"
 SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
+HIGH = "http://eidas.europa.eu/LoA/high"
 
 
 def register_agency(gateway: Gateway, redirect_uri: str) -> AppClient:
@@ -406,6 +408,58 @@ def _account_with_authenticator_app(visit: Visit) -> None:
     assert visit.page.locator("#authenticator-app-summary").is_visible()
 
 
+def _account_with_passkey(visit: Visit) -> None:
+    _add_passkey(visit)
+
+
+def _add_passkey(visit: Visit) -> VirtualAuthenticator:
+    """ "Add a passkey" on the account page, with the browser's virtual authenticator: the
+    page lists it, with the notice that it was added. Returns the authenticator."""
+    authenticator = add_virtual_authenticator(visit.page)
+    visit.reach_consent()
+    visit.allow()
+    assert visit.open("/account") == 200
+    with visit.page.expect_navigation():
+        visit.page.click("#add-passkey")
+    visit.page.wait_for_url("**/account?passkey=added*")
+    assert visit.page.locator("#passkey-added-notice").is_visible()
+    assert visit.page.locator("#passkey-list h3").count() == 1
+    return authenticator
+
+
+def _passkey_remove(visit: Visit) -> None:
+    """A passkey's "Remove" on the account page: the page that asks first."""
+    _add_passkey(visit)
+    with visit.page.expect_navigation():
+        visit.page.click("#passkey-list a[href^='/account/passkeys/remove']")
+    assert visit.page.locator("form[action='/account/passkeys/remove']").is_visible()
+
+
+def _step_up_passkey_refused(visit: Visit) -> None:
+    """The agency asks for high of a citizen signed in with a password who has a passkey; the
+    device does not verify the citizen, and the step-up page says the passkey could not be
+    used."""
+    authenticator = _add_passkey(visit)
+    authenticator.set_user_verified(False)
+    visit.request, visit.verifier = split_verifier(
+        authorization_params(visit.agency, ui_locales=visit.language, acr_values=HIGH)
+    )
+    visit.page.goto(f"{visit.gateway.issuer}/authorize?{urlencode(visit.request)}")
+    assert visit.page.url.startswith(f"{visit.gateway.issuer}/step-up?interaction="), visit.page.url
+    with visit.page.expect_navigation():
+        visit.page.click("form[action='/step-up/passkey'] button[type=submit]")
+    assert visit.page.locator("#passkey-error").is_visible()
+
+
+def _sign_in_passkey_refused(visit: Visit) -> None:
+    """ "Sign in with a passkey" in a browser whose authenticator has none for the gateway."""
+    add_virtual_authenticator(visit.page)
+    visit.open_sign_in()
+    with visit.page.expect_navigation():
+        visit.page.click("form[action='/sign-in/passkey'] button[type=submit]")
+    assert visit.page.locator(".error-summary").is_visible()
+
+
 # Every page a citizen can see, and each of its error states.
 STATES: dict[str, Callable[[Visit], None]] = {
     "home": _information("/"),
@@ -442,6 +496,10 @@ STATES: dict[str, Callable[[Visit], None]] = {
     "step-up": _step_up,
     "step-up-wrong-code": _step_up_wrong_code,
     "step-up-wrong-recovery-code": _step_up_wrong_recovery_code,
+    "account-with-passkey": _account_with_passkey,
+    "passkey-remove": _passkey_remove,
+    "step-up-passkey-refused": _step_up_passkey_refused,
+    "sign-in-passkey-refused": _sign_in_passkey_refused,
     "expired": _expired,
     "invalid-link": _invalid_link,
 }

@@ -28,6 +28,7 @@ SLOWEST_FIRST = (
     "tests/idp/storage/test_database_outage.py",
     "tests/idp/authentication/test_sign_in_throttle.py",
     "tests/idp/web/test_browser.py",
+    "tests/idp/passkeys/test_passkeys_browser.py",
 )
 _ENGINE = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]$")
 

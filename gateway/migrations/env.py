@@ -9,6 +9,7 @@ import admin.models  # noqa: F401  (registers the administrators' roles)
 import consent.models  # noqa: F401  (registers the consent table)
 import idp.authenticators.models  # (registers the authenticators' tables)
 import idp.models  # (registers the core tables; the name is bound again below)
+import idp.passkeys.models
 import idp.sign_out.models  # noqa: F401  (registers the sign-out tables)
 import transparency.models  # noqa: F401  (registers the access log tables)
 from idp.storage.database import Base

@@ -7,6 +7,8 @@ it returns to the page of the gateway it was started from.
 
 from __future__ import annotations
 
+import re
+
 from idp.interactions.browser import BrowserState
 from idp.interactions.outcomes import Outcome, ReturnToGateway, ShowSignIn
 from idp.interactions.sessions import (
@@ -27,19 +29,30 @@ ACCOUNT_HOME = "/account"
 AUTHENTICATOR_APP_SETUP = "/account/authenticator-app/set-up"
 AUTHENTICATOR_APP_REMOVAL = "/account/authenticator-app/remove"
 NEW_RECOVERY_CODES = "/account/recovery-codes/new"
+PASSKEY_REMOVAL = "/account/passkeys/remove"
 RETURN_PATHS = frozenset(
     {ACCOUNT_HOME, AUTHENTICATOR_APP_SETUP, AUTHENTICATOR_APP_REMOVAL, NEW_RECOVERY_CODES}
 )
+# The one return path with a query: which passkey the citizen was about to remove.
+_PASSKEY_REMOVAL_OF_ONE = re.compile(rf"{re.escape(PASSKEY_REMOVAL)}\?passkey=[0-9]{{1,9}}")
+
+
+def is_return_path(path: str) -> bool:
+    """Whether `path` is a page of the gateway a sign-in may return to: only fixed pages (and
+    the removal of one passkey, by number), never an address the request chose."""
+    return path in RETURN_PATHS or _PASSKEY_REMOVAL_OF_ONE.fullmatch(path) is not None
 
 
 def start_account_sign_in(
     ctx: OperationContext, browser: BrowserState, *, return_to: str | None = None
 ) -> ShowSignIn:
-    """`return_to`: one of RETURN_PATHS (anything else is the account page)."""
+    """`return_to`: a return path (`is_return_path`; anything else is the account page)."""
     interaction = start_interaction(
         ctx.session,
         client_id=ACCOUNT_AREA,
-        parameters=[("return_to", return_to if return_to in RETURN_PATHS else ACCOUNT_HOME)],
+        parameters=[
+            ("return_to", return_to if return_to and is_return_path(return_to) else ACCOUNT_HOME)
+        ],
         browser_binding=browser.ensure_binding(),
         now=ctx.now,
         lifetime=ctx.settings.interaction_lifetime,
@@ -77,7 +90,7 @@ def cancel_sign_in(ctx: OperationContext, interaction: Interaction) -> Outcome:
 def _return_path(interaction: Interaction) -> str:
     # Only ever a fixed page of the gateway: the stored value is checked, never trusted.
     stored = dict(interaction_parameters(interaction)).get("return_to")
-    return stored if stored in RETURN_PATHS else ACCOUNT_HOME
+    return stored if stored is not None and is_return_path(stored) else ACCOUNT_HOME
 
 
 def returns_to_a_change(interaction: Interaction) -> bool:

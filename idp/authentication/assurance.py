@@ -21,6 +21,7 @@ from idp.interactions.devices import describe_device, network_of
 from idp.interactions.sessions import NewBrowserSession, start_browser_session
 from idp.models import Account, BrowserSession, SessionAuthentication
 from idp.oauth.context import OperationContext
+from idp.passkeys.credentials import has_passkey
 from idp.protocol.assurance import (
     Assessment,
     AuthenticationMethod,
@@ -119,6 +120,8 @@ def enrolled_methods(session: Session, account: Account) -> frozenset[Authentica
         methods.add(AuthenticationMethod.AUTHENTICATOR_APP)
     if unused_recovery_codes(session, account):
         methods.add(AuthenticationMethod.RECOVERY_CODE)
+    if has_passkey(session, account):
+        methods.add(AuthenticationMethod.PASSKEY)
     return frozenset(methods)
 
 

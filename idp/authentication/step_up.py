@@ -19,13 +19,22 @@ from idp.interactions.sessions import complete_interaction
 from idp.models import Account, Interaction
 from idp.oauth.authorize import decline_step_up
 from idp.oauth.context import OperationContext
-from idp.protocol.assurance import AuthenticationMethod, MethodUse
+from idp.protocol.assurance import AuthenticationMethod, Level, MethodUse, level_of_methods
 
 
-def step_up_methods(session: Session, account: Account) -> list[AuthenticationMethod]:
-    """The methods above a password the citizen has, in the order the page offers them."""
+def step_up_methods(
+    session: Session, account: Account, *, needed: Level = Level.LOW
+) -> list[AuthenticationMethod]:
+    """The methods above a password the citizen has that reach `needed` with it, in the order
+    the page offers them (for high, a passkey only: an app's code would ask again)."""
     enrolled = enrolled_methods(session, account)
-    return [method for method in AuthenticationMethod if method in enrolled and method.raises_level]
+    return [
+        method
+        for method in AuthenticationMethod
+        if method in enrolled
+        and method.raises_level
+        and level_of_methods({AuthenticationMethod.PASSWORD, method}) >= needed
+    ]
 
 
 def complete_step_up(

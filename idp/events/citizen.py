@@ -1,6 +1,6 @@
 """The citizen's events: signing in, consent, withdrawing it, activation codes, changing the
-password, their authenticators (an authenticator app, recovery codes) and stepping up with
-them."""
+password, their authenticators (an authenticator app, recovery codes, passkeys) and stepping
+up with them."""
 
 from __future__ import annotations
 
@@ -229,6 +229,75 @@ def step_up_failed(
         client_id=client_id,
         subject=subject,
         detail={"method": method, "reason": reason},
+    )
+
+
+# The citizen's passkeys. Never a credential ID, a public key or an assertion: a passkey is
+# named by its place in the account's list only on the account page.
+
+PasskeyCeremony = Literal["registration", "sign_in", "step_up"]
+PasskeyRefusal = Literal[
+    "user_not_verified",
+    "sign_count_regressed",
+    "invalid_response",
+    "unknown_credential",
+    "challenge_not_live",
+    "wrong_account",
+    "duplicate_credential",
+    "account_locked",
+    "not_completed",
+]
+
+
+def passkey_added(*, subject: str, passkeys: int, synced: bool) -> Event:
+    """`passkeys`: how many the account has now; `synced`: the authenticator may copy the key
+    to the citizen's other devices (backup eligible)."""
+    return Event(
+        EventType.PASSKEY_ADDED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"passkeys": passkeys, "synced": synced},
+    )
+
+
+def passkey_renamed(*, subject: str) -> Event:
+    return Event(EventType.PASSKEY_RENAMED, "account", subject, "success", subject=subject)
+
+
+def passkey_removed(*, subject: str, passkeys: int) -> Event:
+    """`passkeys`: how many the account has left."""
+    return Event(
+        EventType.PASSKEY_REMOVED,
+        "account",
+        subject,
+        "success",
+        subject=subject,
+        detail={"passkeys": passkeys},
+    )
+
+
+def passkey_refused(
+    *,
+    subject: str | None,
+    client_id: str | None,
+    ceremony: PasskeyCeremony,
+    reason: PasskeyRefusal,
+) -> Event:
+    """A passkey ceremony that did not succeed. `subject`: the account when it is known (the
+    signed-in citizen, the username typed, or the owner of the credential presented);
+    `user_not_verified`: a valid answer without user verification; `sign_count_regressed`: a
+    valid answer whose counter went back (a cloned authenticator); `not_completed`: the browser
+    said the ceremony failed (cancelled, no passkey, the device refused)."""
+    return Event(
+        EventType.PASSKEY_REFUSED,
+        "account",
+        subject,
+        "failure",
+        client_id=client_id,
+        subject=subject,
+        detail={"ceremony": ceremony, "reason": reason},
     )
 
 

@@ -45,6 +45,12 @@ class EventType(StrEnum):
     RECOVERY_CODES_ISSUED = "recovery_codes.issued"
     RECOVERY_CODE_USED = "recovery_code.used"
     STEP_UP_FAILED = "step_up.failed"
+    # The citizen's passkeys (idp.passkeys): added, renamed, removed, and every ceremony
+    # refused, with its reason (a sign-in with one is `sign_in.succeeded`).
+    PASSKEY_ADDED = "passkey.added"
+    PASSKEY_RENAMED = "passkey.renamed"
+    PASSKEY_REMOVED = "passkey.removed"
+    PASSKEY_REFUSED = "passkey.refused"
     # The agencies (clients), at the token, userinfo, introspection and revocation endpoints.
     TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event type)
     TOKEN_REFRESHED = "token.refreshed"  # noqa: S105  (an event type)

@@ -463,6 +463,26 @@ def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outco
     return _refuse_to_client(ctx, interaction, ACCESS_DENIED)
 
 
+def level_needed(ctx: OperationContext, interaction: Interaction) -> Level:
+    """The level an interaction's request needs (checked when it began), for the step-up page
+    to offer only the methods that reach it; low for the gateway's own account area."""
+    params = dict(interaction_parameters(interaction))
+    client = find_client(ctx.session, params.get("client_id", ""))
+    if client is None:
+        return Level.LOW
+    try:
+        claims_request = parse_claims_request(params.get("claims"))
+    except InvalidClaimsRequest:
+        return Level.LOW
+    return required_level(
+        client_minimum=Level.labelled(client.minimum_level),
+        acr_values=params.get("acr_values"),
+        essential_acr=claims_request.essential("acr"),
+        voluntary_acr=claims_request.id_token.get("acr"),
+        vocabulary=ctx.settings.acr_vocabulary,
+    ).level
+
+
 def decline_step_up(ctx: OperationContext, interaction: Interaction) -> Outcome:
     """The citizen cannot confirm it is them with a stronger method now (OpenID Connect Core
     Unmet Authentication Requirements 1.0)."""

@@ -18,3 +18,19 @@ def insert_once(
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(builder(table).values(**row).on_conflict_do_nothing(index_elements=unique))
+
+
+def inserted_once(
+    session: Session, table: Table, row: Mapping[str, Any], *, unique: Sequence[str]
+) -> bool:
+    """`insert_once`, telling whether the row was inserted (False: the key existed). RETURNING
+    says so in both dialects; the driver's rowcount does not on PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        builder(table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(*(table.c[name] for name in unique))
+    )
+    return session.execute(statement).first() is not None

@@ -46,7 +46,7 @@ router = APIRouter()
 QR_CODE_LABEL = translatable("QR code to scan with your authenticator app")
 
 
-def _redirect(path: str) -> Response:
+def see_other(path: str) -> Response:
     response = RedirectResponse(path, status_code=303)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -54,10 +54,10 @@ def _redirect(path: str) -> Response:
 
 def _sign_in_again(path: str) -> Response:
     """Through the account sign-in, and back to `path` after it."""
-    return _redirect(f"{ACCOUNT_HOME}/sign-in?return_to={quote(path, safe='/')}")
+    return see_other(f"{ACCOUNT_HOME}/sign-in?return_to={quote(path, safe='/')}")
 
 
-def _fresh_citizen(
+def fresh_citizen(
     ctx: OperationContext, request: Request, path: str
 ) -> tuple[SignedIn, str] | Response:
     """The citizen and their session cookie, signed in recently enough for a change; or where
@@ -65,7 +65,7 @@ def _fresh_citizen(
     browser = browser_state(request)
     citizen = signed_in(ctx, browser)
     if citizen is None or browser.session_secret is None:
-        return _redirect(ACCOUNT_HOME)
+        return see_other(ACCOUNT_HOME)
     if not signed_in_recently(ctx, citizen.browser_session):
         return _sign_in_again(path)
     return citizen, browser.session_secret
@@ -74,7 +74,7 @@ def _fresh_citizen(
 @router.get(AUTHENTICATOR_APP_SETUP, include_in_schema=False)
 def setup_page(request: Request) -> Response:
     with operation(request) as ctx:
-        found = _fresh_citizen(ctx, request, AUTHENTICATOR_APP_SETUP)
+        found = fresh_citizen(ctx, request, AUTHENTICATOR_APP_SETUP)
         if isinstance(found, Response):
             return found
         return _setup_form(request, ctx, *found)
@@ -109,7 +109,7 @@ def _issued_page(request: Request, issued: IssuedRecoveryCodes, *, enrolled: boo
     )
 
 
-async def _account_form(
+async def account_change_form(
     request: Request,
     path: str,
     work: Callable[[OperationContext, SignedIn, dict[str, str]], Response],
@@ -121,7 +121,7 @@ async def _account_form(
 
     def run() -> Response:
         with operation(request) as ctx:
-            found = _fresh_citizen(ctx, request, path)
+            found = fresh_citizen(ctx, request, path)
             if isinstance(found, Response):
                 return found
             citizen, session_secret = found
@@ -145,7 +145,7 @@ async def confirm_setup(request: Request) -> Response:
             return _setup_form(request, ctx, citizen, secret, refusal)
         return _issued_page(request, issued, enrolled=True)
 
-    return await _account_form(request, AUTHENTICATOR_APP_SETUP, work)
+    return await account_change_form(request, AUTHENTICATOR_APP_SETUP, work)
 
 
 @router.get(AUTHENTICATOR_APP_REMOVAL, include_in_schema=False)
@@ -159,9 +159,9 @@ def removal_page(request: Request) -> Response:
 async def remove_app(request: Request) -> Response:
     def work(ctx: OperationContext, citizen: SignedIn, form: dict[str, str]) -> Response:
         removed = remove_app_and_codes(ctx, citizen.account)
-        return _redirect(f"{ACCOUNT_HOME}?authenticator=removed" if removed else ACCOUNT_HOME)
+        return see_other(f"{ACCOUNT_HOME}?authenticator=removed" if removed else ACCOUNT_HOME)
 
-    return await _account_form(request, AUTHENTICATOR_APP_REMOVAL, work)
+    return await account_change_form(request, AUTHENTICATOR_APP_REMOVAL, work)
 
 
 @router.get(NEW_RECOVERY_CODES, include_in_schema=False)
@@ -174,19 +174,19 @@ async def new_codes(request: Request) -> Response:
     def work(ctx: OperationContext, citizen: SignedIn, form: dict[str, str]) -> Response:
         issued = renew_recovery_codes(ctx, citizen.account)
         if issued is None:
-            return _redirect(ACCOUNT_HOME)
+            return see_other(ACCOUNT_HOME)
         return _issued_page(request, issued, enrolled=False)
 
-    return await _account_form(request, NEW_RECOVERY_CODES, work)
+    return await account_change_form(request, NEW_RECOVERY_CODES, work)
 
 
 def _confirmation_page(request: Request, path: str, template: str) -> Response:
     """ "Are you sure?" before a change that needs an authenticator app (none: the account)."""
     with operation(request) as ctx:
-        found = _fresh_citizen(ctx, request, path)
+        found = fresh_citizen(ctx, request, path)
         if isinstance(found, Response):
             return found
         citizen, session_secret = found
         if not has_authenticator_app(ctx.session, citizen.account):
-            return _redirect(ACCOUNT_HOME)
+            return see_other(ACCOUNT_HOME)
         return render_page(request, template, form_token=account_form_token(session_secret))

@@ -137,3 +137,13 @@ RECOVERY_CODE_NOT_RIGHT = translatable(
 TOO_MANY_WRONG_CODES = translatable(
     "There have been too many wrong codes. Wait a few minutes, then try again."
 )
+
+# Passkeys (idp.passkeys): the same words whatever the reason, which the access log names.
+PASSKEY_SIGN_IN_REFUSED = translatable(
+    "Your passkey could not be used to sign in. Try again, and when your device asks, confirm "
+    "it is you with your PIN, fingerprint or face. Or sign in with your username and password."
+)
+PASSKEY_STEP_UP_REFUSED = translatable(
+    "Your passkey could not be used. Try again, and when your device asks, confirm it is you "
+    "with your PIN, fingerprint or face."
+)

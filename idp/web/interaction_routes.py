@@ -118,10 +118,10 @@ def sign_in_page(request: Request) -> Response:
         if interaction is None:
             return expired_page(request)
         login_hint = dict(interaction_parameters(interaction)).get("login_hint", "")
-        return _sign_in_form(request, state, ctx, interaction, username=login_hint)
+        return render_sign_in_page(request, state, ctx, interaction, username=login_hint)
 
 
-def _sign_in_form(
+def render_sign_in_page(
     request: Request,
     state: WebState,
     ctx: OperationContext,
@@ -178,7 +178,7 @@ async def sign_in_submit(request: Request) -> Response:
                 )
             missing = missing_sign_in_fields(username, password)
             if missing:
-                return _sign_in_form(
+                return render_sign_in_page(
                     request, state, ctx, interaction, username=username, errors=missing
                 )
             checked = password_to_check(
@@ -186,7 +186,7 @@ async def sign_in_submit(request: Request) -> Response:
             )
             if isinstance(checked, SignInThrottled):
                 refusal = FieldError(None, _THROTTLED.get(checked.throttle, TOO_MANY_FOR_USERNAME))
-                return _sign_in_form(
+                return render_sign_in_page(
                     request, state, ctx, interaction, username=username, errors=[refusal]
                 )
             return checked
@@ -214,12 +214,12 @@ async def sign_in_submit(request: Request) -> Response:
                 user_agent=request.headers.get("user-agent"),
             )
             if isinstance(result, SignInFailed):
-                return _sign_in_form(
+                return render_sign_in_page(
                     request, state, ctx, interaction, username=username, credentials_not_right=True
                 )
             if isinstance(result, SignInLocked):
                 locked = [FieldError(None, ACCOUNT_LOCKED)]
-                return _sign_in_form(
+                return render_sign_in_page(
                     request, state, ctx, interaction, username=username, errors=locked
                 )
         # The transaction has committed: only now may the browser carry the new session.

@@ -14,6 +14,7 @@ from idp.authentication.step_up import cannot_step_up, step_up_methods
 from idp.clients import find_client
 from idp.interactions.browser import signed_in
 from idp.models import Interaction
+from idp.oauth.authorize import level_needed
 from idp.oauth.context import OperationContext
 from idp.protocol.errors import BODY_NOT_A_FORM
 from idp.web.citizen_pages import render_page
@@ -64,7 +65,12 @@ def render_step_up_page(
         form_action=form_action_for(interaction),
         csrf_token=interaction.csrf_token,
         client_name=client.name if client else "",
-        methods=[method.value for method in step_up_methods(ctx.session, citizen.account)],
+        methods=[
+            method.value
+            for method in step_up_methods(
+                ctx.session, citizen.account, needed=level_needed(ctx, interaction)
+            )
+        ],
         errors=method_context.pop("errors", []),
         **method_context,
         **page_lifetime(ctx, interaction),

@@ -46,6 +46,7 @@ from tests.conftest import (
 )
 from tests.gateway_process import IDP_COMMAND, Gateway, free_port
 from tests.logout_receiver import LogoutReceiver
+from tests.soft_authenticator import SoftPasskey, as_json
 from transparency.bundles import InvalidBundle, read_bundle, verify_bundle
 from transparency.entries import PUBLIC_FIELDS, content_hash, leaf_data, public_content
 from transparency.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
@@ -190,6 +191,7 @@ def activity(
     _verify_in_the_console(gateway)
     secrets_used += _sign_out_everywhere(gateway)
     secrets_used += _step_up_with_authenticators(gateway, app_a)
+    secrets_used += _passkeys(gateway, app_a)
     gateway.command_json("clients", "disable", other_app.client_id)
     gateway.command_json("clients", "enable", other_app.client_id)
     gateway.command(
@@ -309,6 +311,83 @@ def _step_up_with_authenticators(gateway: Gateway, app: AppClient) -> list[str]:
         assert removed.status_code == 303, removed.text[:300]
     # Not the six-digit code: any six digits turn up by chance among the log's hex digests.
     return [secret, *codes, *new_codes, *(c.replace("-", "") for c in codes + new_codes)]
+
+
+ANSWER_PARTS = ("signature", "clientDataJSON")
+
+
+def _passkeys(gateway: Gateway, app: AppClient) -> list[str]:
+    """A citizen adds a passkey (a software one, tests/soft_authenticator.py), renames it,
+    signs in with it and no username, a copy with a lower counter is refused, and the passkey is
+    removed. Returns the credential ID and the answers' signatures and client data."""
+    person = add_citizen(gateway)
+    passkey = SoftPasskey(origin=gateway.issuer, rp_id="localhost")
+
+    def form(page: str, action: str) -> dict[str, str]:
+        found = re.search(rf'<form method="post" action="{action}".*?</form>', page, re.S)
+        assert found, page[:300]
+        return hidden_fields(found[0])
+
+    def sign_in(browser: Browser, key: SoftPasskey) -> tuple[httpx.Response, dict[str, Any]]:
+        request = split_verifier(authorization_params(app))[0]
+        page = browser.follow_to_client(browser.authorize(request)).text
+        fields = form(page, "/sign-in/passkey")
+        started = browser.http.post(f"{gateway.issuer}/sign-in/passkey/options", data=fields)
+        answer = key.get(started.json()["options"])
+        response = browser.http.post(
+            f"{gateway.issuer}/sign-in/passkey",
+            data={**fields, "ceremony": started.json()["ceremony"], "credential": as_json(answer)},
+        )
+        return response, answer
+
+    with (
+        Browser(gateway.issuer) as browser,
+        Browser(gateway.issuer) as other,
+        Browser(gateway.issuer) as third,
+    ):
+        signed_in_tokens(gateway, browser, app, person)
+        account = browser.http.get(f"{gateway.issuer}/account").text
+        fields = form(account, "/account/passkeys/add")
+        started = browser.http.post(f"{gateway.issuer}/account/passkeys/options", data=fields)
+        created = passkey.create(started.json()["options"])
+        added = browser.http.post(
+            f"{gateway.issuer}/account/passkeys/add",
+            data={**fields, "ceremony": started.json()["ceremony"], "credential": as_json(created)},
+        )
+        assert "passkey=added" in added.headers["location"], added.text[:300]
+        account = browser.http.get(f"{gateway.issuer}/account").text
+        number = re.search(r'name="passkey" value="(\d+)"', account)
+        assert number
+        browser.http.post(
+            f"{gateway.issuer}/account/passkeys/rename",
+            data={"form_token": account_form_token(account), "passkey": number[1], "name": "Mine"},
+        )
+        response, first = sign_in(other, passkey)
+        assert response.status_code == 303, response.text[:300]
+        clone = SoftPasskey(
+            origin=passkey.origin,
+            rp_id=passkey.rp_id,
+            credential_id=passkey.credential_id,
+            key=passkey.key,
+            user_handle=passkey.user_handle,
+        )
+        refused, second = sign_in(third, clone)  # its counter: 1, not above 1
+        assert "could not be used to sign in" in refused.text
+        removal = browser.http.get(f"{gateway.issuer}/account/passkeys/remove?passkey={number[1]}")
+        removed = browser.http.post(
+            f"{gateway.issuer}/account/passkeys/remove",
+            data=form(removal.text, "/account/passkeys/remove"),
+        )
+        assert "passkey=removed" in removed.headers["location"], removed.text[:300]
+    return [
+        first["id"],
+        *(
+            answer["response"][part]
+            for answer in (first, second)
+            for part in ("signature", "clientDataJSON")
+        ),
+        created["response"]["attestationObject"],
+    ]
 
 
 def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:

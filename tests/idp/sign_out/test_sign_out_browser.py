@@ -112,7 +112,7 @@ def test_signing_out_of_one_app_signs_the_citizen_out_of_both(gateway: Gateway, 
         page.get_by_label("Username").fill(citizen.username)
         page.get_by_label("Password").fill(citizen.password)
         with page.expect_navigation():
-            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url(f"{gateway.issuer}/consent?*")
         page.get_by_role("button", name="Allow").click()
         assert _signed_in_heading(page, tax) == f"Signed in as {citizen.subject}"

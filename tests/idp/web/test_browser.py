@@ -130,7 +130,7 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     # Wait for the POST's navigation, so no later check reads the page it replaces.
     with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def arrived(page: Page, callback: CallbackServer, console: list[str]) -> dict[str, str]:
@@ -207,7 +207,7 @@ def test_wrong_password_shows_a_generic_error_and_stays_on_sign_in(
     sign_in(page, f"nobody-{web_citizen.username}", web_citizen.password)
     assert page.get_by_role("alert").inner_text().split("\n", 1)[1].strip() == GENERIC_ERROR
     assert page.url.startswith(f"{gateway.issuer}/sign-in"), page.url
-    assert page.get_by_role("button", name="Sign in").is_visible()
+    assert page.get_by_role("button", name="Sign in", exact=True).is_visible()
     assert callback.queries == []
 
 

@@ -36,8 +36,17 @@ from tests.page_states import LANGUAGES, STATES, Visit, register_agency
 
 # The states whose layout and focus are checked too. The account page with other browsers
 # (three sign-ins to reach) is audited by axe only: its list uses the same parts as the
-# account page signed in, whose layout and focus are checked.
-LAYOUT_STATES = [state for state in STATES if state != "account-other-browser-signed-out"]
+# account page signed in, whose layout and focus are checked. So are the passkey states but
+# the account page's list: the removal page, and the refusals on the sign-in and step-up pages,
+# are made of the parts of the authenticator app's removal page and of the error states
+# checked already.
+AXE_ONLY = {
+    "account-other-browser-signed-out",
+    "passkey-remove",
+    "step-up-passkey-refused",
+    "sign-in-passkey-refused",
+}
+LAYOUT_STATES = [state for state in STATES if state not in AXE_ONLY]
 
 GATEWAY_ENV = {**TEST_ENV, "IDP_SIGN_IN_SOURCE_ATTEMPTS": "100"}
 # The warning comes two minutes before the end (static/timeout-warning.js): here after 5 s.

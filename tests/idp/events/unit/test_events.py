@@ -554,6 +554,64 @@ SHAPES: list[tuple[Event, dict[str, Any]]] = [
         ),
     ),
     (
+        events.passkey_added(subject="s", passkeys=2, synced=True),
+        _stored(
+            event_type="passkey.added",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"passkeys": 2, "synced": True},
+        ),
+    ),
+    (
+        events.passkey_renamed(subject="s"),
+        _stored(
+            event_type="passkey.renamed",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+        ),
+    ),
+    (
+        events.passkey_removed(subject="s", passkeys=1),
+        _stored(
+            event_type="passkey.removed",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            outcome="success",
+            detail={"passkeys": 1},
+        ),
+    ),
+    (
+        events.passkey_refused(
+            subject="s", client_id="c", ceremony="sign_in", reason="sign_count_regressed"
+        ),
+        _stored(
+            event_type="passkey.refused",
+            actor_type="account",
+            actor_id="s",
+            subject="s",
+            client_id="c",
+            outcome="failure",
+            detail={"ceremony": "sign_in", "reason": "sign_count_regressed"},
+        ),
+    ),
+    (
+        events.passkey_refused(
+            subject=None, client_id=None, ceremony="registration", reason="not_completed"
+        ),
+        _stored(
+            event_type="passkey.refused",
+            actor_type="account",
+            actor_id=None,
+            outcome="failure",
+            detail={"ceremony": "registration", "reason": "not_completed"},
+        ),
+    ),
+    (
         events.account_locked(
             operator="op", subject="s", reason="Phone call", sessions_ended=1, client_id="c"
         ),
