@@ -120,16 +120,24 @@ def _attempt(
 
 
 def _burst(browser: Browser, app: AppClient, attempts: list[tuple[str, str]]) -> list[str]:
-    """Every attempt at the same moment on one sign-in form; the verdicts in the order given."""
-    fields = _sign_in_fields(browser, app)
+    """Every attempt at the same moment, each on a sign-in form of its own (its own interaction
+    and CSRF token), so that what holds is the username's count, not a form's; the verdicts in
+    the order given."""
+    forms = [_sign_in_fields(browser, app) for _ in attempts]
+    assert (
+        len({f["interaction"] for f in forms})
+        == len({f["csrf_token"] for f in forms})
+        == len(attempts)
+    )
     start = threading.Barrier(len(attempts))
 
-    def send(attempt: tuple[str, str]) -> str:
+    def send(attempt: tuple[tuple[str, str], dict[str, str]]) -> str:
+        (username, password), fields = attempt
         start.wait(timeout=30)
-        return _attempt(browser, *attempt, fields=fields)
+        return _attempt(browser, username, password, fields=fields)
 
     with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
-        return list(pool.map(send, attempts))
+        return list(pool.map(send, zip(attempts, forms, strict=True)))
 
 
 def _logged(gateway: Gateway, where: str, **values: str) -> list[tuple[str, str | None, str]]:
