@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from idp.opaque_values import digest
 from tests.citizen import Browser, authorization_params, hidden_fields, split_verifier
-from tests.conftest import BACKENDS, TEST_ENV, _database_for, signed_in_tokens
+from tests.conftest import BACKENDS, TEST_ENV, signed_in_tokens
+from tests.databases import drop_postgres_database, migrated_database_for
 from tests.direct_records import add_app, add_person
 from tests.fuzz_drafts import (
     ADMIN_API,
@@ -40,7 +41,7 @@ from tests.fuzz_drafts import (
     pairs,
     unfuzzed_routes,
 )
-from tests.gateway_process import Gateway, drop_postgres_database, start_gateway
+from tests.gateway_process import Gateway, start_gateway
 from tests.raw_http import send_raw
 
 # About nine examples a route (some 110 drafts), a few seconds per engine.
@@ -53,7 +54,7 @@ def fuzz_target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FuzzTarget]:
     workdir = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    url, pg_name = _database_for(request.param, workdir)
+    url, pg_name = migrated_database_for(request.param, workdir)
     gateway = start_gateway(
         workdir,
         backend=request.param,

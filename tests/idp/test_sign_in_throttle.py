@@ -26,12 +26,8 @@ from tests.citizen import (
     split_verifier,
 )
 from tests.conftest import BACKENDS, TEST_ENV, add_citizen, register_app
-from tests.gateway_process import (
-    Gateway,
-    create_postgres_database,
-    drop_postgres_database,
-    start_gateway,
-)
+from tests.databases import drop_postgres_database, migrated_database_for
+from tests.gateway_process import Gateway, start_gateway
 
 FREE_ATTEMPTS = 3
 SOURCE_ATTEMPTS = 4
@@ -55,11 +51,7 @@ def gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
     workdir = tmp_path_factory.mktemp(f"throttle-{request.param}")
-    pg_name = None
-    if request.param == "postgresql":
-        pg_name, url = create_postgres_database()
-    else:
-        url = f"sqlite:///{workdir / 'idp.db'}"
+    url, pg_name = migrated_database_for(request.param, workdir)
     running = start_gateway(
         workdir, backend=request.param, database_url=url, extra_env=THROTTLE_ENV
     )
