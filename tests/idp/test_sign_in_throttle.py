@@ -134,7 +134,7 @@ def _burst(browser: Browser, app: AppClient, attempts: list[tuple[str, str]]) ->
 
 def _logged(gateway: Gateway, where: str, **values: str) -> list[tuple[str, str | None, str]]:
     """(event_type, source_address, detail) of the access log entries matching `where`."""
-    gateway.idp_json("audit", "sequence")
+    gateway.command_json("audit", "sequence")
     engine = create_engine(gateway.env["IDP_DATABASE_URL"])
     try:
         with engine.connect() as connection:
