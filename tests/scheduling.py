@@ -21,6 +21,7 @@ from xdist.scheduler import LoadScopeScheduling
 # The files that take longest (`pytest --durations`), slowest first.
 SLOWEST_FIRST = (
     "tests/transparency/test_access_log.py",
+    "tests/idp/test_fuzz.py",
     "tests/idp/test_page_accessibility.py",
     "tests/admin/test_console_browser.py",
     "tests/admin/test_console.py",
