@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -47,6 +47,7 @@ from transparency.search import MAX_PAGE, EntryFilter, FoundEntry, entry_at, sea
 from transparency.store import inclusion_proof_from, latest_checkpoint
 
 log = logging.getLogger("admin.api")
+events_router = APIRouter()
 
 
 class EventQuery(BaseModel):
@@ -142,6 +143,92 @@ def _item(entry: FoundEntry) -> EventItem:
     )
 
 
+@events_router.get(
+    "/events",
+    response_model=EventPage,
+    responses=ERRORS,
+    summary="Access log entries that match, newest first (role auditor)",
+)
+async def list_events(
+    request: Request, query: Annotated[EventQuery, Query()]
+) -> Response | EventPage:
+    def work(ctx: OperationContext, caller: ApiCaller) -> EventPage:
+        before = int(query.cursor) if query.cursor else None
+        page = search_entries(ctx.session, query.entry_filter(), before=before, limit=query.limit)
+        ctx.record(
+            events.access_log_searched(
+                client_id=caller.client_id,
+                subject=query.subject,
+                filters=query.filters_besides_subject(),
+                entries=len(page.entries),
+            )
+        )
+        next_cursor = str(page.next_before) if page.next_before is not None else None
+        return EventPage(items=[_item(e) for e in page.entries], next_cursor=next_cursor)
+
+    return await call_as(request, Role.AUDITOR, work)
+
+
+@events_router.get(
+    "/events/export",
+    responses={
+        200: {"content": {"text/csv": {}, "application/json": {}}},
+        **ERRORS,
+    },
+    summary="The filtered view, every page of it, as CSV or JSON (role auditor)",
+)
+async def export_events(request: Request, query: Annotated[ExportQuery, Query()]) -> Response:
+    state: WebState = request.app.state.web
+
+    def start(ctx: OperationContext, caller: ApiCaller) -> None:
+        # On the record before the first entry is sent: an export cut short is there too.
+        ctx.record(
+            events.access_log_review_exported(
+                client_id=caller.client_id,
+                subject=query.subject,
+                filters=query.filters_besides_subject(),
+                format=query.format,
+            )
+        )
+
+    refusal = await call_as(request, Role.AUDITOR, start)
+    if refusal is not None:
+        return refusal
+    entries = matching_entries(state.database.unit_of_work, query.entry_filter())
+    body = as_csv(entries) if query.format == "csv" else as_json(entries)
+    media = "text/csv; charset=utf-8" if query.format == "csv" else "application/json"
+    return StreamingResponse(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="access-log.{query.format}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@events_router.get(
+    "/events/{index}",
+    response_model=EventWithProof,
+    responses={**ERRORS, **NOT_FOUND},
+    summary="One entry and its inclusion proof in the latest checkpoint (role auditor)",
+)
+async def read_event(request: Request, index: int) -> Response | EventWithProof:
+    def work(ctx: OperationContext, caller: ApiCaller) -> Response | EventWithProof:
+        entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
+        if entry is None:
+            return problem(NO_SUCH_ENTRY)
+        proof = _proof(ctx.session, entry)
+        ctx.record(_entry_read(caller, entry))
+        return EventWithProof(item=_item(entry), proof=proof)
+
+    return await call_as(request, Role.AUDITOR, work)
+
+
+# Every router of the API, in the order their routes are matched.
+API_ROUTERS = (accounts_router, apps_router, operations_router, roles_router, events_router)
+
+
 def build_admin_api(state: WebState) -> FastAPI:
     api = FastAPI(
         title="Citizen identity gateway: administrators' API",
@@ -152,92 +239,8 @@ def build_admin_api(state: WebState) -> FastAPI:
     )
     api.state.web = state
     _install_problem_handlers(api)
-    api.include_router(accounts_router)
-    api.include_router(apps_router)
-    api.include_router(operations_router)
-    api.include_router(roles_router)
-
-    @api.get(
-        "/events",
-        response_model=EventPage,
-        responses=ERRORS,
-        summary="Access log entries that match, newest first (role auditor)",
-    )
-    async def list_events(
-        request: Request, query: Annotated[EventQuery, Query()]
-    ) -> Response | EventPage:
-        def work(ctx: OperationContext, caller: ApiCaller) -> EventPage:
-            before = int(query.cursor) if query.cursor else None
-            page = search_entries(
-                ctx.session, query.entry_filter(), before=before, limit=query.limit
-            )
-            ctx.record(
-                events.access_log_searched(
-                    client_id=caller.client_id,
-                    subject=query.subject,
-                    filters=query.filters_besides_subject(),
-                    entries=len(page.entries),
-                )
-            )
-            next_cursor = str(page.next_before) if page.next_before is not None else None
-            return EventPage(items=[_item(e) for e in page.entries], next_cursor=next_cursor)
-
-        return await call_as(request, Role.AUDITOR, work)
-
-    @api.get(
-        "/events/export",
-        responses={
-            200: {"content": {"text/csv": {}, "application/json": {}}},
-            **ERRORS,
-        },
-        summary="The filtered view, every page of it, as CSV or JSON (role auditor)",
-    )
-    async def export_events(request: Request, query: Annotated[ExportQuery, Query()]) -> Response:
-        state: WebState = request.app.state.web
-
-        def start(ctx: OperationContext, caller: ApiCaller) -> None:
-            # On the record before the first entry is sent: an export cut short is there too.
-            ctx.record(
-                events.access_log_review_exported(
-                    client_id=caller.client_id,
-                    subject=query.subject,
-                    filters=query.filters_besides_subject(),
-                    format=query.format,
-                )
-            )
-
-        refusal = await call_as(request, Role.AUDITOR, start)
-        if refusal is not None:
-            return refusal
-        entries = matching_entries(state.database.unit_of_work, query.entry_filter())
-        body = as_csv(entries) if query.format == "csv" else as_json(entries)
-        media = "text/csv; charset=utf-8" if query.format == "csv" else "application/json"
-        return StreamingResponse(
-            body,
-            media_type=media,
-            headers={
-                "Content-Disposition": f'attachment; filename="access-log.{query.format}"',
-                "Cache-Control": "no-store",
-            },
-        )
-
-    @api.get(
-        "/events/{index}",
-        response_model=EventWithProof,
-        responses={**ERRORS, **NOT_FOUND},
-        summary="One entry and its inclusion proof in the latest checkpoint (role auditor)",
-    )
-    async def read_event(request: Request, index: int) -> Response | EventWithProof:
-        def work(ctx: OperationContext, caller: ApiCaller) -> Response | EventWithProof:
-            entry = entry_at(ctx.session, index) if 0 <= index < 2**62 else None
-            if entry is None:
-                return problem(NO_SUCH_ENTRY)
-            proof = _proof(ctx.session, entry)
-            ctx.record(_entry_read(caller, entry))
-            return EventWithProof(item=_item(entry), proof=proof)
-
-        return await call_as(request, Role.AUDITOR, work)
-
+    for router in API_ROUTERS:
+        api.include_router(router)
     return api
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.schema import upgrade_database
 from idp.authentication.passwords import configure_password_hashing
 from idp.storage.database import Database, create_database_engine
 from tests.builders import CitizenAccount, add_citizen, register_app
@@ -25,12 +24,8 @@ from tests.citizen import (
     callback_params,
     split_verifier,
 )
-from tests.gateway_process import (
-    Gateway,
-    create_postgres_database,
-    drop_postgres_database,
-    start_gateway,
-)
+from tests.databases import create_postgres_database, drop_postgres_database, migrated_database_for
+from tests.gateway_process import Gateway, start_gateway
 from tests.in_process import InProcessGateway, run_in_process
 
 pytest_plugins = ["tests.scheduling"]
@@ -98,8 +93,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(params=BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database on each backend, dropped after the test."""
-    url, name = _database_for(request.param, tmp_path)
+    """A new, empty database on each backend, dropped after the test: for tests of the
+    migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'idp.db'}"
+        return
+    name, url = create_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database on each backend at the newest migration (a copy of a migrated template,
+    tests/databases.py), dropped after the test."""
+    url, name = migrated_database_for(request.param, tmp_path)
     try:
         yield url
     finally:
@@ -108,21 +118,13 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 
 @pytest.fixture
-def migrated_database(empty_database_url: str) -> Iterator[Database]:
+def migrated_database(database_url: str) -> Iterator[Database]:
     """A new database on each backend with every migration applied, for tests below HTTP."""
-    upgrade_database(empty_database_url)
-    engine = create_database_engine(empty_database_url)
+    engine = create_database_engine(database_url)
     try:
         yield Database(engine)
     finally:
         engine.dispose()
-
-
-def _database_for(backend: str, workdir: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'idp.db'}", None
-    name, url = create_postgres_database()
-    return url, name
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -131,7 +133,7 @@ def gateway(
 ) -> Iterator[Gateway]:
     backend = request.param
     workdir = tmp_path_factory.mktemp(f"gateway-{backend}")
-    url, pg_name = _database_for(backend, workdir)
+    url, pg_name = migrated_database_for(backend, workdir)
     running = start_gateway(workdir, backend=backend, database_url=url, extra_env=TEST_ENV)
     try:
         yield running
@@ -160,7 +162,7 @@ def in_process_gateway_with(
 ) -> Iterator[InProcessGateway]:
     """An in-process gateway with settings of its own (`env`), on a database of its own."""
     workdir = tmp_path_factory.mktemp(f"in-process-{backend}")
-    url, pg_name = _database_for(backend, workdir)
+    url, pg_name = migrated_database_for(backend, workdir)
     try:
         with run_in_process(workdir, backend=backend, database_url=url, env=env) as running:
             yield running

@@ -1,6 +1,7 @@
 """The requests the fuzz test (tests/idp/web/test_fuzz.py) starts from: for every route of the
-gateway, one that works, made with a real client, tokens, interactions, cookies and form tokens,
-so that what the fuzzer breaks reaches the code behind the first checks.
+gateway and of its administrators' API, one that works, made with a real client, tokens,
+interactions, cookies and form tokens, so that what the fuzzer breaks reaches the code behind
+the first checks.
 
 `unfuzzed_routes` names the routes no draft reaches, so a new page cannot be left out.
 """
@@ -8,13 +9,16 @@ so that what the fuzzer breaks reaches the code behind the first checks.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pyotp
 from starlette.routing import Match, Route
 
+from admin.api import API_ROUTERS
 from gateway.app import _ROUTERS
 from tests.citizen import (
     AppClient,
@@ -82,21 +86,27 @@ def _page(path: str, browser: Browser | None = None, **query: str) -> Draft:
     return Draft("GET", path, pairs(query), headers=_with_cookie(browser) if browser else ())
 
 
+ADMIN_API = "/admin/api/v1"  # where the administrators' API is mounted
+
+
 def unfuzzed_routes(drafts: list[Draft]) -> list[str]:
-    """`METHOD path` of each route of the gateway's routers that no draft's method and path
-    reach (the admin API, fuzzed against its own document, and static files are mounts)."""
+    """`METHOD path` of each route of the gateway's routers and of the administrators' API
+    (its paths under ADMIN_API) that no draft's method and path reach; static files are a
+    mount of files, not routes."""
+    routers = [("", router) for router in _ROUTERS]
+    routers += [(ADMIN_API, router) for router in API_ROUTERS]
     missing = []
-    for router in _ROUTERS:
+    for prefix, router in routers:
         for route in router.routes:
             assert isinstance(route, Route)
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 scopes = (
-                    {"type": "http", "method": d.method, "path": d.path}
+                    {"type": "http", "method": d.method, "path": d.path.removeprefix(prefix)}
                     for d in drafts
-                    if d.method == method
+                    if d.method == method and d.path.startswith(f"{prefix}/")
                 )
                 if not any(route.matches(scope)[0] == Match.FULL for scope in scopes):
-                    missing.append(f"{method} {route.path}")
+                    missing.append(f"{method} {prefix}{route.path}")
     return missing
 
 
@@ -339,6 +349,86 @@ def console_drafts(gateway: Gateway) -> list[Draft]:
     for opened in (browser, leaving, starting):
         opened.close()
     return drafts
+
+
+def _api_token(gateway: Gateway, url: str) -> bytes:
+    """The Authorization header of an API client that holds every administrator's scope."""
+    scopes = ["admin:audit", "admin:operate", "admin:support", "admin:security"]
+    client = add_app(
+        url,
+        name="Fuzzed API client",
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scopes=scopes,
+    )
+    answer = httpx.post(
+        f"{gateway.issuer}/token",
+        auth=(client.client_id, client.client_secret or ""),
+        data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
+    )
+    assert answer.status_code == 200, answer.text
+    return b"Bearer " + answer.json()["access_token"].encode()
+
+
+def admin_api_drafts(gateway: Gateway) -> list[Draft]:
+    """The administrators' API, as a client with every role's scope, on an app, a citizen and
+    an administrator of its own."""
+    url = gateway.env["IDP_DATABASE_URL"]
+    bearer = ((b"authorization", _api_token(gateway, url)),)
+    app = add_app(url, name="API's app", redirect_uris=["https://api-app.example/cb"])
+    citizen = add_person(url, given_name="Supported")
+    admin = add_person(url, given_name="Given roles")
+    apps = f"{ADMIN_API}/clients/{app.client_id}"
+    person = f"{ADMIN_API}/accounts/{citizen.username}"
+    reason = "Citizen's call 1234"
+    gateway.command("audit", "sequence")  # entry 0 placed, for its read
+
+    def get(path: str, **query: str) -> Draft:
+        return Draft("GET", path, pairs(query), headers=bearer)
+
+    def send(method: str, path: str, body: dict[str, object] | None = None, **query: str) -> Draft:
+        if body is None:
+            return Draft(method, path, pairs(query), headers=bearer)
+        json_body = ((b"content-type", b"application/json"), *bearer)
+        return Draft(
+            method, path, pairs(query), raw_body=json.dumps(body).encode(), headers=json_body
+        )
+
+    roles = {"username": admin.username, "roles": ["auditor"]}
+    return [
+        get(f"{ADMIN_API}/events", type="token.issued", outcome="success", limit="5"),
+        get(f"{ADMIN_API}/events/export", format="json", type="token.issued"),
+        get(f"{ADMIN_API}/events/0"),
+        get(f"{ADMIN_API}/accounts", q=citizen.username),
+        get(person, reason=reason),
+        get(f"{person}/history", reason=reason, limit="5"),
+        *(
+            send("POST", f"{person}/{action}", {"reason": reason})
+            for action in ("lock", "unlock", "activation-code", "end-sessions")
+        ),
+        get(f"{ADMIN_API}/clients"),
+        send(
+            "POST",
+            f"{ADMIN_API}/clients",
+            {
+                "name": "Made in the API",
+                "redirect_uris": ["https://made.example/cb"],
+                "purpose": "To test",
+                "scopes": ["openid", "profile"],
+            },
+        ),
+        get(apps),
+        send("PATCH", apps, {"name": "Edited", "require_pkce": True}),
+        send("POST", f"{apps}/rotate-secret", {"overlap_hours": 1}),
+        send("POST", f"{apps}/disable"),
+        send("POST", f"{apps}/enable"),
+        get(f"{apps}/onboarding"),
+        get(f"{ADMIN_API}/keys"),
+        send("POST", f"{ADMIN_API}/keys/rotate", emergency="false"),
+        get(f"{ADMIN_API}/roles"),
+        send("POST", f"{ADMIN_API}/roles/grant", roles),
+        send("POST", f"{ADMIN_API}/roles/revoke", roles),
+    ]
 
 
 def basic_authorization(client_id: str, client_secret: str) -> bytes:

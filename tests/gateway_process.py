@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -18,17 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from gateway.cli import main as command_line
 from gateway.command_runtime import ensure_keys_logged, now_utc
 from gateway.schema import upgrade_database
 from idp.settings import IdpSettings
+from tests.databases import drop_postgres_database, migrated_database_for
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 IDP_COMMAND = [sys.executable, "-m", "gateway.cli"]
 
 
@@ -37,19 +33,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def create_postgres_database() -> tuple[str, str]:
-    """A fresh, empty PostgreSQL database; returns (name, SQLAlchemy URL)."""
-    name = f"idp_test_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def drop_postgres_database(name: str) -> None:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -237,11 +220,7 @@ def running_gateway(
 ) -> Iterator[Gateway]:
     """A gateway of its own on a new database of `backend` with `env`, for a module that needs
     other settings than the shared one; its log must show no server error."""
-    pg_name = None
-    if backend == "postgresql":
-        pg_name, url = create_postgres_database()
-    else:
-        url = f"sqlite:///{workdir / 'idp.db'}"
+    url, pg_name = migrated_database_for(backend, workdir)
     running = start_gateway(
         workdir, backend=backend, database_url=url, extra_env=env, serve_args=serve_args
     )

@@ -4,12 +4,15 @@ storage engine, the slowest units first.
 A file's tests share module and session fixtures (a gateway, a log full of activity), so they
 stay together; the engines never share one (every such fixture is parametrized by engine), so
 each half of a file can go to another worker. The slowest files start first, so that no worker
-is left alone with one of them at the end.
+is left alone with one of them at the end; xdist's own reordering of units by their number of
+tests is turned off, since it would put hundreds of quick unit tests before them. The summary at
+the end names the slowest units (setup, call and teardown of their tests), to keep the list true.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from xdist.scheduler import LoadScopeScheduling
 # The files that take longest (`pytest --durations`), slowest first.
 SLOWEST_FIRST = (
     "tests/transparency/test_access_log.py",
+    "tests/idp/web/test_fuzz.py",
     "tests/idp/web/test_page_accessibility.py",
     "tests/admin/test_console_browser.py",
     "tests/admin/test_console.py",
@@ -46,7 +50,23 @@ class ByFileAndEngine(LoadScopeScheduling):
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ByFileAndEngine:
+    config.option.loadscopereorder = False  # keep the order of pytest_collection_modifyitems
     return ByFileAndEngine(config, log)
+
+
+_unit_seconds: defaultdict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _unit_seconds[work_unit(report.nodeid)] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _unit_seconds:
+        return
+    terminalreporter.write_sep("=", "slowest work units (tests/scheduling.py)")
+    for unit, seconds in sorted(_unit_seconds.items(), key=lambda item: -item[1])[:25]:
+        terminalreporter.write_line(f"{seconds:8.1f}s {unit}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -38,12 +38,10 @@ def _signed_in_once(gateway: Gateway) -> None:
 
 
 def test_checkpoints_of_the_old_issuer_verify_after_the_gateway_moves(
-    empty_database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
-    backend = "sqlite" if empty_database_url.startswith("sqlite") else "postgresql"
-    old = start_gateway(
-        tmp_path, backend=backend, database_url=empty_database_url, extra_env=TEST_ENV
-    )
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    old = start_gateway(tmp_path, backend=backend, database_url=database_url, extra_env=TEST_ENV)
     try:
         _signed_in_once(old)
         old.idp_json("audit", "sequence")
@@ -73,7 +71,7 @@ def test_checkpoints_of_the_old_issuer_verify_after_the_gateway_moves(
     new = start_gateway(
         tmp_path,
         backend=backend,
-        database_url=empty_database_url,
+        database_url=database_url,
         extra_env={**TEST_ENV, **as_new},
         port=port,
     )

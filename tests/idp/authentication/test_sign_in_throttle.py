@@ -26,12 +26,8 @@ from tests.citizen import (
     split_verifier,
 )
 from tests.conftest import BACKENDS, TEST_ENV, add_citizen, register_app
-from tests.gateway_process import (
-    Gateway,
-    create_postgres_database,
-    drop_postgres_database,
-    start_gateway,
-)
+from tests.databases import drop_postgres_database, migrated_database_for
+from tests.gateway_process import Gateway, start_gateway
 
 FREE_ATTEMPTS = 3
 SOURCE_ATTEMPTS = 4
@@ -55,11 +51,7 @@ def gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
     workdir = tmp_path_factory.mktemp(f"throttle-{request.param}")
-    pg_name = None
-    if request.param == "postgresql":
-        pg_name, url = create_postgres_database()
-    else:
-        url = f"sqlite:///{workdir / 'idp.db'}"
+    url, pg_name = migrated_database_for(request.param, workdir)
     running = start_gateway(
         workdir, backend=request.param, database_url=url, extra_env=THROTTLE_ENV
     )
@@ -120,21 +112,29 @@ def _attempt(
 
 
 def _burst(browser: Browser, app: AppClient, attempts: list[tuple[str, str]]) -> list[str]:
-    """Every attempt at the same moment on one sign-in form; the verdicts in the order given."""
-    fields = _sign_in_fields(browser, app)
+    """Every attempt at the same moment, each on a sign-in form of its own (its own interaction
+    and CSRF token), so that what holds is the username's count, not a form's; the verdicts in
+    the order given."""
+    forms = [_sign_in_fields(browser, app) for _ in attempts]
+    assert (
+        len({f["interaction"] for f in forms})
+        == len({f["csrf_token"] for f in forms})
+        == len(attempts)
+    )
     start = threading.Barrier(len(attempts))
 
-    def send(attempt: tuple[str, str]) -> str:
+    def send(attempt: tuple[tuple[str, str], dict[str, str]]) -> str:
+        (username, password), fields = attempt
         start.wait(timeout=30)
-        return _attempt(browser, *attempt, fields=fields)
+        return _attempt(browser, username, password, fields=fields)
 
     with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
-        return list(pool.map(send, attempts))
+        return list(pool.map(send, zip(attempts, forms, strict=True)))
 
 
 def _logged(gateway: Gateway, where: str, **values: str) -> list[tuple[str, str | None, str]]:
     """(event_type, source_address, detail) of the access log entries matching `where`."""
-    gateway.idp_json("audit", "sequence")
+    gateway.command_json("audit", "sequence")
     engine = create_engine(gateway.env["IDP_DATABASE_URL"])
     try:
         with engine.connect() as connection:

@@ -23,13 +23,13 @@ import pytest
 from tests.citizen import AppClient, Browser, authorization_params, split_verifier
 from tests.conftest import TEST_ENV, CitizenAccount, signed_in_tokens
 from tests.cuttable_proxy import CuttableProxy
-from tests.direct_records import add_app, add_person
-from tests.gateway_process import (
-    Gateway,
-    create_postgres_database,
+from tests.databases import (
     drop_postgres_database,
-    start_gateway,
+    migrated_postgres_database,
+    migrated_sqlite_database,
 )
+from tests.direct_records import add_app, add_person
+from tests.gateway_process import Gateway, start_gateway
 
 SEQUENCE_INTERVAL = 0.2  # several sequencer turns fail during the outage
 
@@ -50,7 +50,7 @@ class Scene:
 
 @pytest.fixture
 def proxied_gateway(tmp_path: Path) -> Iterator[Scene]:
-    name, url = create_postgres_database()
+    name, url = migrated_postgres_database()
     proxy = CuttableProxy(("127.0.0.1", 5432))
     proxy.restore()
     proxied_url = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
@@ -205,7 +205,7 @@ def test_sqlite_locked_past_the_busy_timeout_gives_503(tmp_path: Path) -> None:
     gateway = start_gateway(
         tmp_path,
         backend="sqlite",
-        database_url=f"sqlite:///{path}",
+        database_url=migrated_sqlite_database(path),
         extra_env=TEST_ENV,
     )
     try:
