@@ -61,7 +61,7 @@ from idp.web.password_routes import router as password_router
 from idp.web.refusals import RefuseNulInQuery, database_unavailable
 from idp.web.security_headers import SecurityHeaders
 from idp.web.sign_out_routes import router as sign_out_router
-from idp.web.state import WebState, request_id
+from idp.web.state import WebState, request_id, unit_of_work_threads
 from idp.web.step_up_code_routes import router as step_up_code_router
 from idp.web.step_up_routes import router as step_up_router
 from transparency.access_log import DatabaseAccessLog
@@ -138,7 +138,7 @@ def build_app(
     sign_out_worker = SignOutWorker(database, provider)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         # Request work runs in this many threads, each with its own pooled connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         await to_thread.run_sync(
@@ -172,6 +172,7 @@ def build_app(
         with contextlib.suppress(asyncio.CancelledError):
             await sequencer
         password_checker.shutdown()
+        started.state.web.unit_of_work_threads.shutdown()
         database.engine.dispose()
 
     app = FastAPI(
@@ -187,6 +188,7 @@ def build_app(
         pages=PageRenderer(["idp.web", "consent", "transparency", "admin"]),
         password_checker=password_checker,
         sign_out=sign_out_worker,
+        unit_of_work_threads=unit_of_work_threads(database, settings.request_threads),
         discovery_document=json.dumps(
             provider_metadata(settings.issuer, provider_capabilities(settings.acr_vocabulary))
         ).encode(),

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from idp.authentication import passwords
 from idp.authentication.password_policy import password_problem
@@ -88,7 +89,12 @@ _BY_ID = select(Account).where(Account.id == bindparam("account_id"))
 
 
 def get_active_account(session: Session, account_id: int) -> Account | None:
-    account = session.scalar(_BY_ID, {"account_id": account_id})
+    # An account this unit of work already read (with its access token, idp.oauth.tokens) is
+    # taken from the session, without a statement.
+    known = session.identity_map.get(identity_key(Account, account_id))
+    account = known if isinstance(known, Account) else None
+    if account is None:
+        account = session.scalar(_BY_ID, {"account_id": account_id})
     if account is None or account.disabled_at is not None:
         return None
     return account

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import contains_eager
 
 from idp.keys.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.models import Account, AuthorizationCode, IssuedToken
@@ -146,7 +147,15 @@ def revoke_client_access(ctx: OperationContext, *, account_id: int, client_id: s
 
 # Built once: a statement made per call costs more to build and to key for the compiled-statement
 # cache than the query costs to run (ADR 0021).
-_BY_JTI = select(IssuedToken).where(IssuedToken.access_token_jti == bindparam("jti"))
+# The access token's account comes in the same statement: userinfo and introspection read it
+# next (idp.accounts.get_active_account finds it in the session), one round trip fewer on a
+# server database (ADR 0022).
+_BY_JTI = (
+    select(IssuedToken)
+    .outerjoin(IssuedToken.account)
+    .options(contains_eager(IssuedToken.account))
+    .where(IssuedToken.access_token_jti == bindparam("jti"))
+)
 _BY_REFRESH_DIGEST = select(IssuedToken).where(
     IssuedToken.refresh_token_digest == bindparam("refresh_digest")
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 from idp.storage.outage import OutageLog, is_database_unavailable
@@ -82,17 +83,44 @@ def create_database_engine(url: str, *, pool_size: int = 5) -> Engine:
     # A server that does not answer at all (packets dropped) fails the connection in seconds
     # instead of the operating system's minutes, so requests get their 503 quickly.
     connect_args = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=4,
-        pool_timeout=10,
-        pool_pre_ping=True,
-        connect_args=connect_args,
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=4, pool_timeout=10, connect_args=connect_args
     )
+    _ping_connections_that_sat_idle(engine)
+    return engine
 
 
 CONNECT_TIMEOUT_SECONDS = 5
+# A pooled connection unused for longer than this is pinged before a request gets it (ADR 0022).
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_connections_that_sat_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections that sat idle only.
+
+    A connection the server (or a proxy, or a restart) dropped while it sat in the pool would
+    fail the next request that used it; a ping on checkout finds it and the pool opens another.
+    Pinging every checkout cost one round trip per request, a quarter of a token request's on
+    PostgreSQL. A connection used within the last second is not pinged: under load every
+    connection is, and when the server goes away under load the first failures invalidate the
+    whole pool, as before (idp.storage.outage).
+    """
+
+    def returned(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) <= IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and tries a new one (up to three times).
+            raise DisconnectionError() from error
+
+    event.listen(engine, "connect", returned)
+    event.listen(engine.pool, "checkin", returned)
+    event.listen(engine.pool, "checkout", checked_out)
 
 
 def is_sqlite(url: str) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from anyio import to_thread
 from fastapi import Request
 
 from idp.authentication.passwords import PasswordChecker
@@ -30,6 +31,8 @@ class WebState:
     discovery_document: bytes
     # Woken when a request ended a session, to send its logout tokens at once.
     sign_out: SignOutWorker
+    # The back channel's units of work (run_unit_of_work, ADR 0022).
+    unit_of_work_threads: ThreadPoolExecutor
 
     @property
     def secure_cookies(self) -> bool:
@@ -79,7 +82,19 @@ def operation_context(
         )
 
 
+def unit_of_work_threads(database: Database, request_threads: int) -> ThreadPoolExecutor:
+    """The threads that run the back channel's units of work, first come first served.
+
+    SQLite takes one writer at a time, so more than one thread only queues on its lock, in no
+    particular order, and contends for the GIL: one thread, whose queue is FIFO, keeps the
+    latency of the last request in line with the first's (ADR 0022). A server database
+    overlaps round trips, so it gets `request_threads`, as many as the connection pool holds.
+    """
+    count = 1 if database.engine.dialect.name == "sqlite" else request_threads
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix="unit-of-work")
+
+
 async def run_unit_of_work(state: WebState, work: Callable[[], T]) -> T:
-    """Run `work` (which opens a unit of work) off the event loop, in one of the request
-    threads, each with its pooled connection."""
-    return await to_thread.run_sync(work)
+    """Run `work` (which opens a unit of work) off the event loop, in one of the back
+    channel's threads, each with its pooled connection."""
+    return await asyncio.get_running_loop().run_in_executor(state.unit_of_work_threads, work)
