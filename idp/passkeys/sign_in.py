@@ -6,8 +6,8 @@ A sign-in without a username asks for any discoverable credential (an empty
 `allowCredentials`); the answer's user handle names the account, and the credential must be
 that account's. After a username is typed, the account's own passkeys are asked for, and
 only they are accepted. That list tells whoever types a username whether the account has
-passkeys (WebAuthn 14.6.2); the gateway accepts this, as its sign-in page already says which
-usernames have been throttled only to the browser that typed them.
+passkeys (WebAuthn 14.6.2): a trade-off accepted so that a citizen who typed their username is
+offered only their own passkeys (ADR 0022).
 """
 
 from __future__ import annotations
