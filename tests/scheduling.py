@@ -18,16 +18,18 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-# The files that take longest (`pytest --durations`), slowest first.
+# The files that take longest (the summary of slowest work units, `pytest --durations`), slowest
+# first.
 SLOWEST_FIRST = (
-    "tests/transparency/test_access_log.py",
     "tests/idp/web/test_fuzz.py",
+    "tests/gateway/test_issuer_move.py",
+    "tests/transparency/test_access_log.py",
     "tests/idp/web/test_page_accessibility.py",
+    "tests/gateway/test_operator_cli.py",
+    "tests/admin/test_admin_api_schema.py",
+    "tests/transparency/test_access_log_concurrency.py",
     "tests/admin/test_console_browser.py",
     "tests/admin/test_console.py",
-    "tests/gateway/test_issuer_move.py",
-    "tests/gateway/test_operator_cli.py",
-    "tests/transparency/test_access_log_concurrency.py",
     "tests/consent/test_withdrawal_race.py",
     "tests/idp/storage/test_database_outage.py",
     "tests/idp/authentication/test_sign_in_throttle.py",
