@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin.api_access import ApiCaller
 from admin.api_accounts import router as accounts_router
@@ -26,6 +27,7 @@ from admin.api_roles import router as roles_router
 from admin.export import as_csv, as_json, matching_entries
 from admin.problems import (
     ERRORS,
+    HOLDS_NUL,
     METHOD_NOT_ALLOWED,
     NO_SUCH_ENTRY,
     NOT_FOUND,
@@ -41,6 +43,7 @@ from admin.roles import Role
 from idp import events
 from idp.oauth.context import OperationContext
 from idp.storage.outage import is_database_unavailable
+from idp.web.refusals import query_holds_nul
 from idp.web.state import WebState, request_id
 from transparency.checkpoints import b64url
 from transparency.search import MAX_PAGE, EntryFilter, FoundEntry, entry_at, search_entries
@@ -229,6 +232,21 @@ async def read_event(request: Request, index: int) -> Response | EventWithProof:
 API_ROUTERS = (accounts_router, apps_router, operations_router, roles_router, events_router)
 
 
+class RefuseNulInApiQuery:
+    """A query holding NUL (which PostgreSQL cannot compare) is refused before any route reads
+    it, as a problem document like every other refusal of the API."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and query_holds_nul(scope.get("query_string", b"")):
+            answer = problem(HOLDS_NUL)
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def build_admin_api(state: WebState) -> FastAPI:
     api = FastAPI(
         title="Citizen identity gateway: administrators' API",
@@ -238,6 +256,7 @@ def build_admin_api(state: WebState) -> FastAPI:
         redoc_url=None,
     )
     api.state.web = state
+    api.add_middleware(RefuseNulInApiQuery)
     _install_problem_handlers(api)
     for router in API_ROUTERS:
         api.include_router(router)

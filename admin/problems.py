@@ -27,8 +27,9 @@ class Problem(BaseModel):
 
 
 # The OpenAPI document's side: what every operation may answer besides its own success.
+# 422 for what the schema allows but nothing stored can hold (HOLDS_NUL).
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM: {}}} for status in (400, 401, 403)
+    status: {"model": Problem, "content": {PROBLEM: {}}} for status in (400, 401, 403, 422)
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "content": {PROBLEM: {}}}}
 # A well-formed change that breaks a registration rule (its detail says which).
@@ -78,6 +79,8 @@ NO_SUCH_ENTRY = AdminProblem(404, "Not Found", "No entry at this index.")
 NOT_FOUND_HERE = AdminProblem(404, "Not Found")
 METHOD_NOT_ALLOWED = AdminProblem(405, "Method Not Allowed")
 NOT_VALID = AdminProblem(400, "Bad Request", "Not valid: the request.")
+# Schema-valid (a string may hold any character) but not a value anything stored can hold.
+HOLDS_NUL = AdminProblem(422, "Unprocessable Content", "Not valid: a parameter holds NUL.")
 REASON_REQUIRED = AdminProblem(
     422, "Unprocessable Content", "Say why, in a few words: a reason is required."
 )

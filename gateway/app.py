@@ -206,7 +206,8 @@ def build_app(
     _install_error_handlers(app)
     # Each one added wraps those before it: the security headers go on every answer, the
     # listener split's too.
-    app.add_middleware(RefuseNulInQuery)
+    # The administrators' API refuses NUL itself, with a problem document (admin/api.py).
+    app.add_middleware(RefuseNulInQuery, answered_elsewhere=("/admin/api/",))
     if console_settings.port is not None:
         # Inside the security headers, so the other listener's 404 carries them too.
         app.add_middleware(AdminListenerSplit, admin_port=console_settings.port)

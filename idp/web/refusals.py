@@ -64,13 +64,19 @@ def query_holds_nul(query: bytes) -> bool:
 class RefuseNulInQuery:
     """No OAuth or OpenID parameter may hold NUL (RFC 6749 Appendix A allows none of %x00), and
     PostgreSQL cannot store or even compare text that does: such a query is refused here, once,
-    before any route reads it. (Urlencoded bodies are checked where they are read.)"""
+    before any route reads it. (Urlencoded bodies are checked where they are read.) Paths under
+    `answered_elsewhere` are passed on: an app mounted there refuses NUL in its own shape."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, answered_elsewhere: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.answered_elsewhere = answered_elsewhere
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and query_holds_nul(scope.get("query_string", b"")):
+        if (
+            scope["type"] == "http"
+            and query_holds_nul(scope.get("query_string", b""))
+            and not scope["path"].startswith(self.answered_elsewhere)
+        ):
             await unreadable_request(Request(scope))(scope, receive, send)
             return
         await self.app(scope, receive, send)
