@@ -27,18 +27,51 @@ def run_sql(gateway: HasDatabase, query: str, **values: Any) -> list[Any]:
         engine.dispose()
 
 
-def logged(gateway: HasDatabase, event_type: str) -> list[dict[str, Any]]:
-    """The public fields of every entry of `event_type`, sealed or still queued."""
+class _Anyone:
+    """The subject filter that lets every entry through."""
+
+
+ANYONE = _Anyone()
+
+# Sealed entries and queued ones in one statement: the sequencer moves entries from the queue
+# into the log while tests read, and two statements could see an entry twice or not at all.
+_EVERY_ENTRY = (
+    "SELECT 0 AS part, log_index AS position, event_type, client_id, actor_id, subject, "
+    "CAST(detail AS TEXT) AS fields FROM access_events "
+    "UNION ALL "
+    "SELECT 1, id, NULL, NULL, actor_id, subject, public_fields FROM access_log_queue "
+    "ORDER BY part, position"
+)
+
+
+def logged(
+    gateway: HasDatabase, event_type: str, subject: str | _Anyone | None = ANYONE
+) -> list[dict[str, Any]]:
+    """Every entry of `event_type`, sealed or still queued, oldest first, as
+    {event_type, client_id, actor_id, detail}; only those about `subject` when one is given
+    (None: those about nobody named)."""
     found = []
-    for (fields,) in run_sql(gateway, "SELECT public_fields FROM access_log_queue ORDER BY id"):
-        document = json.loads(fields)
-        if document.get("event_type") == event_type:
-            found.append(document)
-    for row in run_sql(
-        gateway,
-        "SELECT client_id, detail FROM access_events WHERE event_type = :t ORDER BY log_index",
-        t=event_type,
+    for part, _, sealed_type, sealed_client, actor_id, about, fields in run_sql(
+        gateway, _EVERY_ENTRY
     ):
-        detail = row[1] if isinstance(row[1], dict) else json.loads(row[1])
-        found.append({"event_type": event_type, "client_id": row[0], "detail": detail})
+        if not isinstance(subject, _Anyone) and about != subject:
+            continue
+        document = json.loads(fields) if fields else {}
+        if part == 0:
+            entry = {"event_type": sealed_type, "client_id": sealed_client, "detail": document}
+        else:
+            entry = {
+                "event_type": document.get("event_type"),
+                "client_id": document.get("client_id"),
+                "detail": document.get("detail") or {},
+            }
+        if entry["event_type"] == event_type:
+            found.append({**entry, "actor_id": actor_id})
     return found
+
+
+def logged_details(
+    gateway: HasDatabase, event_type: str, subject: str | _Anyone | None = ANYONE
+) -> list[dict[str, Any]]:
+    """The details alone of `logged(gateway, event_type, subject)`."""
+    return [entry["detail"] for entry in logged(gateway, event_type, subject)]

@@ -6,44 +6,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 
 from idp.activation import normalize_code
 from tests.citizen import Browser, hidden_fields
 from tests.conftest import add_citizen
-from tests.database_rows import run_sql
+from tests.database_rows import logged, run_sql
 from tests.gateway_process import Gateway
 
 NEW_PASSWORD = "kaks kassi aknal"
-
-
-def _issued_entries(gateway: Gateway, subject: str) -> list[dict[str, Any]]:
-    """The activation_code.issued entries about `subject`, still queued or sealed: who, and
-    the detail."""
-    found = []
-    for actor, fields in run_sql(
-        gateway,
-        "SELECT actor_id, public_fields FROM access_log_queue WHERE subject = :s",
-        s=subject,
-    ):
-        document = json.loads(fields)
-        if document["event_type"] == "activation_code.issued":
-            found.append({"actor_id": actor, "detail": document["detail"]})
-    for actor, detail in run_sql(
-        gateway,
-        "SELECT actor_id, detail FROM access_events "
-        "WHERE event_type = 'activation_code.issued' AND subject = :s",
-        s=subject,
-    ):
-        found.append(
-            {
-                "actor_id": actor,
-                "detail": detail if isinstance(detail, dict) else json.loads(detail),
-            }
-        )
-    return found
 
 
 def _activate(gateway: Gateway, username: str, code: str, password: str) -> httpx.Response:
@@ -83,7 +55,7 @@ def test_the_code_printed_sets_a_new_password_once_and_its_issue_is_logged(
     assert normalize_code(issued["code"]) is not None
     expires_at = datetime.fromisoformat(issued["expires_at"])
     assert before + timedelta(hours=71) < expires_at <= datetime.now(UTC) + timedelta(hours=72)
-    [entry] = _issued_entries(gateway, person.subject)
+    [entry] = logged(gateway, "activation_code.issued", person.subject)
     assert entry["actor_id"].endswith("(command line)")
     assert entry["detail"] == {
         "reason": "Account recovery requested from an operator at the command line",
@@ -109,7 +81,10 @@ def test_a_new_code_replaces_the_old_one_and_the_text_output_names_all_three(
     ).stdout
     lines = dict(line.split(": ", 1) for line in printed.splitlines())
     assert set(lines) == {"username", "code", "expires_at"} and lines["code"] != first["code"]
-    reasons = [entry["detail"]["reason"] for entry in _issued_entries(gateway, person.subject)]
+    reasons = [
+        entry["detail"]["reason"]
+        for entry in logged(gateway, "activation_code.issued", person.subject)
+    ]
     assert sorted(reasons) == sorted(
         ["Account recovery requested from an operator at the command line", "Phoned in"]
     )
@@ -138,7 +113,7 @@ def test_unknown_and_locked_accounts_get_no_code(gateway: Gateway) -> None:
         "users", "activation-code", "--username", person.username, "--reason", " ", check=False
     )
     assert blank.returncode == 2 and "a reason is required" in blank.stderr
-    assert _issued_entries(gateway, person.subject) == []
+    assert logged(gateway, "activation_code.issued", person.subject) == []
 
 
 def test_users_add_refuses_a_guessable_password(gateway: Gateway) -> None:

@@ -6,9 +6,7 @@ the GOV.UK error pattern and the form's CSRF token."""
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 import httpx
 
@@ -26,38 +24,12 @@ from idp.web.form_errors import (
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import Browser, hidden_fields
 from tests.conftest import signed_in_tokens, userinfo
-from tests.database_rows import run_sql
+from tests.database_rows import logged_details, run_sql
 from tests.in_process import InProcessGateway
 
 PAGE = "/account/password"
 NEW = "tuul puhub üle lahe"
 CHANGED = "Your password is changed"
-
-
-_QUEUED = {
-    True: "SELECT public_fields FROM access_log_queue WHERE subject = :s",
-    False: "SELECT public_fields FROM access_log_queue WHERE subject IS NULL",
-}
-_SEALED = {
-    True: "SELECT detail FROM access_events WHERE event_type = :t AND subject = :s",
-    False: "SELECT detail FROM access_events WHERE event_type = :t AND subject IS NULL",
-}
-
-
-def _logged(
-    gateway: InProcessGateway, event_type: str, subject: str | None
-) -> list[dict[str, Any]]:
-    """The details of every entry of `event_type` about `subject` (None: about nobody named),
-    sealed or still queued."""
-    named = subject is not None
-    found = [
-        json.loads(fields)["detail"]
-        for (fields,) in run_sql(gateway, _QUEUED[named], s=subject)
-        if json.loads(fields)["event_type"] == event_type
-    ]
-    for (detail,) in run_sql(gateway, _SEALED[named], t=event_type, s=subject):
-        found.append(detail if isinstance(detail, dict) else json.loads(detail))
-    return found
 
 
 def _sign_in(browser: Browser, username: str, password: str) -> httpx.Response:
@@ -142,8 +114,10 @@ def test_a_change_signs_out_the_other_browsers_and_the_old_password_stops_workin
     assert _sign_in(gateway.browser(source="198.51.100.13"), person.username, NEW).status_code == (
         303
     )
-    assert _logged(gateway, "account.password_changed", person.subject) == [{"sessions_ended": 1}]
-    ended = _logged(gateway, "browser_session.ended", person.subject)
+    assert logged_details(gateway, "account.password_changed", person.subject) == [
+        {"sessions_ended": 1}
+    ]
+    ended = logged_details(gateway, "browser_session.ended", person.subject)
     assert [entry["reason"] for entry in ended] == ["new_password"]
 
 
@@ -153,7 +127,7 @@ def test_a_wrong_current_password_is_refused_and_counted_like_a_failed_sign_in(
     gateway = in_process_gateway
     person = add_citizen(gateway)
     browser = _signed_in_browser(gateway, person, "192.0.2.12")
-    failed_before = len(_logged(gateway, "sign_in.failed", None))
+    failed_before = len(logged_details(gateway, "sign_in.failed", None))
     free = gateway.settings.sign_in_free_attempts
     for attempt in range(free):
         wrong = _change(browser, f"not my password, try {attempt}", NEW)
@@ -162,12 +136,12 @@ def test_a_wrong_current_password_is_refused_and_counted_like_a_failed_sign_in(
         assert re.search(
             r'id="current_password"[^>]*aria-describedby="current_password-error"', wrong.text
         )
-    assert len(_logged(gateway, "sign_in.failed", None)) == failed_before + free
+    assert len(logged_details(gateway, "sign_in.failed", None)) == failed_before + free
     # The free attempts are used up, in this browser as at its sign-in page: even the right
     # password waits now, and changes nothing.
     waiting = _change(browser, person.password, NEW)
     assert TOO_MANY_FOR_USERNAME in waiting.text and CHANGED not in waiting.text
-    assert _logged(gateway, "sign_in.throttled", person.subject)
+    assert logged_details(gateway, "sign_in.throttled", person.subject)
     assert TOO_MANY_FOR_USERNAME in _sign_in(browser, person.username, person.password).text
     # No one is locked out: another browser signs in with the unchanged password.
     other = gateway.browser(source="198.51.100.14")
@@ -194,7 +168,7 @@ def test_the_new_password_must_meet_the_policy_and_nothing_is_counted(
     gateway = in_process_gateway
     person = add_citizen(gateway)
     browser = _signed_in_browser(gateway, person, "192.0.2.14")
-    failed_before = len(_logged(gateway, "sign_in.failed", None))
+    failed_before = len(logged_details(gateway, "sign_in.failed", None))
     for new, message in (
         ("1qaz2wsx3edc4rfv", PasswordProblem.COMMON.message),
         ("passwordpassword", PasswordProblem.PREDICTABLE.message),
@@ -214,8 +188,8 @@ def test_the_new_password_must_meet_the_policy_and_nothing_is_counted(
     differ = _change(browser, person.password, NEW, again=NEW + " ")
     assert PASSWORDS_DIFFER in differ.text
     # None of it was a try of the current password, nor changed anything.
-    assert len(_logged(gateway, "sign_in.failed", None)) == failed_before
-    assert not _logged(gateway, "account.password_changed", person.subject)
+    assert len(logged_details(gateway, "sign_in.failed", None)) == failed_before
+    assert not logged_details(gateway, "account.password_changed", person.subject)
     other = gateway.browser(source="198.51.100.15")
     assert _sign_in(other, person.username, person.password).status_code == 303
 

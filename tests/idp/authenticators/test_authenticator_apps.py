@@ -7,7 +7,6 @@ recovery codes, the elevated level lapsing, and the answers when no step-up is p
 from __future__ import annotations
 
 import html
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -30,7 +29,7 @@ from tests.citizen import (
     split_verifier,
 )
 from tests.conftest import CodeResult, exchange_code
-from tests.database_rows import run_sql
+from tests.database_rows import logged_details, run_sql
 from tests.in_process import InProcessGateway
 
 SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
@@ -159,28 +158,6 @@ def _id_token(gateway: InProcessGateway, app: AppClient, result: CodeResult) -> 
     return claims
 
 
-_ENTRIES_OF_SUBJECT = (
-    "SELECT 0 AS part, log_index AS position, CAST(detail AS TEXT) AS fields "
-    "FROM access_events WHERE event_type = :t AND subject = :s "
-    "UNION ALL "
-    "SELECT 1, id, public_fields FROM access_log_queue WHERE subject = :s "
-    "ORDER BY part, position"
-)
-
-
-def _logged(gateway: InProcessGateway, event_type: str, subject: str) -> list[dict[str, Any]]:
-    """The details of the citizen's entries of `event_type`, sealed or still queued, in order.
-    One statement, so an entry the sequencer seals meanwhile is seen once, in one place."""
-    found = []
-    for part, _, fields in run_sql(gateway, _ENTRIES_OF_SUBJECT, t=event_type, s=subject):
-        document = json.loads(fields) if fields else {}
-        if part == 0:
-            found.append(document)
-        elif document.get("event_type") == event_type:
-            found.append(document.get("detail") or {})
-    return found
-
-
 def test_an_app_is_set_up_on_the_account_page_and_a_wrong_first_code_is_refused(
     gateway: InProcessGateway, app: AppClient
 ) -> None:
@@ -236,8 +213,10 @@ def test_an_app_is_set_up_on_the_account_page_and_a_wrong_first_code_is_refused(
     assert listed and len(re.findall(r"<li>", listed.group(1))) == 10
     account = _get(browser, "/account")
     assert 'id="authenticator-app-summary"' in account.text and "10 of 10 left" in account.text
-    assert _logged(gateway, "authenticator_app.enrolled", citizen.subject) == [{"replaced": False}]
-    assert _logged(gateway, "recovery_codes.issued", citizen.subject) == [
+    assert logged_details(gateway, "authenticator_app.enrolled", citizen.subject) == [
+        {"replaced": False}
+    ]
+    assert logged_details(gateway, "recovery_codes.issued", citizen.subject) == [
         {"codes": 10, "voided": 0}
     ]
 
@@ -260,7 +239,7 @@ def test_an_app_asking_for_substantial_gets_it_after_a_code(
     assert {"pwd", "otp", "mfa"} <= set(claims["amr"])
     assert claims["auth_time"] > password_only["auth_time"]
     assert claims["sub"] == citizen.subject
-    succeeded = _logged(gateway, "sign_in.succeeded", citizen.subject)
+    succeeded = logged_details(gateway, "sign_in.succeeded", citizen.subject)
     assert succeeded[-1] == {"method": "otp", "acr": SUBSTANTIAL}
 
     # The session now proves substantial: the next request for it needs no code.
@@ -291,7 +270,7 @@ def test_a_code_is_used_once(gateway: InProcessGateway, app: AppClient) -> None:
     assert "already been used" in replayed.text
     # A code of an earlier step than the one used is refused too.
     assert "already been used" in _post_code(other, page, _code(gateway, secret, steps=-1)).text
-    assert {"method": "authenticator_app", "reason": "code_already_used"} in _logged(
+    assert {"method": "authenticator_app", "reason": "code_already_used"} in logged_details(
         gateway, "step_up.failed", citizen.subject
     )
     # The next step's code is the app's next one.
@@ -378,7 +357,7 @@ def test_wrong_codes_make_the_account_wait(gateway: InProcessGateway, app: AppCl
     # Now even the right code waits, and is not checked (so not used up either).
     waiting = _post_code(browser, page, right)
     assert waiting.status_code == 200 and "too many wrong codes" in waiting.text
-    assert {"method": "authenticator_app", "reason": "throttled"} in _logged(
+    assert {"method": "authenticator_app", "reason": "throttled"} in logged_details(
         gateway, "step_up.failed", citizen.subject
     )
     gateway.clock.advance(gateway.settings.sign_in_first_delay.total_seconds())
@@ -394,7 +373,7 @@ def test_a_recovery_code_works_once(gateway: InProcessGateway, app: AppClient) -
     arrived = _at_app(browser, _post_code(browser, page, typed, method="recovery-code"), pending)
     claims = _id_token(gateway, app, arrived)
     assert claims["acr"] == SUBSTANTIAL and {"pwd", "otp", "mfa"} <= set(claims["amr"])
-    assert _logged(gateway, "recovery_code.used", citizen.subject) == [{"remaining": 9}]
+    assert logged_details(gateway, "recovery_code.used", citizen.subject) == [{"remaining": 9}]
     assert "9 of 10 left" in _get(browser, "/account").text
 
     _expire_elevation(gateway, browser)
@@ -402,7 +381,7 @@ def test_a_recovery_code_works_once(gateway: InProcessGateway, app: AppClient) -
     again = _post_code(browser, page, codes[0], method="recovery-code")
     assert again.status_code == 200 and 'id="recovery_code-error"' in again.text
     assert '<details class="recovery-code" open>' in again.text
-    assert {"method": "recovery_code", "reason": "wrong_code"} in _logged(
+    assert {"method": "recovery_code", "reason": "wrong_code"} in logged_details(
         gateway, "step_up.failed", citizen.subject
     )
     # Stored only as digests.
@@ -429,7 +408,7 @@ def test_new_recovery_codes_and_removal_need_a_fresh_sign_in(
     )
     listed = RECOVERY_CODES.search(issued.text)
     assert listed and old_codes[0] not in listed.group(1)
-    assert _logged(gateway, "recovery_codes.issued", citizen.subject)[-1] == {
+    assert logged_details(gateway, "recovery_codes.issued", citizen.subject)[-1] == {
         "codes": 10,
         "voided": 10,
     }
@@ -450,7 +429,7 @@ def test_new_recovery_codes_and_removal_need_a_fresh_sign_in(
         "/account?authenticator=removed"
     )
     assert 'id="app-removed-notice"' in _get(browser, removed.headers["location"]).text
-    assert _logged(gateway, "authenticator_app.removed", citizen.subject) == [
+    assert logged_details(gateway, "authenticator_app.removed", citizen.subject) == [
         {"recovery_codes_voided": 10}
     ]
     response, _, _ = _authorize(browser, app, acr_values=SUBSTANTIAL)
@@ -474,7 +453,9 @@ def test_a_second_app_replaces_the_first_once_confirmed(
     step_up, pending = _at_step_up(browser, app)
     assert "The code is not right" in _post_code(browser, step_up, _code(gateway, first)).text
     _at_app(browser, _post_code(browser, step_up, _code(gateway, second)), pending)
-    assert _logged(gateway, "authenticator_app.enrolled", citizen.subject)[-1] == {"replaced": True}
+    assert logged_details(gateway, "authenticator_app.enrolled", citizen.subject)[-1] == {
+        "replaced": True
+    }
     assert (
         len(
             run_sql(

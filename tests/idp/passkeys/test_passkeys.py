@@ -8,7 +8,6 @@ ceremonies in Chromium are tests/idp/passkeys/test_passkeys_browser.py."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -28,7 +27,7 @@ from tests.citizen import (
     split_verifier,
 )
 from tests.conftest import CodeResult, exchange_code
-from tests.database_rows import run_sql
+from tests.database_rows import logged_details, run_sql
 from tests.in_process import InProcessGateway
 from tests.soft_authenticator import SoftPasskey, as_json, b64url
 
@@ -132,26 +131,6 @@ def _claims(gateway: InProcessGateway, app: AppClient, result: CodeResult) -> di
     return claims
 
 
-_ENTRIES = (
-    "SELECT 0 AS part, log_index AS position, CAST(detail AS TEXT) AS fields "
-    "FROM access_events WHERE event_type = :t AND subject = :s "
-    "UNION ALL "
-    "SELECT 1, id, public_fields FROM access_log_queue WHERE subject = :s "
-    "ORDER BY part, position"
-)
-
-
-def _logged(gateway: InProcessGateway, event_type: str, subject: str) -> list[dict[str, Any]]:
-    found = []
-    for part, _, fields in run_sql(gateway, _ENTRIES, t=event_type, s=subject):
-        document = json.loads(fields) if fields else {}
-        if part == 0:
-            found.append(document)
-        elif document.get("event_type") == event_type:
-            found.append(document.get("detail") or {})
-    return found
-
-
 def _soft() -> SoftPasskey:
     return SoftPasskey(origin=ORIGIN, rp_id=RP_ID)
 
@@ -162,8 +141,8 @@ def test_a_passkey_added_on_the_account_page_signs_in_without_a_username_at_high
     browser, citizen = _signed_in(gateway, app)
     passkey = _soft()
     added = _add_passkey(browser, passkey)
-    assert added.status_code == 303 and "passkey=added" in added.headers["location"], _logged(
-        gateway, "passkey.refused", citizen.subject
+    assert added.status_code == 303 and "passkey=added" in added.headers["location"], (
+        logged_details(gateway, "passkey.refused", citizen.subject)
     )
     account = browser.http.get(f"{gateway.issuer}/account").text
     assert (
@@ -171,7 +150,9 @@ def test_a_passkey_added_on_the_account_page_signs_in_without_a_username_at_high
         in browser.http.get(f"{gateway.issuer}/account?passkey=added").text
     )
     assert "Passkey 1" in account and "Not used yet" in account
-    assert _logged(gateway, "passkey.added", citizen.subject) == [{"passkeys": 1, "synced": False}]
+    assert logged_details(gateway, "passkey.added", citizen.subject) == [
+        {"passkeys": 1, "synced": False}
+    ]
     stored = run_sql(gateway, "SELECT credential_id, sign_count FROM passkeys")
     assert (b64url(passkey.credential_id), 0) in [tuple(row) for row in stored]
 
@@ -186,7 +167,7 @@ def test_a_passkey_added_on_the_account_page_signs_in_without_a_username_at_high
     assert claims["sub"] == citizen.subject
     assert claims["acr"] == HIGH
     assert claims["amr"] == ["hwk", "user", "mfa"]
-    assert _logged(gateway, "sign_in.succeeded", citizen.subject)[-1] == {
+    assert logged_details(gateway, "sign_in.succeeded", citizen.subject)[-1] == {
         "method": "hwk+user",
         "acr": HIGH,
     }
@@ -310,7 +291,7 @@ def test_a_challenge_works_once_expires_and_belongs_to_its_interaction(
         },
     )
     assert replayed.status_code == 200 and "could not be used to sign in" in replayed.text
-    reasons = [e["reason"] for e in _logged(gateway, "passkey.refused", citizen.subject)]
+    reasons = [e["reason"] for e in logged_details(gateway, "passkey.refused", citizen.subject)]
     assert reasons.count("challenge_not_live") == 0  # before the credential, no account known
     unnamed = run_sql(
         gateway,
@@ -323,7 +304,7 @@ def test_a_challenge_works_once_expires_and_belongs_to_its_interaction(
     assert sum("challenge_not_live" in row[0] for row in unnamed) >= 3
 
 
-def test_a_passkey_without_user_verification_is_refused_and_logged(
+def test_a_passkey_without_user_verification_is_refused_andlogged_details(
     gateway: InProcessGateway, app: AppClient
 ) -> None:
     browser, citizen = _signed_in(gateway, app)
@@ -335,7 +316,7 @@ def test_a_passkey_without_user_verification_is_refused_and_logged(
     response, _ = _passkey_sign_in(other, page.text, passkey)
     assert response.status_code == 200 and "could not be used to sign in" in response.text
     assert 'role="alert"' in response.text
-    assert {"ceremony": "sign_in", "reason": "user_not_verified"} in _logged(
+    assert {"ceremony": "sign_in", "reason": "user_not_verified"} in logged_details(
         gateway, "passkey.refused", citizen.subject
     )
     # Unknown to the gateway: refused too.
@@ -354,7 +335,7 @@ def test_a_credential_id_is_registered_once(gateway: InProcessGateway, app: AppC
     other_browser, other_citizen = _signed_in(gateway, app)
     copied = _add_passkey(other_browser, passkey)
     assert "passkey=not_added" in copied.headers["location"]
-    assert {"ceremony": "registration", "reason": "duplicate_credential"} in _logged(
+    assert {"ceremony": "registration", "reason": "duplicate_credential"} in logged_details(
         gateway, "passkey.refused", other_citizen.subject
     )
     count = run_sql(
@@ -368,7 +349,7 @@ def test_a_credential_id_is_registered_once(gateway: InProcessGateway, app: AppC
     unverified.user_verified = False
     refused = _add_passkey(other_browser, unverified)
     assert "passkey=not_added" in refused.headers["location"]
-    assert {"ceremony": "registration", "reason": "user_not_verified"} in _logged(
+    assert {"ceremony": "registration", "reason": "user_not_verified"} in logged_details(
         gateway, "passkey.refused", other_citizen.subject
     )
     assert (
@@ -399,7 +380,7 @@ def test_a_passkey_is_renamed_and_removed_only_after_a_fresh_sign_in(
         data={"form_token": "0" * 64, "passkey": number, "name": "Evil"},
     )
     assert forged.headers["location"] == "/account"
-    assert _logged(gateway, "passkey.renamed", citizen.subject) == [{}]
+    assert logged_details(gateway, "passkey.renamed", citizen.subject) == [{}]
 
     # An old sign-in is sent through a fresh one first, which comes back to this passkey.
     gateway.clock.advance(gateway.settings.fresh_sign_in_lifetime.total_seconds() + 1)
@@ -426,7 +407,7 @@ def test_a_passkey_is_renamed_and_removed_only_after_a_fresh_sign_in(
     )
     assert "passkey=removed" in removed.headers["location"]
     assert 'id="no-passkeys"' in browser.http.get(f"{gateway.issuer}/account").text
-    assert _logged(gateway, "passkey.removed", citizen.subject) == [{"passkeys": 0}]
+    assert logged_details(gateway, "passkey.removed", citizen.subject) == [{"passkeys": 0}]
     # The removed passkey no longer signs in.
     other = gateway.browser()
     page_other, _ = _authorize(other, app)
@@ -443,7 +424,7 @@ def test_the_browser_reporting_a_failed_ceremony_is_logged_and_asked_again(
     fields = _form(page.text, "/step-up/passkey")
     failed = browser.http.post(f"{gateway.issuer}/step-up/passkey", data={**fields, "failure": "1"})
     assert failed.status_code == 200 and 'id="passkey-error"' in failed.text
-    assert {"ceremony": "step_up", "reason": "not_completed"} in _logged(
+    assert {"ceremony": "step_up", "reason": "not_completed"} in logged_details(
         gateway, "passkey.refused", citizen.subject
     )
     expired = browser.http.post(

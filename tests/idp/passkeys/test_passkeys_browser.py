@@ -8,7 +8,6 @@ logged. One flow per engine, so the suite stays short."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +21,7 @@ from tests.builders import add_citizen, register_app
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, CallbackServer, launch_chromium
 from tests.citizen import AppClient, authorization_params, split_verifier
 from tests.conftest import CodeResult, exchange_code
-from tests.database_rows import run_sql
+from tests.database_rows import logged_details
 from tests.gateway_process import Gateway
 from tests.virtual_authenticator import VirtualAuthenticator, add_virtual_authenticator
 
@@ -82,24 +81,6 @@ def _claims(gateway: Gateway, app: AppClient, result: CodeResult) -> dict[str, A
         nonce=result.request["nonce"],
         access_token=body["access_token"],
     )
-
-
-def _refusals(gateway: Gateway, subject: str) -> list[dict[str, Any]]:
-    rows = run_sql(
-        gateway,
-        "SELECT public_fields FROM access_log_queue WHERE subject = :s "
-        "UNION ALL SELECT CAST(detail AS TEXT) FROM access_events "
-        "WHERE subject = :s AND event_type = 'passkey.refused'",
-        s=subject,
-    )
-    found = []
-    for (fields,) in rows:
-        document = json.loads(fields)
-        if document.get("event_type") == "passkey.refused":
-            found.append(document["detail"])
-        elif "reason" in document:
-            found.append(document)
-    return found
 
 
 def _sign_out(page: Page, gateway: Gateway) -> None:
@@ -176,7 +157,10 @@ def test_passkeys_in_chromium(gateway: Gateway, chromium: ChromiumBrowser) -> No
         _passkey_button(other, "Sign in with a passkey")
         assert REFUSED in other.get_by_role("alert").inner_text()
         assert other.url.startswith(f"{gateway.issuer}/sign-in"), other.url
-        reasons = [entry.get("reason") for entry in _refusals(gateway, citizen.subject)]
+        reasons = [
+            entry.get("reason")
+            for entry in logged_details(gateway, "passkey.refused", citizen.subject)
+        ]
         assert "sign_count_regressed" in reasons
         assert "not_completed" in reasons  # the browser said the ceremony failed
         assert not [m for m in console if "Content Security Policy" in m], console
