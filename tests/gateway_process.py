@@ -78,18 +78,22 @@ class Gateway:
         return json.loads(self.idp(*args, "--json", stdin=stdin).stdout)
 
     def command(
-        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """An operator command run in this process: the same code as `idp`, without a second of
         interpreter start. For tests about what a command does; tests about the command line
         itself (exit codes, stdin, a fresh process) use `idp`."""
-        result = run_command_here(self.workdir, {**self.env, **(env or {})}, list(args))
+        result = run_command_here(self.workdir, {**self.env, **(env or {})}, list(args), stdin)
         if check and result.returncode != 0:
             raise AssertionError(f"idp {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def command_json(self, *args: str) -> Any:
-        return json.loads(self.command(*args, "--json").stdout)
+    def command_json(self, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self.command(*args, "--json", stdin=stdin).stdout)
 
     def metadata(self) -> dict[str, Any]:
         data: dict[str, Any] = httpx.get(f"{self.issuer}/.well-known/openid-configuration").json()
@@ -109,7 +113,7 @@ class Gateway:
 
 
 def run_command_here(
-    workdir: Path, env: dict[str, str], args: list[str]
+    workdir: Path, env: dict[str, str], args: list[str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`idp ARGS` in this process, with the IDP_* variables of `env` and `workdir` as the
     current folder, as the command would run on its own."""
@@ -121,6 +125,7 @@ def run_command_here(
             if name.startswith("IDP_"):
                 patch.setenv(name, value)
         patch.chdir(workdir)
+        patch.setattr(sys, "stdin", io.StringIO(stdin or ""))
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 code = command_line(args)

@@ -44,7 +44,7 @@ def test_checkpoints_of_the_old_issuer_verify_after_the_gateway_moves(
     old = start_gateway(tmp_path, backend=backend, database_url=database_url, extra_env=TEST_ENV)
     try:
         _signed_in_once(old)
-        old.idp_json("audit", "sequence")
+        old.command_json("audit", "sequence")
     finally:
         old.stop()
     port = free_port()
@@ -56,17 +56,19 @@ def test_checkpoints_of_the_old_issuer_verify_after_the_gateway_moves(
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert old.issuer in refused.stderr and new_issuer in refused.stderr
     assert "idp issuer move" in refused.stderr
-    sequencing = old.idp("audit", "sequence", check=False, env=as_new)
+    sequencing = old.command("audit", "sequence", check=False, env=as_new)
     assert sequencing.returncode == 2 and old.issuer in sequencing.stderr
-    verified = old.idp("audit", "verify", check=False, env=as_new)
+    verified = old.command("audit", "verify", check=False, env=as_new)
     assert verified.returncode == 1 and "DAMAGED (issuer)" in verified.stdout, verified.stdout
 
-    moved = json.loads(old.idp("issuer", "move", "--to", new_issuer, "--json", env=as_new).stdout)
+    moved = json.loads(
+        old.command("issuer", "move", "--to", new_issuer, "--json", env=as_new).stdout
+    )
     assert moved["from"] == old.issuer and moved["to"] == new_issuer
-    again = old.idp("issuer", "move", "--to", new_issuer, check=False, env=as_new)
+    again = old.command("issuer", "move", "--to", new_issuer, check=False, env=as_new)
     assert again.returncode == 2 and "already" in again.stderr
     # A node left with the old issuer no longer signs.
-    assert old.idp("audit", "sequence", check=False).returncode == 2
+    assert old.command("audit", "sequence", check=False).returncode == 2
 
     new = start_gateway(
         tmp_path,
@@ -78,16 +80,16 @@ def test_checkpoints_of_the_old_issuer_verify_after_the_gateway_moves(
     try:
         assert new.issuer == new_issuer and new.metadata()["issuer"] == new_issuer
         _signed_in_once(new)
-        new.idp_json("audit", "sequence")
-        code = new.idp("audit", "verify", check=False)
+        new.command_json("audit", "sequence")
+        code = new.command("audit", "verify", check=False)
         assert code.returncode == 0, code.stdout + code.stderr
         assert f"signed as {old.issuer} then {new_issuer}" in code.stdout
         # Offline too: the bundle holds checkpoints under both issuers and the move between.
         jwks = tmp_path / "jwks.json"
         jwks.write_text(httpx.get(f"{new_issuer}/transparency/jwks.json").text)
         bundle = tmp_path / "bundle.json"
-        new.idp("audit", "export", "--output", str(bundle))
-        offline = new.idp(
+        new.command("audit", "export", "--output", str(bundle))
+        offline = new.command(
             "audit", "verify", "--bundle", str(bundle), "--jwks", str(jwks), check=False
         )
         assert offline.returncode == 0, offline.stdout + offline.stderr

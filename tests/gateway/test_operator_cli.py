@@ -1,4 +1,8 @@
-"""The operator's command line, and key rotation seen from an agency (OIDC Core 10.1.1)."""
+"""The operator's command line, and key rotation seen from an agency (OIDC Core 10.1.1).
+
+The commands run in this process (`Gateway.command`: the same code, without a second of
+interpreter start each); a password refused from stdin runs `idp` as its own process, and with
+it the entry point, its exit code and its error output."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from tests.gateway_process import Gateway
 
 
 def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> None:
-    created = gateway.idp_json(
+    created = gateway.command_json(
         "clients",
         "add",
         "--name",
@@ -43,7 +47,7 @@ def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> N
     ]
     assert created["scopes"] == ["openid", "profile", "email"]
     assert created["purpose"] == "To pay your pension"  # whitespace folded
-    listed = gateway.idp_json("clients", "list")
+    listed = gateway.command_json("clients", "list")
     mine = next(c for c in listed if c["client_id"] == created["client_id"])
     assert "client_secret" not in mine
     assert mine["backchannel_logout_uri"] == "https://api.pension.example/logout?tenant=7"
@@ -53,7 +57,7 @@ def test_clients_add_prints_secret_once_and_list_hides_it(gateway: Gateway) -> N
 
 @pytest.mark.parametrize("purpose", ["", "   ", "x" * 501])
 def test_clients_add_refuses_an_empty_or_overlong_purpose(gateway: Gateway, purpose: str) -> None:
-    result = gateway.idp(
+    result = gateway.command(
         "clients",
         "add",
         "--name",
@@ -82,7 +86,7 @@ def test_clients_add_refuses_unsafe_redirect_and_logout_uris(
     gateway: Gateway, option: str, uri: str, named: str
 ) -> None:
     redirect = [] if option == "--redirect-uri" else ["--redirect-uri", "https://agency.example/cb"]
-    result = gateway.idp(
+    result = gateway.command(
         "clients", "add", "--name", "Bad", *redirect, option, uri, "--json", check=False
     )
     assert result.returncode == 2 and named in result.stderr
@@ -101,7 +105,7 @@ def test_users_add_reads_the_password_from_stdin(gateway: Gateway) -> None:
         check=False,
     )
     assert short.returncode == 2 and "at least 15" in short.stderr
-    made = gateway.idp_json(
+    made = gateway.command_json(
         "users",
         "add",
         "--username",
@@ -112,7 +116,7 @@ def test_users_add_reads_the_password_from_stdin(gateway: Gateway) -> None:
         stdin="a long enough passphrase\n",
     )
     assert made["username"] == "kati.karu"
-    duplicate = gateway.idp(
+    duplicate = gateway.command(
         "users",
         "add",
         "--username",
@@ -122,7 +126,7 @@ def test_users_add_reads_the_password_from_stdin(gateway: Gateway) -> None:
         check=False,
     )
     assert duplicate.returncode == 2
-    assert any(u["username"] == "kati.karu" for u in gateway.idp_json("users", "list"))
+    assert any(u["username"] == "kati.karu" for u in gateway.command_json("users", "list"))
 
 
 def test_private_keys_are_private_files(gateway: Gateway) -> None:
@@ -138,7 +142,7 @@ def test_rotation_publishes_before_signing_and_keeps_old_keys(
 ) -> None:
     before = signed_in_tokens(gateway, browser, app_a, citizen)
     old_kid = jwt.get_unverified_header(before["id_token"])["kid"]
-    rows = gateway.idp_json("keys", "rotate")
+    rows = gateway.command_json("keys", "rotate")
     upcoming = {r["kid"] for r in rows if r["state"] == "next"}
     assert len(upcoming) == 2
 
@@ -173,17 +177,17 @@ def test_rotation_publishes_before_signing_and_keeps_old_keys(
         verify_id_token(
             tokens["id_token"], jwks=jwks, issuer=gateway.issuer, client_id=app_a.client_id
         )
-    states = {r["kid"]: r["state"] for r in gateway.idp_json("keys", "list")}
+    states = {r["kid"]: r["state"] for r in gateway.command_json("keys", "list")}
     assert states[old_kid] == "retiring" and states[new_kid] == "active"
 
 
 def test_users_show_prints_one_citizen_and_refuses_unknown_names(
     gateway: Gateway, citizen: CitizenAccount
 ) -> None:
-    shown = gateway.idp_json("users", "show", citizen.username)
+    shown = gateway.command_json("users", "show", citizen.username)
     assert shown["username"] == citizen.username and shown["subject"] == citizen.subject
     assert "password_hash" not in shown
-    missing = gateway.idp("users", "show", "nobody-by-this-name", check=False)
+    missing = gateway.command("users", "show", "nobody-by-this-name", check=False)
     assert missing.returncode == 2 and "no citizen account" in missing.stderr
 
 
@@ -206,7 +210,7 @@ def _until(check: Callable[[], bool], seconds: float = 10.0) -> bool:
 
 
 def test_a_disabled_client_gets_nothing_until_enabled_again(gateway: Gateway) -> None:
-    app = gateway.idp_json(
+    app = gateway.command_json(
         "clients",
         "add",
         "--name",
@@ -215,12 +219,12 @@ def test_a_disabled_client_gets_nothing_until_enabled_again(gateway: Gateway) ->
         "client_credentials",
     )
     assert _client_credentials(gateway, app).status_code == 200
-    disabled = gateway.idp_json("clients", "disable", app["client_id"])
+    disabled = gateway.command_json("clients", "disable", app["client_id"])
     assert disabled["disabled"] is True
     assert _until(lambda: _client_credentials(gateway, app).status_code == 401)
-    listed = {c["client_id"]: c for c in gateway.idp_json("clients", "list")}
+    listed = {c["client_id"]: c for c in gateway.command_json("clients", "list")}
     assert listed[app["client_id"]]["disabled"] is True
-    gateway.idp_json("clients", "enable", app["client_id"])
+    gateway.command_json("clients", "enable", app["client_id"])
     assert _until(lambda: _client_credentials(gateway, app).status_code == 200)
-    unknown = gateway.idp("clients", "disable", "no-such-client", check=False)
+    unknown = gateway.command("clients", "disable", "no-such-client", check=False)
     assert unknown.returncode == 2 and "no agency application" in unknown.stderr
