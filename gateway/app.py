@@ -108,6 +108,13 @@ _ROUTERS = (
 )
 
 
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait until it has stopped."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def build_app(
     settings: IdpSettings | None = None,
     log_settings: AccessLogSettings | None = None,
@@ -162,18 +169,21 @@ def build_app(
             )
         )
         signing_out = asyncio.create_task(sign_out_worker.run())
-        yield
-        signing_out.cancel()
-        # Awaited, so its HTTP client is closed before the loop ends (a turn under way is let
-        # finish: each is short, and a delivery waits at most IDP_LOGOUT_DELIVERY_TIMEOUT).
-        with contextlib.suppress(asyncio.CancelledError):
-            await signing_out
-        sequencer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sequencer
-        password_checker.shutdown()
-        started.state.web.unit_of_work_threads.shutdown()
-        database.engine.dispose()
+        try:
+            yield
+        finally:
+            # Each step runs even when one before it fails, so the pool is always closed last,
+            # once nothing can check a connection out again: a connection given back to a pool
+            # after its disposal would stay open until the garbage collector found it.
+            try:
+                # Awaited, so its HTTP client is closed before the loop ends (a turn under way
+                # is let finish: each is short, a delivery waits IDP_LOGOUT_DELIVERY_TIMEOUT).
+                await _stopped(signing_out)
+                await _stopped(sequencer)
+            finally:
+                password_checker.shutdown()
+                started.state.web.unit_of_work_threads.shutdown()
+                database.engine.dispose()
 
     app = FastAPI(
         title="Citizen identity gateway",
