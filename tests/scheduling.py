@@ -21,14 +21,14 @@ from xdist.scheduler import LoadScopeScheduling
 # The files that take longest (the summary of slowest work units, `pytest --durations`), slowest
 # first.
 SLOWEST_FIRST = (
-    "tests/idp/web/test_fuzz.py",
-    "tests/gateway/test_issuer_move.py",
-    "tests/transparency/test_access_log.py",
     "tests/idp/web/test_page_accessibility.py",
-    "tests/gateway/test_operator_cli.py",
-    "tests/admin/test_admin_api_schema.py",
-    "tests/transparency/test_access_log_concurrency.py",
     "tests/admin/test_console_browser.py",
+    "tests/idp/web/test_fuzz.py",
+    "tests/admin/test_admin_api_schema.py",
+    "tests/transparency/test_access_log.py",
+    "tests/gateway/test_issuer_move.py",
+    "tests/transparency/test_access_log_concurrency.py",
+    "tests/gateway/test_operator_cli.py",
     "tests/admin/test_console.py",
     "tests/consent/test_withdrawal_race.py",
     "tests/idp/storage/test_database_outage.py",
