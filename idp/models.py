@@ -259,5 +259,5 @@ class IssuedToken(Base):
     sid: Mapped[str | None] = mapped_column(String(64))
     claims_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-    # Read with the access token in one statement (idp.oauth.tokens, ADR 0022).
+    # Read with the access token in one statement (idp.oauth.tokens, ADR 0023).
     account: Mapped[Account | None] = relationship()

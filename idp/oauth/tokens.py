@@ -149,7 +149,7 @@ def revoke_client_access(ctx: OperationContext, *, account_id: int, client_id: s
 # cache than the query costs to run (ADR 0021).
 # The access token's account comes in the same statement: userinfo and introspection read it
 # next (idp.accounts.get_active_account finds it in the session), one round trip fewer on a
-# server database (ADR 0022).
+# server database (ADR 0023).
 _BY_JTI = (
     select(IssuedToken)
     .outerjoin(IssuedToken.account)

@@ -91,7 +91,7 @@ def create_database_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 
 CONNECT_TIMEOUT_SECONDS = 5
-# A pooled connection unused for longer than this is pinged before a request gets it (ADR 0022).
+# A pooled connection unused for longer than this is pinged before a request gets it (ADR 0023).
 IDLE_PING_SECONDS = 1.0
 
 

@@ -31,7 +31,7 @@ class WebState:
     discovery_document: bytes
     # Woken when a request ended a session, to send its logout tokens at once.
     sign_out: SignOutWorker
-    # The back channel's units of work (run_unit_of_work, ADR 0022).
+    # The back channel's units of work (run_unit_of_work, ADR 0023).
     unit_of_work_threads: ThreadPoolExecutor
 
     @property
@@ -87,7 +87,7 @@ def unit_of_work_threads(database: Database, request_threads: int) -> ThreadPool
 
     SQLite takes one writer at a time, so more than one thread only queues on its lock, in no
     particular order, and contends for the GIL: one thread, whose queue is FIFO, keeps the
-    latency of the last request in line with the first's (ADR 0022). A server database
+    latency of the last request in line with the first's (ADR 0023). A server database
     overlaps round trips, so it gets `request_threads`, as many as the connection pool holds.
     """
     count = 1 if database.engine.dialect.name == "sqlite" else request_threads
