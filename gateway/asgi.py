@@ -1,5 +1,6 @@
 """The ASGI entry point uvicorn workers import: settings come from the environment."""
 
+import gc
 import os
 
 from agency.demo_app import build_demo_router
@@ -11,3 +12,9 @@ if demo_client_id := os.environ.get("GATEWAY_DEMO_CLIENT_ID"):
     app.include_router(
         build_demo_router(issuer=app.state.web.provider.settings.issuer, client_id=demo_client_id)
     )
+
+# What exists now (modules, templates, routes, settings, the keyring) lives as long as the
+# process: frozen, it is left out of every later collection, which walked all of it each time
+# and stalled requests for its length under load (ADR 0024).
+gc.collect()
+gc.freeze()
