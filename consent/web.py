@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from consent.requested import client_of_interaction, requested_scopes_of_interaction
 from idp import events
 from idp.interactions.browser import signed_in_account
-from idp.oauth.authorize import deny_authorization, resume_authorization
+from idp.oauth.continuation import deny_authorization, resume_authorization
 from idp.protocol.claims import SCOPE_DESCRIPTIONS
 from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state

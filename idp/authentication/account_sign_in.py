@@ -17,8 +17,8 @@ from idp.interactions.sessions import (
     start_interaction,
 )
 from idp.models import Interaction
-from idp.oauth.authorize import deny_authorization, resume_authorization
 from idp.oauth.context import OperationContext
+from idp.oauth.continuation import deny_authorization, resume_authorization
 
 # Stands where an agency's client_id would be. Registered client ids are URL-safe base64, which
 # has no colon, so no agency can ever be mistaken for it.

@@ -17,8 +17,8 @@ from idp.interactions.browser import BrowserState, SignedIn
 from idp.interactions.outcomes import Outcome, ReturnToGateway
 from idp.interactions.sessions import complete_interaction
 from idp.models import Account, Interaction
-from idp.oauth.authorize import decline_step_up
 from idp.oauth.context import OperationContext
+from idp.oauth.continuation import decline_step_up
 from idp.protocol.assurance import AuthenticationMethod, Level, MethodUse, level_of_methods
 
 

@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlsplit
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.base import OAuth2Error
 
-from idp import events
 from idp.authentication.assurance import SessionAssurance, assess_session, level_reachable
 from idp.clients import find_client
 from idp.interactions.browser import BrowserState, SignedIn, signed_in
@@ -31,7 +30,6 @@ from idp.interactions.outcomes import (
 )
 from idp.interactions.sessions import (
     complete_interaction,
-    interaction_parameters,
     start_interaction,
 )
 from idp.models import Client, Interaction
@@ -65,9 +63,7 @@ from idp.protocol.claims import (
     scopes_needed_for_claims,
 )
 from idp.protocol.errors import (
-    ACCESS_DENIED,
     AUTHORIZATION_REQUEST_NOT_VALID,
-    CLIENT_NO_LONGER_REGISTERED,
     CLIENT_NOT_REGISTERED,
     CONSENT_REQUIRED,
     ID_TOKEN_HINT_NOT_VALID,
@@ -90,7 +86,7 @@ Pairs = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
-class _Reply:
+class Reply:
     """Where and how errors and codes go once the redirect URI is validated."""
 
     redirect_uri: str
@@ -153,7 +149,7 @@ def handle_authorization_request(
     try:
         return _authorize(ctx, request, browser, interaction, consented_here)
     except _Refusal as refusal:
-        _finish(ctx, interaction)
+        finish_interaction(ctx, interaction)
         return refusal.outcome
 
 
@@ -194,7 +190,7 @@ def _authorize(
         return ask_citizen(
             ctx, decision, client=client, pairs=pairs, browser=browser, interaction=interaction
         )
-    _finish(ctx, interaction)
+    finish_interaction(ctx, interaction)
     return issue_code(grant, reply, decision, assess_session(ctx, decision.browser_session))
 
 
@@ -228,24 +224,24 @@ def check_redirect_uri(client: Client, params: dict[str, str]) -> str:
     return redirect_uri
 
 
-def check_response_mode(ctx: OperationContext, params: dict[str, str], redirect_uri: str) -> _Reply:
+def check_response_mode(ctx: OperationContext, params: dict[str, str], redirect_uri: str) -> Reply:
     """How to reply; an unknown response_mode is reported to the redirect URI by query."""
     state = params.get("state")
     try:
         mode = parse_response_mode(params.get("response_mode"))
     except InvalidAuthorizationParameter as error:
-        reply = _Reply(redirect_uri, "query", state, ctx.settings.issuer)
+        reply = Reply(redirect_uri, "query", state, ctx.settings.issuer)
         raise _Refusal(reply.error(INVALID_REQUEST.described(str(error)))) from error
-    return _Reply(redirect_uri, mode, state, ctx.settings.issuer)
+    return Reply(redirect_uri, mode, state, ctx.settings.issuer)
 
 
-def check_no_repeated_parameters(pairs: Pairs, reply: _Reply) -> None:
+def check_no_repeated_parameters(pairs: Pairs, reply: Reply) -> None:
     repeated = find_repeated_parameter(pairs)
     if repeated:
         raise _Refusal(reply.error(repeated_parameter(repeated)))
 
 
-def check_request_objects_unsupported(params: dict[str, str], reply: _Reply) -> None:
+def check_request_objects_unsupported(params: dict[str, str], reply: Reply) -> None:
     """OIDC Core 6: request objects are optional; we say so with their error codes."""
     if "request" in params:
         raise _Refusal(reply.error(REQUEST_NOT_SUPPORTED))
@@ -254,7 +250,7 @@ def check_request_objects_unsupported(params: dict[str, str], reply: _Reply) -> 
 
 
 def parse_prompt_max_age_and_claims(
-    ctx: OperationContext, client: Client, pairs: Pairs, params: dict[str, str], reply: _Reply
+    ctx: OperationContext, client: Client, pairs: Pairs, params: dict[str, str], reply: Reply
 ) -> _Parameters:
     """And the level of assurance the request needs, with the client's registered minimum."""
     try:
@@ -283,7 +279,7 @@ def check_with_authlib(
     request: ProtocolRequest,
     client: Client,
     parameters: _Parameters,
-    reply: _Reply,
+    reply: Reply,
 ) -> _Grant:
     """Authlib's grant checks: response_type, scope, PKCE (S256 only), nonce."""
     oauth_request = GatewayOAuth2Request(request)
@@ -308,7 +304,7 @@ def check_with_authlib(
     return _Grant(oauth_request=oauth_request, server=server, grant=grant, scopes=scopes)
 
 
-def check_id_token_hint(ctx: OperationContext, params: dict[str, str], reply: _Reply) -> str | None:
+def check_id_token_hint(ctx: OperationContext, params: dict[str, str], reply: Reply) -> str | None:
     """The subject the client expects (OIDC Core 3.1.2.1), or None without a hint."""
     hint = params.get("id_token_hint")
     if not hint:
@@ -339,7 +335,7 @@ def decide(
     citizen: SignedIn | None,
     interaction: Interaction | None,
     consented_here: bool,
-    reply: _Reply,
+    reply: Reply,
 ) -> SignedIn | NextStep:
     """Sign in and consent (OIDC Core 3.1.2.3, 3.1.2.4): the citizen a code may be issued for,
     or the page to show next. With prompt=none those pages are errors instead (3.1.2.6)."""
@@ -420,7 +416,7 @@ def ask_citizen(
 
 
 def issue_code(
-    grant: _Grant, reply: _Reply, citizen: SignedIn, assurance: SessionAssurance
+    grant: _Grant, reply: Reply, citizen: SignedIn, assurance: SessionAssurance
 ) -> RedirectToClient | PostToClient:
     """RFC 6749 4.1.2: the code (stored by Authlib's hooks) to the redirect URI, with the
     level the session proves at this moment."""
@@ -438,78 +434,7 @@ def issue_code(
     return RedirectToClient(location=location)
 
 
-def _finish(ctx: OperationContext, interaction: Interaction | None) -> None:
+def finish_interaction(ctx: OperationContext, interaction: Interaction | None) -> None:
     """Raises InteractionAlreadyCompleted when a parallel request finished it first."""
     if interaction is not None:
         complete_interaction(ctx.session, interaction, now=ctx.now)
-
-
-def resume_authorization(
-    ctx: OperationContext,
-    interaction: Interaction,
-    browser: BrowserState,
-    *,
-    consented_here: bool = False,
-) -> Outcome:
-    """Continue a request after the sign-in or consent page."""
-    request = _stored_request(ctx, interaction)
-    return handle_authorization_request(
-        ctx, request, browser, interaction=interaction, consented_here=consented_here
-    )
-
-
-def deny_authorization(ctx: OperationContext, interaction: Interaction) -> Outcome:
-    """The citizen pressed Cancel or Deny: `access_denied` to the validated redirect URI."""
-    return _refuse_to_client(ctx, interaction, ACCESS_DENIED)
-
-
-def level_needed(ctx: OperationContext, interaction: Interaction) -> Level:
-    """The level an interaction's request needs (checked when it began), for the step-up page
-    to offer only the methods that reach it; low for the gateway's own account area."""
-    params = dict(interaction_parameters(interaction))
-    client = find_client(ctx.session, params.get("client_id", ""))
-    if client is None:
-        return Level.LOW
-    try:
-        claims_request = parse_claims_request(params.get("claims"))
-    except InvalidClaimsRequest:
-        return Level.LOW
-    return required_level(
-        client_minimum=Level.labelled(client.minimum_level),
-        acr_values=params.get("acr_values"),
-        essential_acr=claims_request.essential("acr"),
-        voluntary_acr=claims_request.id_token.get("acr"),
-        vocabulary=ctx.settings.acr_vocabulary,
-    ).level
-
-
-def decline_step_up(ctx: OperationContext, interaction: Interaction) -> Outcome:
-    """The citizen cannot confirm it is them with a stronger method now (OpenID Connect Core
-    Unmet Authentication Requirements 1.0)."""
-    return _refuse_to_client(ctx, interaction, UNMET_AUTHENTICATION_REQUIREMENTS)
-
-
-def _refuse_to_client(
-    ctx: OperationContext, interaction: Interaction, error: ProtocolError
-) -> Outcome:
-    params = dict(interaction_parameters(interaction))
-    client: Client | None = find_client(ctx.session, params.get("client_id", ""))
-    redirect_uri = params.get("redirect_uri", "")
-    _finish(ctx, interaction)
-    if client is None or not redirect_uri_is_registered(client, redirect_uri):
-        return ErrorPage(CLIENT_NO_LONGER_REGISTERED)
-    try:
-        mode = parse_response_mode(params.get("response_mode"))
-    except InvalidAuthorizationParameter:
-        mode = "query"
-    if error is ACCESS_DENIED:
-        ctx.record(events.authorization_denied(client_id=client.client_id))
-    return _Reply(redirect_uri, mode, params.get("state"), ctx.settings.issuer).error(error)
-
-
-def _stored_request(ctx: OperationContext, interaction: Interaction) -> ProtocolRequest:
-    return ProtocolRequest(
-        method="GET",
-        url=ctx.settings.endpoint("/authorize"),
-        query=interaction_parameters(interaction),
-    )

@@ -14,8 +14,8 @@ from idp.authentication.step_up import cannot_step_up, step_up_methods
 from idp.clients import find_client
 from idp.interactions.browser import signed_in
 from idp.models import Interaction
-from idp.oauth.authorize import level_needed
 from idp.oauth.context import OperationContext
+from idp.oauth.continuation import level_needed
 from idp.protocol.errors import BODY_NOT_A_FORM
 from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
