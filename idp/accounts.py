@@ -84,13 +84,12 @@ def find_account_by_username(session: Session, username: str) -> Account | None:
     return session.scalar(select(Account).where(Account.username == normalize_username(username)))
 
 
-# Built once (ADR 0021): the token, introspection and userinfo endpoints read an account each.
+# Built once (ADR 0021): the token endpoint reads an account for each code or refresh token.
 _BY_ID = select(Account).where(Account.id == bindparam("account_id"))
 
 
 def get_active_account(session: Session, account_id: int) -> Account | None:
-    # An account this unit of work already read (with its access token, idp.oauth.tokens) is
-    # taken from the session, without a statement.
+    # An account this unit of work already read is taken from the session, without a statement.
     known = session.identity_map.get(identity_key(Account, account_id))
     account = known if isinstance(known, Account) else None
     if account is None:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.database import Base, UtcDateTime, utc_now
 
@@ -259,5 +259,3 @@ class IssuedToken(Base):
     sid: Mapped[str | None] = mapped_column(String(64))
     claims_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-    # Read with the access token in one statement (idp.oauth.tokens, ADR 0023).
-    account: Mapped[Account | None] = relationship()

@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 
 from idp.clients import client_secret_matches
 from idp.models import AuthorizationCode, Client, IssuedToken
+from idp.oauth.tokens import StoredAccessToken
 from idp.redirect_uris import redirect_uri_is_registered
 
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -80,11 +81,12 @@ class CodeView:
 
 
 class TokenView(TokenMixin):  # type: ignore[misc]
-    """An issued token (access or refresh) as Authlib's endpoints read it."""
+    """An issued token as Authlib's endpoints read it: an access token's stored record, or the
+    row of a refresh token (which rotation and revocation change through the ORM)."""
 
-    def __init__(self, row: IssuedToken, *, kind: str, now: datetime) -> None:
+    def __init__(self, row: StoredAccessToken | IssuedToken, *, now: datetime) -> None:
         self.row = row
-        self.kind = kind
+        self.kind = "access_token" if isinstance(row, StoredAccessToken) else "refresh_token"
         self.now = now
 
     def check_client(self, client: OAuthClient) -> bool:
@@ -94,8 +96,8 @@ class TokenView(TokenMixin):  # type: ignore[misc]
         return self.row.scope
 
     def expires_at(self) -> datetime | None:
-        if self.kind == "access_token":
-            return self.row.access_token_expires_at
+        if isinstance(self.row, StoredAccessToken):
+            return self.row.expires_at
         return self.row.refresh_token_expires_at
 
     def get_expires_in(self) -> int:
@@ -108,6 +110,6 @@ class TokenView(TokenMixin):  # type: ignore[misc]
 
     def is_revoked(self) -> bool:
         # A refresh token that was already exchanged is no longer usable either.
-        if self.kind == "refresh_token" and self.row.rotated_at is not None:
+        if isinstance(self.row, IssuedToken) and self.row.rotated_at is not None:
             return True
         return self.row.revoked_at is not None

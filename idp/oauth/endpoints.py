@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NamedTuple, cast
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -11,7 +11,13 @@ from idp import events
 from idp.accounts import get_active_account
 from idp.oauth.adapters import OAuthClient, TokenView
 from idp.oauth.context import OperationContext
-from idp.oauth.tokens import find_access_token, find_refresh_token, revoke_grant
+from idp.oauth.tokens import (
+    StoredAccessToken,
+    find_access_token,
+    find_refresh_token,
+    revoke_access_token,
+    revoke_grant,
+)
 
 
 def _ctx(endpoint: Any) -> OperationContext:
@@ -34,8 +40,23 @@ def _query_token(ctx: OperationContext, token: str, hint: str | None) -> TokenVi
             else find_refresh_token(ctx, token)
         )
         if row is not None:
-            return TokenView(row, kind=kind, now=ctx.now)
+            return TokenView(row, now=ctx.now)
     return None
+
+
+class _Holder(NamedTuple):
+    subject: str
+    username: str
+
+
+def _holder(ctx: OperationContext, token: TokenView) -> _Holder | None:
+    """The active citizen a token was issued for, or None."""
+    row = token.row
+    if isinstance(row, StoredAccessToken):  # its citizen was read with it
+        holder = row.holder
+        return _Holder(holder.person.subject, holder.username) if holder else None
+    account = get_active_account(ctx.session, row.account_id) if row.account_id else None
+    return _Holder(account.subject, account.username) if account else None
 
 
 def _purpose_of(ctx: OperationContext, client_id: str) -> str | None:
@@ -56,8 +77,8 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
     def introspect_token(self, token: TokenView) -> dict[str, Any]:
         ctx = _ctx(self)
         row = token.row
-        account = get_active_account(ctx.session, row.account_id) if row.account_id else None
-        if row.account_id and account is None:
+        holder = _holder(ctx, token)
+        if row.account_id and holder is None:
             return {"active": False}
         expires_at = token.expires_at()
         body: dict[str, Any] = {
@@ -67,18 +88,18 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
             "exp": int(expires_at.timestamp()) if expires_at else None,
             "iat": int(row.created_at.timestamp()),
-            "sub": account.subject if account else row.client_id,
+            "sub": holder.subject if holder else row.client_id,
             "aud": row.client_id,
             "iss": ctx.settings.issuer,
         }
-        if token.kind == "access_token":
-            body["jti"] = row.access_token_jti
-        if account is not None:
-            body["username"] = account.username
+        if isinstance(row, StoredAccessToken):
+            body["jti"] = row.jti
+        if holder is not None:
+            body["username"] = holder.username
         ctx.record(
             events.token_introspected(
                 client_id=row.client_id,
-                subject=account.subject if account else None,
+                subject=holder.subject if holder else None,
                 claims_released=tuple(k for k in ("sub", "username") if k in body),
                 purpose=_purpose_of(ctx, row.client_id),
             )
@@ -107,12 +128,11 @@ class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
     def revoke_token(self, token: TokenView, request: Any) -> None:
         ctx = _ctx(self)
         row = token.row
-        if token.kind == "refresh_token":
+        if isinstance(row, StoredAccessToken):
+            revoked = revoke_access_token(ctx, row)
+        else:
             # The refresh token stands for the whole grant: every token of it goes (RFC 7009 2.1).
             revoked = revoke_grant(ctx, row.grant_id)
-        else:
-            revoked = 0 if row.revoked_at else 1
-            row.revoked_at = row.revoked_at or ctx.now
         ctx.record(
             events.token_revoked(
                 client_id=row.client_id, token_type=token.kind, tokens_revoked=revoked

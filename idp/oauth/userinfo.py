@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from idp import events
-from idp.accounts import get_active_account, person_of
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import access_token_is_live, find_access_token
 from idp.protocol.claims import ClaimsRequest, userinfo_claims
@@ -26,23 +25,23 @@ def answer_userinfo(
     row = find_access_token(ctx, access_token)
     if row is None or not access_token_is_live(row, now=ctx.now):
         return INVALID_TOKEN.because("no live token on record for this jti")
-    account = get_active_account(ctx.session, row.account_id) if row.account_id else None
+    holder = row.holder  # the active citizen, read with the token
     # A disabled agency's tokens no longer bring it anyone's data.
     client = ctx.provider.clients.find(ctx.session, row.client_id, now=ctx.now)
-    if account is None or client is None:
+    if holder is None or client is None:
         return INVALID_TOKEN.because("the account is inactive or the client disabled")
     scopes = row.scope.split()
     if "openid" not in scopes:
         return INSUFFICIENT_SCOPE
     claims = userinfo_claims(
-        person_of(account),
+        holder.person,
         granted_scopes=scopes,
         claims_request=ClaimsRequest.from_json(row.claims_request),
     )
     ctx.record(
         events.userinfo_answered(
             client_id=row.client_id,
-            subject=account.subject,
+            subject=holder.person.subject,
             claims_released=tuple(sorted(claims)),
             purpose=client.purpose,
         )

@@ -48,7 +48,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             ctx, row.account_id, row.client_id, row.scope
         ):
             return None
-        return TokenView(row, kind="refresh_token", now=ctx.now)
+        return TokenView(row, now=ctx.now)
 
     def validate_token_request(self) -> None:
         """Authlib's checks (client, token, scope), then the atomic rotation: only a request that
