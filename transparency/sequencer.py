@@ -84,6 +84,20 @@ class SequencingResult:
 
 
 @dataclass(frozen=True)
+class SealedBatch:
+    """Queued entries sealed ahead of a turn (salts, commitments, content hashes), with the
+    queue rows they came from; their places in the tree are given under the tree's lock."""
+
+    queue_ids: list[int]
+    entries: list[dict[str, Any]]
+    more_pending: bool
+
+
+class BatchTakenMeanwhile(Exception):
+    """Another process sequenced some of a sealed batch's rows first: the turn is rolled back."""
+
+
+@dataclass(frozen=True)
 class IssuerMove:
     from_issuer: str
     to_issuer: str
@@ -103,8 +117,10 @@ def sequence_pending(
     issuer: str,
     now: datetime,
     batch_size: int = 5000,
+    sealed: SealedBatch | None = None,
 ) -> SequencingResult:
-    """One turn: place up to `batch_size` queued entries and sign the grown tree.
+    """One turn: place up to `batch_size` queued entries (or the `sealed` batch, which must
+    still be queued) and sign the grown tree.
 
     The turn first checks that the stored tree is the one the newest checkpoint signed (with
     `verification_keys`, every key that ever signed one) and that the checkpoint names `issuer`.
@@ -114,22 +130,39 @@ def sequence_pending(
     newest = _newest_checkpoint(session, compact, verification_keys)
     if newest is not None and newest.issuer != issuer:
         raise IssuerMismatch(log_issuer=newest.issuer, node_issuer=issuer)
-    queued = (
-        session.execute(_SELECT_QUEUED.order_by(_QUEUE.c.id).limit(batch_size + 1)).mappings().all()
+    batch = (
+        sealed if sealed is not None else seal_batch(read_queued(session, batch_size), batch_size)
     )
-    batch = queued[:batch_size]
-    if batch:
-        _place(session, state, compact, [seal_queued(dict(q)) for q in batch])
-        session.execute(delete(_QUEUE).where(_QUEUE.c.id.in_([q["id"] for q in batch])))
+    if batch.entries:
+        taken = session.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(batch.queue_ids)))
+        if taken.rowcount != len(batch.queue_ids):  # type: ignore[attr-defined]
+            raise BatchTakenMeanwhile
+        _place(session, state, compact, batch.entries)
     # The first turn signs the empty tree too, so a log always has a checkpoint to extend.
-    signed = newest is None or bool(batch)
+    signed = newest is None or bool(batch.entries)
     if signed:
         _sign(session, compact, key=key, issuer=issuer, now=now)
     return SequencingResult(
-        appended=len(batch),
+        appended=len(batch.entries),
         tree_size=compact.size,
         root_hash=compact.root().hex(),
         checkpoint_signed=signed,
+        more_pending=batch.more_pending,
+    )
+
+
+def read_queued(session: Session, batch_size: int) -> list[dict[str, Any]]:
+    """The oldest `batch_size` queued rows, and one more if there are more (to tell)."""
+    query = _SELECT_QUEUED.order_by(_QUEUE.c.id).limit(batch_size + 1)
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def seal_batch(queued: list[dict[str, Any]], batch_size: int) -> SealedBatch:
+    """Seal the first `batch_size` of `queued` (read_queued's rows): CPU only, no database."""
+    rows = queued[:batch_size]
+    return SealedBatch(
+        queue_ids=[row["id"] for row in rows],
+        entries=[seal_queued(row) for row in rows],
         more_pending=len(queued) > batch_size,
     )
 
@@ -257,17 +290,28 @@ def sequence_everything(
     clock: Callable[[], datetime],
     batch_size: int = 5000,
 ) -> SequencingResult:
-    """Run batches until nothing is pending; each batch commits on its own."""
+    """Run batches until nothing is pending; each batch commits on its own.
+
+    A batch is read and sealed (most of a turn's CPU) before the turn takes the tree's lock,
+    which on SQLite is the database's one write lock: requests' commits wait only for the
+    placing and the signature (ADR 0025)."""
     while True:
         with database.unit_of_work() as session:
-            result = sequence_pending(
-                session,
-                key=key(),
-                verification_keys=verification_keys(),
-                issuer=issuer,
-                now=clock(),
-                batch_size=batch_size,
-            )
+            queued = read_queued(session, batch_size)
+        sealed = seal_batch(queued, batch_size)
+        try:
+            with database.unit_of_work() as session:
+                result = sequence_pending(
+                    session,
+                    key=key(),
+                    verification_keys=verification_keys(),
+                    issuer=issuer,
+                    now=clock(),
+                    batch_size=batch_size,
+                    sealed=sealed,
+                )
+        except BatchTakenMeanwhile:
+            continue  # another process placed some of them: read what is left
         if not result.more_pending:
             return result
 

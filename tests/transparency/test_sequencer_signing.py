@@ -16,7 +16,16 @@ from idp.ports import AccessEvent
 from idp.storage.database import Database
 from transparency.access_log import DatabaseAccessLog
 from transparency.checkpoints import sign_checkpoint
-from transparency.sequencer import IssuerMismatch, SequencingRefused, move_issuer, sequence_pending
+from transparency.sequencer import (
+    BatchTakenMeanwhile,
+    IssuerMismatch,
+    SequencingRefused,
+    move_issuer,
+    read_queued,
+    seal_batch,
+    sequence_everything,
+    sequence_pending,
+)
 from transparency.store import logged_entries, recorded_issuers, signed_checkpoints
 from transparency.verification import verify_log
 
@@ -139,3 +148,36 @@ def test_a_move_is_placed_at_once_and_signed_under_the_new_issuer(
             verification_keys=[KEY],
             now=NOW,
         )
+
+
+def test_a_batch_sealed_ahead_is_placed_only_while_every_row_is_still_queued(
+    migrated_database: Database,
+) -> None:
+    """The sequencer seals a batch before it takes the tree's lock (ADR 0025). If another
+    process placed some of those rows meanwhile, the turn places none of them twice: it is
+    rolled back and `sequence_everything` reads what is left."""
+    _queue(migrated_database, 3)
+    with migrated_database.unit_of_work() as session:
+        stale = seal_batch(read_queued(session, 10), 10)
+    assert _turn(migrated_database) == 3  # another node's turn places the same three
+    _queue(migrated_database, 2)
+    with migrated_database.unit_of_work() as session:
+        fresh = seal_batch(read_queued(session, 10), 10)
+    with pytest.raises(BatchTakenMeanwhile), migrated_database.unit_of_work() as session:
+        sequence_pending(
+            session, key=KEY, verification_keys=[KEY], issuer=ISSUER, now=NOW, sealed=stale
+        )
+    result = sequence_everything(
+        migrated_database,
+        key=lambda: KEY,
+        verification_keys=lambda: [KEY],
+        issuer=ISSUER,
+        clock=lambda: NOW,
+    )
+    assert (len(fresh.entries), result.tree_size, result.more_pending) == (2, 5, False)
+    with migrated_database.unit_of_work() as session:
+        report = verify_log(
+            logged_entries(session), signed_checkpoints(session), keys=[KEY], issuer=ISSUER
+        )
+        queued = session.execute(text("SELECT count(*) FROM access_log_queue")).scalar_one()
+    assert report.ok and report.entries_checked == 5 and queued == 0, report.damage
