@@ -116,7 +116,7 @@ def sequence_pending(
     verification_keys: Sequence[SigningKey],
     issuer: str,
     now: datetime,
-    batch_size: int = 5000,
+    batch_size: int = 250,
     sealed: SealedBatch | None = None,
 ) -> SequencingResult:
     """One turn: place up to `batch_size` queued entries (or the `sealed` batch, which must
@@ -288,7 +288,7 @@ def sequence_everything(
     verification_keys: Callable[[], Sequence[SigningKey]],
     issuer: str,
     clock: Callable[[], datetime],
-    batch_size: int = 5000,
+    batch_size: int = 250,
 ) -> SequencingResult:
     """Run batches until nothing is pending; each batch commits on its own.
 
