@@ -6,11 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from consent.models import Consent
 from idp.models import Client
+
+# Built once, with bound values (ADR 0021): every code exchange and refresh holds its consent.
+# FOR SHARE: token requests for one consent do not wait for each other, only for a withdrawal
+# (FOR UPDATE in hold_consent_for_withdrawal). SQLite serializes writers by itself.
+# populate_existing: a row this session read before the lock is read again.
+_HOLD_CONSENT_SHARED = (
+    select(Consent)
+    .where(
+        Consent.account_id == bindparam("account_id"), Consent.client_id == bindparam("client_id")
+    )
+    .with_for_update(read=True)
+    .execution_options(populate_existing=True)
+)
 
 
 def find_consent(session: Session, *, account_id: int, client_id: str) -> Consent | None:
@@ -61,16 +74,8 @@ class DatabaseConsentRecords:
     def hold_granted_scopes(
         self, session: Session, *, account_id: int, client_id: str
     ) -> frozenset[str]:
-        # FOR SHARE: token requests for one consent do not wait for each other, only for a
-        # withdrawal (FOR UPDATE in hold_consent_for_withdrawal). SQLite serializes writers by
-        # itself. populate_existing: a row this session read before the lock is read again.
         return _scopes_of(
-            session.scalar(
-                select(Consent)
-                .where(Consent.account_id == account_id, Consent.client_id == client_id)
-                .with_for_update(read=True)
-                .execution_options(populate_existing=True)
-            )
+            session.scalar(_HOLD_CONSENT_SHARED, {"account_id": account_id, "client_id": client_id})
         )
 
     def record_consent(
