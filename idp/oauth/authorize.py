@@ -175,6 +175,8 @@ def _authorize(
     grant = check_with_authlib(ctx, request, client, parameters, reply)
     hinted_subject = check_id_token_hint(ctx, params, reply)
     citizen = find_signed_in_account(ctx, browser)
+    # Assessed once: the decision and the code both need what the session proves.
+    assurance = assess_session(ctx, citizen.browser_session) if citizen else None
     decision = decide(
         ctx,
         client=client,
@@ -182,6 +184,7 @@ def _authorize(
         scopes=grant.scopes,
         hinted_subject=hinted_subject,
         citizen=citizen,
+        assurance=assurance,
         interaction=interaction,
         consented_here=consented_here,
         reply=reply,
@@ -191,7 +194,10 @@ def _authorize(
             ctx, decision, client=client, pairs=pairs, browser=browser, interaction=interaction
         )
     finish_interaction(ctx, interaction)
-    return issue_code(grant, reply, decision, assess_session(ctx, decision.browser_session))
+    # `decision` is `citizen` here, so `assurance` is its session's.
+    return issue_code(
+        grant, reply, decision, assurance or assess_session(ctx, decision.browser_session)
+    )
 
 
 def _first_values(pairs: Pairs) -> dict[str, str]:
@@ -333,6 +339,7 @@ def decide(
     scopes: list[str],
     hinted_subject: str | None,
     citizen: SignedIn | None,
+    assurance: SessionAssurance | None,
     interaction: Interaction | None,
     consented_here: bool,
     reply: Reply,
@@ -354,7 +361,11 @@ def decide(
             requested_scopes=frozenset(scopes),
             required=parameters.required,
         ),
-        session=_session_facts(ctx, citizen) if citizen else None,
+        session=(
+            _session_facts(ctx, citizen, assurance, parameters.required)
+            if citizen and assurance
+            else None
+        ),
         granted_scopes=granted,
         interaction=InteractionFacts(
             signed_in_here=bool(
@@ -379,12 +390,20 @@ def decide(
     return step
 
 
-def _session_facts(ctx: OperationContext, citizen: SignedIn) -> SessionFacts:
+def _session_facts(
+    ctx: OperationContext,
+    citizen: SignedIn,
+    assurance: SessionAssurance,
+    required: Requirement,
+) -> SessionFacts:
+    # What the citizen's enrolled methods could reach matters only when the session falls short
+    # of the level asked for, and costs a query per method: it is not read otherwise.
+    short = assurance.level < required.level
     return SessionFacts(
         subject=citizen.account.subject,
         auth_time=citizen.browser_session.auth_time,
-        level=assess_session(ctx, citizen.browser_session).level,
-        reachable=level_reachable(ctx.session, citizen.account),
+        level=assurance.level,
+        reachable=level_reachable(ctx.session, citizen.account) if short else assurance.level,
     )
 
 
