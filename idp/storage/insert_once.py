@@ -4,11 +4,26 @@ the first time they happen, where two requests may record the same one at once."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+
+@lru_cache(maxsize=32)
+def _insert_once_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], unique: tuple[str, ...]
+) -> Executable:
+    # Built once per table and column set, with bound values: /authorize records the app it
+    # serves this way on every code, and building the statement cost more than running it.
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        builder(table)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=list(unique))
+    )
 
 
 def insert_once(
@@ -16,8 +31,8 @@ def insert_once(
 ) -> None:
     """`INSERT ... ON CONFLICT (unique) DO NOTHING`, in both dialects' spelling."""
     dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(builder(table).values(**row).on_conflict_do_nothing(index_elements=unique))
+    statement = _insert_once_statement(dialect, table, tuple(row), tuple(unique))
+    session.execute(statement, dict(row))
 
 
 def inserted_once(
