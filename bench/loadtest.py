@@ -57,13 +57,12 @@ from measurement import (  # noqa: E402
 )
 
 from tests.citizen import hidden_fields, pkce_pair  # noqa: E402
-from tests.gateway_process import (  # noqa: E402
+from tests.databases import (  # noqa: E402
     POSTGRES_ADMIN_URL,
-    Gateway,
     create_postgres_database,
     drop_postgres_database,
-    start_gateway,
 )
+from tests.gateway_process import Gateway, start_gateway  # noqa: E402
 
 # The certified Node.js provider (npm oidc-provider) on this kind of machine, per core, for the
 # client_credentials grant (figure from the project's issue text).

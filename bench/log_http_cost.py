@@ -30,12 +30,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measurement import CpuSnapshot, cpu_snapshot
-from tests.gateway_process import (
-    IDP_COMMAND,
-    create_postgres_database,
-    drop_postgres_database,
-    free_port,
-)
+from tests.databases import create_postgres_database, drop_postgres_database
+from tests.gateway_process import IDP_COMMAND, free_port
 
 VARIANTS = {"with log": "gateway.asgi:app", "without log": "bench.app_without_log:app"}
 MAX_REQUESTS_PER_TURN = 100_000

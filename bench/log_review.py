@@ -42,13 +42,8 @@ for folder in (BENCH_DIR, REPO_ROOT):
 import httpx  # noqa: E402
 from measurement import source_revision  # noqa: E402
 
-from tests.gateway_process import (  # noqa: E402
-    IDP_COMMAND,
-    Gateway,
-    create_postgres_database,
-    drop_postgres_database,
-    start_gateway,
-)
+from tests.databases import create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.gateway_process import IDP_COMMAND, Gateway, start_gateway  # noqa: E402
 
 PAGE = 50
 DEEP_PAGE = 100

@@ -61,7 +61,7 @@ from idp.oauth.server import allow_loopback_http, handle_token_request  # noqa: 
 from idp.ports import AccessEvent, AccessLog  # noqa: E402
 from idp.settings import IdpSettings  # noqa: E402
 from idp.storage.database import Database, create_database_engine  # noqa: E402
-from tests.gateway_process import (  # noqa: E402
+from tests.databases import (  # noqa: E402
     POSTGRES_ADMIN_URL,
     create_postgres_database,
     drop_postgres_database,
