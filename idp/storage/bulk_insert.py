@@ -67,7 +67,12 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     assert driver is not None  # a connection in use has its driver connection
     cursor = driver.cursor()
     try:
-        cursor.executemany(prepared.sql, converted)
+        if len(converted) == 1:
+            # One row (a request's token row or log entry): psycopg runs `executemany` in a
+            # pipeline, which costs more than the single statement.
+            cursor.execute(prepared.sql, converted[0])
+        else:
+            cursor.executemany(prepared.sql, converted)
     except connection.dialect.loaded_dbapi.Error as error:
         # The same exception types callers see from SQLAlchemy (IntegrityError, ...).
         raise DBAPIError.instance(
