@@ -37,6 +37,9 @@ class LogoutReceiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     replayed_jtis: list[str] = field(default_factory=list)
+    # Receivers sharing a barrier answer only once each has a delivery in hand (503 when the
+    # barrier's timeout passes first): they show whether deliveries are sent at once.
+    meet: threading.Barrier | None = None
     _server: ThreadingHTTPServer | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -51,7 +54,7 @@ class LogoutReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
-                status = receiver._receive(form.get("logout_token", [""])[0])
+                status = receiver._meet() or receiver._receive(form.get("logout_token", [""])[0])
                 self.send_response(status)
                 self.send_header("Cache-Control", "no-store")
                 self.send_header("Content-Length", "0")
@@ -69,6 +72,15 @@ class LogoutReceiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def _meet(self) -> int | None:
+        if self.meet is None:
+            return None
+        try:
+            self.meet.wait()
+        except threading.BrokenBarrierError:
+            return 503
+        return None
 
     def _receive(self, token: str) -> int:
         try:

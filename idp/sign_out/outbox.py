@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,8 @@ from idp.storage.database import Database
 
 PENDING, DELIVERED, GIVEN_UP = "pending", "delivered", "given_up"
 DELIVERY_STATES = (PENDING, DELIVERED, GIVEN_UP)
-# Deliveries one process claims per turn; the rest wait for the next turn or another process.
+# Deliveries one process claims, and sends at once, per turn; the rest wait for the next turn or
+# another process.
 CLAIMS_PER_TURN = 20
 
 
@@ -181,45 +183,61 @@ def deliver_due(
     lease = settings.logout_delivery_timeout + timedelta(seconds=5)
     with database.unit_of_work() as session:
         claims = claim_due(session, now=clock(), lease=lease)
-    turn = DeliveryTurn()
-    for claimed in claims:
-        with database.unit_of_work() as session:
-            client = provider.clients.find(session, claimed.client_id, now=clock())
-        # The app's URI as registered now, not as it was when the session ended: an app that
-        # moved its endpoint meanwhile is told at the new one.
-        uri = client.backchannel_logout_uri if client is not None else None
-        if client is None:
-            attempt = Attempt(accepted=False, status=None, problem="the app is not registered")
-        elif uri is None:
-            attempt = Attempt(
-                accepted=False, status=None, problem="the app has no back-channel logout URI now"
+    if not claims:
+        return DeliveryTurn()
+    # All of a turn's deliveries at once: one app that is slow to answer holds back none of the
+    # others, and each is sent within its lease, which covers one delivery and not a queue.
+    with ThreadPoolExecutor(max_workers=len(claims), thread_name_prefix="logout") as senders:
+        states = list(
+            senders.map(
+                lambda claimed: _deliver(database, provider, http, claimed, clock=clock), claims
             )
-        elif not may_post_logout_tokens_to(uri, issuer=settings.issuer):
-            attempt = Attempt(
-                accepted=False, status=None, problem="refused: the URI is on loopback"
-            )
-        else:
-            token = sign_logout_token(
-                provider.keyring,
-                issuer=settings.issuer,
-                client_id=claimed.client_id,
-                alg=client.id_token_signed_response_alg,
-                subject=claimed.subject,
-                sid=claimed.sid,
-                jti=claimed.jti,
-                now=clock(),
-            )
-            attempt = send_logout_token(http, uri, token)
-        with database.unit_of_work() as session:
-            ctx = background_context(provider, session, clock())
-            state = record_attempt(ctx, claimed, attempt)
-        if state == DELIVERED:
-            turn.delivered += 1
-        elif state == GIVEN_UP:
-            turn.given_up += 1
-        else:
-            turn.failed += 1
-    return turn
+        )
+    return DeliveryTurn(
+        delivered=states.count(DELIVERED),
+        failed=states.count(PENDING),
+        given_up=states.count(GIVEN_UP),
+    )
+
+
+def _deliver(
+    database: Database,
+    provider: Provider,
+    http: httpx.Client,
+    claimed: Claimed,
+    *,
+    clock: Callable[[], datetime],
+) -> str:
+    """Send one claimed logout token and record the outcome; the delivery's state after it."""
+    settings = provider.settings
+    with database.unit_of_work() as session:
+        client = provider.clients.find(session, claimed.client_id, now=clock())
+    # The app's URI as registered now, not as it was when the session ended: an app that
+    # moved its endpoint meanwhile is told at the new one.
+    uri = client.backchannel_logout_uri if client is not None else None
+    if client is None:
+        attempt = Attempt(accepted=False, status=None, problem="the app is not registered")
+    elif uri is None:
+        attempt = Attempt(
+            accepted=False, status=None, problem="the app has no back-channel logout URI now"
+        )
+    elif not may_post_logout_tokens_to(uri, issuer=settings.issuer):
+        attempt = Attempt(accepted=False, status=None, problem="refused: the URI is on loopback")
+    else:
+        token = sign_logout_token(
+            provider.keyring,
+            issuer=settings.issuer,
+            client_id=claimed.client_id,
+            alg=client.id_token_signed_response_alg,
+            subject=claimed.subject,
+            sid=claimed.sid,
+            jti=claimed.jti,
+            now=clock(),
+        )
+        attempt = send_logout_token(http, uri, token)
+    with database.unit_of_work() as session:
+        ctx = background_context(provider, session, clock())
+        return record_attempt(ctx, claimed, attempt)
 
 
 def background_context(provider: Provider, session: Session, now: datetime) -> OperationContext:

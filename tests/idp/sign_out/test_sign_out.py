@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -298,6 +299,41 @@ def _told_when_back_or_given_up(gateway: InProcessGateway, receivers: list[Logou
     row = next(r for r in page.text.split("<tr>") if never.client_id in r)
     assert "Police" in row and "Given up" in row and "could not connect" in row
     assert comes_back.client_id not in page.text  # delivered: not among the given up
+
+
+def test_a_sign_outs_apps_are_told_at_once_not_one_after_another(
+    in_process_gateway: InProcessGateway, receivers: list[LogoutReceiver]
+) -> None:
+    """Each receiver answers only once the other also has its token in hand: delivered one
+    after another, the first would wait out the barrier and fail; at once, both are told on
+    the first attempt. An app slow to answer holds back no other app."""
+    gateway = in_process_gateway
+    meet = threading.Barrier(2, timeout=3)  # below the delivery timeout (5 s)
+    health, health_receiver = app_with_logout_receiver(gateway, name="Health", clock=gateway.clock)
+    school, school_receiver = app_with_logout_receiver(gateway, name="School", clock=gateway.clock)
+    health_receiver.meet = school_receiver.meet = meet
+    receivers += [health_receiver.start(), school_receiver.start()]
+    browser = gateway.browser()
+    _, health_tokens, _ = _signed_in_to_both(gateway, browser, health, school)
+    sid = jwt.decode(health_tokens["id_token"], options={"verify_signature": False})["sid"]
+    account = browser.http.get(f"{gateway.issuer}/account")
+    signed_out = browser.http.post(
+        f"{gateway.issuer}/sign-out", data={"form_token": account_form_token(account.text)}
+    )
+    assert signed_out.status_code == 200
+
+    for receiver in (health_receiver, school_receiver):
+        (claims,) = receiver.wait_for(1)
+        assert claims["sid"] == sid
+    _wait_until(
+        lambda: all(d["state"] == "delivered" for d in _deliveries(gateway) if d["sid"] == sid)
+    )
+    ours = [d for d in _deliveries(gateway) if d["sid"] == sid]
+    assert {d["client_id"]: d["attempts"] for d in ours} == {
+        health.client_id: 1,
+        school.client_id: 1,
+    }
+    assert not meet.broken
 
 
 def test_a_delivery_waiting_for_an_app_goes_where_the_app_now_says(
