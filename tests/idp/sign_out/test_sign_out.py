@@ -69,6 +69,15 @@ def receivers() -> Iterator[list[LogoutReceiver]]:
         receiver.stop()
 
 
+def _sign_out_on_account_page(gateway: InProcessGateway, browser: Browser) -> None:
+    """The citizen's own "Sign out", from their account page."""
+    account = browser.http.get(f"{gateway.issuer}/account")
+    signed_out = browser.http.post(
+        f"{gateway.issuer}/sign-out", data={"form_token": account_form_token(account.text)}
+    )
+    assert signed_out.status_code == 200 and "You have signed out" in signed_out.text
+
+
 def _signed_in_to_both(
     gateway: InProcessGateway, browser: Browser, first: AppClient, second: AppClient
 ) -> tuple[CitizenAccount, dict[str, Any], dict[str, Any]]:
@@ -260,11 +269,7 @@ def _told_when_back_or_given_up(gateway: InProcessGateway, receivers: list[Logou
     browser = gateway.browser()
     _, courts_tokens, _ = _signed_in_to_both(gateway, browser, comes_back, never)
     sid = jwt.decode(courts_tokens["id_token"], options={"verify_signature": False})["sid"]
-    account = browser.http.get(f"{gateway.issuer}/account")
-    signed_out = browser.http.post(
-        f"{gateway.issuer}/sign-out", data={"form_token": account_form_token(account.text)}
-    )
-    assert signed_out.status_code == 200 and "You have signed out" in signed_out.text
+    _sign_out_on_account_page(gateway, browser)
 
     def ours() -> list[dict[str, Any]]:
         return [d for d in _deliveries(gateway) if d["sid"] == sid]
@@ -316,11 +321,7 @@ def test_a_sign_outs_apps_are_told_at_once_not_one_after_another(
     browser = gateway.browser()
     _, health_tokens, _ = _signed_in_to_both(gateway, browser, health, school)
     sid = jwt.decode(health_tokens["id_token"], options={"verify_signature": False})["sid"]
-    account = browser.http.get(f"{gateway.issuer}/account")
-    signed_out = browser.http.post(
-        f"{gateway.issuer}/sign-out", data={"form_token": account_form_token(account.text)}
-    )
-    assert signed_out.status_code == 200
+    _sign_out_on_account_page(gateway, browser)
 
     for receiver in (health_receiver, school_receiver):
         (claims,) = receiver.wait_for(1)
@@ -349,10 +350,7 @@ def test_a_delivery_waiting_for_an_app_goes_where_the_app_now_says(
         browser = gateway.browser()
         tokens = signed_in_tokens(gateway, browser, app, add_citizen(gateway))
         sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
-        account = browser.http.get(f"{gateway.issuer}/account")
-        browser.http.post(
-            f"{gateway.issuer}/sign-out", data={"form_token": account_form_token(account.text)}
-        )
+        _sign_out_on_account_page(gateway, browser)
 
         def ours() -> dict[str, Any]:
             (delivery,) = [d for d in _deliveries(gateway) if d["sid"] == sid]
