@@ -15,7 +15,6 @@ from idp.authentication.password_policy import password_problem
 from idp.authentication.passwords import PasswordVerdict
 from idp.models import Account
 from idp.opaque_values import new_identifier
-from idp.protocol.claims import Person
 
 
 class InvalidAccountData(ValueError):
@@ -165,16 +164,3 @@ def accept_password_verdict(
         account.password_hash = verdict.upgraded_hash
         account.updated_at = now
     return account
-
-
-def person_of(account: Account) -> Person:
-    return Person(
-        subject=account.subject,
-        given_name=account.given_name,
-        family_name=account.family_name,
-        email=account.email,
-        email_verified=account.email_verified,
-        birthdate=account.birthdate,
-        national_id=account.national_id,
-        updated_at=account.updated_at,
-    )

@@ -8,12 +8,11 @@ from typing import Any
 
 from authlib.oidc.core.util import create_half_hash
 
-from idp.accounts import person_of
 from idp.clients import ID_TOKEN_ALGORITHMS
 from idp.keys.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import GrantFacts, epoch
-from idp.protocol.claims import release_claims
+from idp.protocol.claims import Person, release_claims
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def _id_token_person_claims(grant: GrantFacts, scope: str) -> dict[str, Any]:
     assert grant.account is not None
     requested = grant.claims_request.id_token if grant.claims_request else {}
     released: dict[str, Any] = release_claims(
-        person_of(grant.account), granted_scopes=scope.split(), requested=requested
+        Person.read_from(grant.account), granted_scopes=scope.split(), requested=requested
     )
     return released
 

@@ -13,7 +13,7 @@ from idp.keys.jose import InvalidJwt, sign_jwt, verify_jwt
 from idp.models import Account, AuthorizationCode, IssuedToken
 from idp.oauth.context import OperationContext
 from idp.opaque_values import digest, new_opaque_value
-from idp.protocol.claims import ClaimsRequest, Person
+from idp.protocol.claims import PERSON_FIELDS, ClaimsRequest, Person
 from idp.storage.pending_inserts import insert_at_commit
 
 # ES256 signs ten times faster than RS256; agencies verify either with the JWKS.
@@ -75,16 +75,7 @@ class StoredAccessToken:
             holder = TokenHolder(
                 account_id=row.account_id,
                 username=row.holder_username,
-                person=Person(
-                    subject=row.holder_subject,
-                    given_name=row.holder_given_name,
-                    family_name=row.holder_family_name,
-                    email=row.holder_email,
-                    email_verified=row.holder_email_verified,
-                    birthdate=row.holder_birthdate,
-                    national_id=row.holder_national_id,
-                    updated_at=row.holder_updated_at,
-                ),
+                person=Person.read_from(row, prefix="holder_"),
             )
         return cls(
             id=row.id,
@@ -221,20 +212,7 @@ _ACCESS_TOKEN_BY_JTI = (
         _TOKENS.c.created_at,
         _TOKENS.c.claims_request,
         _TOKENS.c.account_id,
-        *(
-            _ACCOUNTS.c[name].label(f"holder_{name}")
-            for name in (
-                "username",
-                "subject",
-                "given_name",
-                "family_name",
-                "email",
-                "email_verified",
-                "birthdate",
-                "national_id",
-                "updated_at",
-            )
-        ),
+        *(_ACCOUNTS.c[name].label(f"holder_{name}") for name in ("username", *PERSON_FIELDS)),
     )
     .select_from(
         _TOKENS.outerjoin(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -115,6 +115,12 @@ class Person:
     national_id: str | None
     updated_at: datetime
 
+    @classmethod
+    def read_from(cls, source: Any, *, prefix: str = "") -> Person:
+        """The person held by `source`: an account, or a query row whose columns carry the
+        field names after `prefix`. One constructor for both, so a new field is read everywhere."""
+        return cls(**{name: getattr(source, prefix + name) for name in PERSON_FIELDS})
+
     def claim_values(self) -> dict[str, Any]:
         name = " ".join(p for p in (self.given_name, self.family_name) if p) or None
         values: dict[str, Any] = {
@@ -129,6 +135,9 @@ class Person:
             "national_id": self.national_id,
         }
         return {k: v for k, v in values.items() if v is not None}
+
+
+PERSON_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(Person))
 
 
 def release_claims(

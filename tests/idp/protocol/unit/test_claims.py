@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 
 from idp.protocol.claims import (
+    PERSON_FIELDS,
     InvalidClaimsRequest,
     Person,
     parse_claims_request,
@@ -49,3 +51,12 @@ def test_claims_request_never_widens_consent() -> None:
 def test_malformed_claims_requests(raw: str) -> None:
     with pytest.raises(InvalidClaimsRequest):
         parse_claims_request(raw)
+
+
+def test_a_person_is_read_from_an_object_or_a_row_with_prefixed_columns() -> None:
+    values = {name: getattr(PERSON, name) for name in PERSON_FIELDS}
+    assert Person.read_from(SimpleNamespace(**values)) == PERSON
+    prefixed = SimpleNamespace(**{f"holder_{k}": v for k, v in values.items()}, holder_other=1)
+    assert Person.read_from(prefixed, prefix="holder_") == PERSON
+    with pytest.raises(AttributeError):
+        Person.read_from(SimpleNamespace(**values), prefix="holder_")
