@@ -36,7 +36,6 @@ from idp.web.cookies import (
     SESSION_COOKIE,
     browser_state,
     cookie_name,
-    set_cookie,
 )
 from idp.web.form_errors import (
     ACCOUNT_LOCKED,
@@ -51,18 +50,22 @@ from idp.web.http import (
     BodyTooLarge,
     NotAForm,
     json_response,
-    page_form,
     protocol_request,
     read_form,
 )
+from idp.web.interaction_forms import (
+    CookieToSet,
+    Finished,
+    answer_posted_interaction,
+    on_posted_interaction,
+    read_posted_form,
+)
 from idp.web.language_routes import local_path
 from idp.web.outcomes import (
-    expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_page,
     interaction_shown,
-    interaction_submitted,
     page_lifetime,
     render_outcome,
 )
@@ -158,114 +161,99 @@ def render_sign_in_page(
 
 @router.post("/sign-in", include_in_schema=False)
 async def sign_in_submit(request: Request) -> Response:
-    form = await page_form(request)
-    if form is None:
-        return _bad_form_page(request, BODY_NOT_A_FORM)
+    posted = await read_posted_form(request)
+    if isinstance(posted, Response):
+        return posted
     state = web_state(request)
-    browser = browser_state(request)
-    username, password = form.get("username", ""), form.get("password", "")
+    username, password = posted.get("username"), posted.get("password")
     allowances = allowance_values(request.cookies.get(cookie_name(state, ALLOWANCE_COOKIE)))
 
-    def prepare() -> Response | PasswordCheck:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            if interaction is None:
-                return expired_page(request)
-            if "cancel" in form:
-                outcome = cancel_sign_in(ctx, interaction)
-                return render_outcome(
-                    request, outcome, browser, redirect_status=303, language=interaction.language
-                )
-            missing = missing_sign_in_fields(username, password)
-            if missing:
-                return render_sign_in_page(
-                    request, state, ctx, interaction, username=username, errors=missing
-                )
-            checked = password_to_check(
-                ctx, interaction, username=username, password=password, allowances=allowances
+    def prepare(ctx: OperationContext, interaction: Interaction) -> Response | PasswordCheck:
+        if "cancel" in posted.fields:
+            outcome = cancel_sign_in(ctx, interaction)
+            return render_outcome(
+                request, outcome, posted.browser, redirect_status=303, language=interaction.language
             )
-            if isinstance(checked, SignInThrottled):
-                refusal = FieldError(None, _THROTTLED.get(checked.throttle, TOO_MANY_FOR_USERNAME))
-                return render_sign_in_page(
-                    request, state, ctx, interaction, username=username, errors=[refusal]
-                )
-            return checked
+        missing = missing_sign_in_fields(username, password)
+        if missing:
+            return render_sign_in_page(
+                request, state, ctx, interaction, username=username, errors=missing
+            )
+        checked = password_to_check(
+            ctx, interaction, username=username, password=password, allowances=allowances
+        )
+        if isinstance(checked, SignInThrottled):
+            refusal = FieldError(None, _THROTTLED.get(checked.throttle, TOO_MANY_FOR_USERNAME))
+            return render_sign_in_page(
+                request, state, ctx, interaction, username=username, errors=[refusal]
+            )
+        return checked
 
-    prepared = await run_in_threadpool(expired_if_completed_meanwhile(request, prepare))
+    prepared = await on_posted_interaction(request, posted, prepare)
     if isinstance(prepared, Response):
         return prepared
     verdict = await asyncio.wrap_future(
         state.password_checker.submit(password, prepared.stored.password_hash)
     )
 
-    def complete() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            if interaction is None:
-                return expired_page(request)
-            language = interaction.language
-            result = complete_password_sign_in(
-                ctx,
-                interaction,
-                browser,
-                checked=prepared,
-                verdict=verdict,
-                allowances=allowances,
-                user_agent=request.headers.get("user-agent"),
+    def complete(ctx: OperationContext, interaction: Interaction) -> Response | Finished:
+        result = complete_password_sign_in(
+            ctx,
+            interaction,
+            posted.browser,
+            checked=prepared,
+            verdict=verdict,
+            allowances=allowances,
+            user_agent=request.headers.get("user-agent"),
+        )
+        if isinstance(result, SignInFailed):
+            return render_sign_in_page(
+                request, state, ctx, interaction, username=username, credentials_not_right=True
             )
-            if isinstance(result, SignInFailed):
-                return render_sign_in_page(
-                    request, state, ctx, interaction, username=username, credentials_not_right=True
-                )
-            if isinstance(result, SignInLocked):
-                locked = [FieldError(None, ACCOUNT_LOCKED)]
-                return render_sign_in_page(
-                    request, state, ctx, interaction, username=username, errors=locked
-                )
-        # The transaction has committed: only now may the browser carry the new session.
-        response = render_outcome(
-            request, result.outcome, browser, redirect_status=303, language=language
+        if isinstance(result, SignInLocked):
+            locked = [FieldError(None, ACCOUNT_LOCKED)]
+            return render_sign_in_page(
+                request, state, ctx, interaction, username=username, errors=locked
+            )
+        device_lifetime = state.provider.settings.sign_in_device_lifetime
+        return Finished(
+            result.outcome,
+            interaction.language,
+            cookies=(
+                CookieToSet(SESSION_COOKIE, result.session_secret),
+                CookieToSet(
+                    ALLOWANCE_COOKIE,
+                    result.allowance_cookie,
+                    max_age=int(device_lifetime.total_seconds()),
+                ),
+            ),
         )
-        set_cookie(state, response, SESSION_COOKIE, result.session_secret)
-        set_cookie(
-            state,
-            response,
-            ALLOWANCE_COOKIE,
-            result.allowance_cookie,
-            max_age=int(state.provider.settings.sign_in_device_lifetime.total_seconds()),
-        )
-        return response
 
-    return await run_in_threadpool(expired_if_completed_meanwhile(request, complete))
+    return await answer_posted_interaction(request, posted, complete)
 
 
 @router.post("/interaction/more-time", include_in_schema=False)
 async def more_time(request: Request) -> Response:
     """The citizen asks for more time on a sign-in or consent page: a script asks for JSON and
     stays on the page; a plain form post comes back to the page."""
-    form = await page_form(request)
-    if form is None:
-        return _bad_form_page(request, BODY_NOT_A_FORM)
-    browser = browser_state(request)
+    posted = await read_posted_form(request)
+    if isinstance(posted, Response):
+        return posted
     settings = web_state(request).provider.settings
 
-    def work() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            if interaction is None:
-                return expired_page(request)
-            ends = extend_interaction(
-                interaction,
-                now=ctx.now,
-                lifetime=settings.interaction_lifetime,
-                longest=settings.interaction_longest_lifetime,
-            )
-            expires_in = int((ends - ctx.now).total_seconds())
+    def extend(ctx: OperationContext, interaction: Interaction) -> Response:
+        ends = extend_interaction(
+            interaction,
+            now=ctx.now,
+            lifetime=settings.interaction_lifetime,
+            longest=settings.interaction_longest_lifetime,
+        )
+        expires_in = int((ends - ctx.now).total_seconds())
         if "application/json" in request.headers.get("accept", ""):
             return json_response(200, {"expires_in": expires_in})
-        return RedirectResponse(local_path(form.get("back")), status_code=303)
+        return RedirectResponse(local_path(posted.fields.get("back")), status_code=303)
 
-    return await run_in_threadpool(work)
+    return await on_posted_interaction(request, posted, extend)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

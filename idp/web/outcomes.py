@@ -141,15 +141,17 @@ def expired_page(request: Request) -> Response:
 
 
 def expired_if_completed_meanwhile(
-    request: Request, work: Callable[[], T]
+    request: Request,
+    work: Callable[[], T],
+    expired: Callable[[Request], Response] = expired_page,
 ) -> Callable[[], T | Response]:
     """`work`, where losing the race for its interaction (another post of the same form
-    completed it first; `work`'s unit of work rolled back) is answered by the expired page."""
+    completed it first; `work`'s unit of work rolled back) is answered by `expired`."""
 
     def guarded() -> T | Response:
         try:
             return work()
         except InteractionAlreadyCompleted:
-            return expired_page(request)
+            return expired(request)
 
     return guarded

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from idp.interactions.browser import signed_in
@@ -18,25 +17,25 @@ from idp.models import Interaction
 from idp.oauth.context import OperationContext
 from idp.passkeys.enrolment import CeremonyStart, Refused
 from idp.passkeys.sign_in import (
-    PasskeySignedIn,
     finish_sign_in,
     finish_step_up,
     start_sign_in,
     start_step_up,
 )
-from idp.protocol.errors import BODY_NOT_A_FORM
-from idp.web.cookies import SESSION_COOKIE, browser_state, set_cookie
-from idp.web.errors import error_page
+from idp.web.cookies import SESSION_COOKIE
 from idp.web.form_errors import PASSKEY_SIGN_IN_REFUSED, PASSKEY_STEP_UP_REFUSED, FieldError
-from idp.web.http import json_response, page_form
-from idp.web.interaction_routes import render_sign_in_page
-from idp.web.outcomes import (
-    expired_if_completed_meanwhile,
-    expired_page,
-    interaction_submitted,
-    render_outcome,
+from idp.web.http import json_response
+from idp.web.interaction_forms import (
+    CookieToSet,
+    Finished,
+    PostedForm,
+    answer_posted_interaction,
+    on_posted_interaction,
+    read_posted_form,
 )
-from idp.web.state import operation, web_state
+from idp.web.interaction_routes import render_sign_in_page
+from idp.web.outcomes import expired_page
+from idp.web.state import web_state
 from idp.web.step_up_routes import STEP_UP_PATH, render_step_up_page
 
 router = APIRouter()
@@ -50,88 +49,76 @@ def _options(start: CeremonyStart) -> Response:
     return json_response(200, {"ceremony": start.handle, "options": json.loads(start.options_json)})
 
 
-def _answer(form: dict[str, str]) -> str | None:
+def _answer(posted: PostedForm) -> str | None:
     """The browser's answer (`credential.toJSON()`), or None when the script said it failed."""
-    credential = form.get("credential", "")
-    return credential if credential and not form.get("failure") else None
+    credential = posted.get("credential")
+    return credential if credential and not posted.get("failure") else None
+
+
+def _expired_json(_request: Request) -> Response:
+    return json_response(400, _EXPIRED)
 
 
 async def _options_for(
-    request: Request, start: Callable[[OperationContext, Interaction, dict[str, str]], Response]
+    request: Request, start: Callable[[OperationContext, Interaction, PostedForm], Response]
 ) -> Response:
-    form = await page_form(request)
-    if form is None:
-        return json_response(400, _EXPIRED)
-    browser = browser_state(request)
-
-    def work() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            if interaction is None:
-                return json_response(400, _EXPIRED)
-            return start(ctx, interaction, form)
-
-    return await run_in_threadpool(work)
+    posted = await read_posted_form(request, not_a_form=_expired_json)
+    if isinstance(posted, Response):
+        return posted
+    return await on_posted_interaction(
+        request,
+        posted,
+        lambda ctx, interaction: start(ctx, interaction, posted),
+        expired=_expired_json,
+    )
 
 
 @router.post(f"{SIGN_IN_PASSKEY}/options", include_in_schema=False)
 async def sign_in_options(request: Request) -> Response:
-    def start(ctx: OperationContext, interaction: Interaction, form: dict[str, str]) -> Response:
-        return _options(start_sign_in(ctx, interaction, username=form.get("username", "")))
+    def start(ctx: OperationContext, interaction: Interaction, posted: PostedForm) -> Response:
+        return _options(start_sign_in(ctx, interaction, username=posted.get("username")))
 
     return await _options_for(request, start)
 
 
 @router.post(SIGN_IN_PASSKEY, include_in_schema=False)
 async def sign_in_with_passkey(request: Request) -> Response:
-    form = await page_form(request)
-    if form is None:
-        return error_page(request, BODY_NOT_A_FORM)
+    posted = await read_posted_form(request)
+    if isinstance(posted, Response):
+        return posted
     state = web_state(request)
-    browser = browser_state(request)
 
-    def work() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            if interaction is None:
-                return expired_page(request)
-            language = interaction.language
-            result = finish_sign_in(
+    def finish(ctx: OperationContext, interaction: Interaction) -> Response | Finished:
+        result = finish_sign_in(
+            ctx,
+            interaction,
+            posted.browser,
+            handle=posted.get("ceremony"),
+            credential_json=_answer(posted),
+            user_agent=request.headers.get("user-agent"),
+        )
+        if isinstance(result, Refused):
+            return render_sign_in_page(
+                request,
+                state,
                 ctx,
                 interaction,
-                browser,
-                handle=form.get("ceremony", ""),
-                credential_json=_answer(form),
-                user_agent=request.headers.get("user-agent"),
+                username=posted.get("username"),
+                errors=[FieldError(None, PASSKEY_SIGN_IN_REFUSED)],
             )
-            if isinstance(result, Refused):
-                return render_sign_in_page(
-                    request,
-                    state,
-                    ctx,
-                    interaction,
-                    username=form.get("username", ""),
-                    errors=[FieldError(None, PASSKEY_SIGN_IN_REFUSED)],
-                )
-        return _signed_in_response(request, result, language)
-
-    def _signed_in_response(
-        request: Request, result: PasskeySignedIn, language: str | None
-    ) -> Response:
-        # The transaction has committed: only now may the browser carry the new session.
-        response = render_outcome(
-            request, result.outcome, browser, redirect_status=303, language=language
+        return Finished(
+            result.outcome,
+            interaction.language,
+            cookies=(CookieToSet(SESSION_COOKIE, result.session_secret),),
         )
-        set_cookie(state, response, SESSION_COOKIE, result.session_secret)
-        return response
 
-    return await run_in_threadpool(expired_if_completed_meanwhile(request, work))
+    return await answer_posted_interaction(request, posted, finish)
 
 
 @router.post(f"{STEP_UP_PASSKEY}/options", include_in_schema=False)
 async def step_up_options(request: Request) -> Response:
-    def start(ctx: OperationContext, interaction: Interaction, form: dict[str, str]) -> Response:
-        citizen = signed_in(ctx, browser_state(request))
+    def start(ctx: OperationContext, interaction: Interaction, posted: PostedForm) -> Response:
+        citizen = signed_in(ctx, posted.browser)
         if citizen is None:
             return json_response(400, _EXPIRED)
         return _options(start_step_up(ctx, interaction, citizen))
@@ -141,34 +128,30 @@ async def step_up_options(request: Request) -> Response:
 
 @router.post(STEP_UP_PASSKEY, include_in_schema=False)
 async def step_up_with_passkey(request: Request) -> Response:
-    form = await page_form(request)
-    if form is None:
-        return error_page(request, BODY_NOT_A_FORM)
-    browser = browser_state(request)
+    posted = await read_posted_form(request)
+    if isinstance(posted, Response):
+        return posted
 
-    def work() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            citizen = signed_in(ctx, browser)
-            if interaction is None or citizen is None:
-                return expired_page(request)
-            language = interaction.language
-            result = finish_step_up(
+    def finish(ctx: OperationContext, interaction: Interaction) -> Response | Finished:
+        citizen = signed_in(ctx, posted.browser)
+        if citizen is None:
+            return expired_page(request)
+        result = finish_step_up(
+            ctx,
+            interaction,
+            posted.browser,
+            citizen,
+            handle=posted.get("ceremony"),
+            credential_json=_answer(posted),
+        )
+        if isinstance(result, Refused):
+            return render_step_up_page(
+                request,
                 ctx,
                 interaction,
-                browser,
-                citizen,
-                handle=form.get("ceremony", ""),
-                credential_json=_answer(form),
+                errors=[FieldError("passkey", PASSKEY_STEP_UP_REFUSED)],
+                passkey_error=PASSKEY_STEP_UP_REFUSED,
             )
-            if isinstance(result, Refused):
-                return render_step_up_page(
-                    request,
-                    ctx,
-                    interaction,
-                    errors=[FieldError("passkey", PASSKEY_STEP_UP_REFUSED)],
-                    passkey_error=PASSKEY_STEP_UP_REFUSED,
-                )
-        return render_outcome(request, result, browser, redirect_status=303, language=language)
+        return Finished(result, interaction.language)
 
-    return await run_in_threadpool(expired_if_completed_meanwhile(request, work))
+    return await answer_posted_interaction(request, posted, finish)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from idp.authenticators.verification import (
@@ -19,9 +18,6 @@ from idp.interactions.browser import BrowserState, SignedIn, signed_in
 from idp.interactions.outcomes import Outcome
 from idp.models import Interaction
 from idp.oauth.context import OperationContext
-from idp.protocol.errors import BODY_NOT_A_FORM
-from idp.web.cookies import browser_state
-from idp.web.errors import error_page
 from idp.web.form_errors import (
     APP_CODE_ALREADY_USED,
     APP_CODE_NOT_RIGHT,
@@ -31,14 +27,10 @@ from idp.web.form_errors import (
     TOO_MANY_WRONG_CODES,
     FieldError,
 )
-from idp.web.http import page_form
+from idp.web.interaction_forms import Finished, answer_posted_interaction, read_posted_form
 from idp.web.outcomes import (
-    expired_if_completed_meanwhile,
     expired_page,
-    interaction_submitted,
-    render_outcome,
 )
-from idp.web.state import operation
 from idp.web.step_up_routes import STEP_UP_PATH, render_step_up_page
 
 router = APIRouter()
@@ -82,27 +74,23 @@ async def _step_up(
     missing: str,
     refusals: dict[str, str],
 ) -> Response:
-    form = await page_form(request)
-    if form is None:
-        return error_page(request, BODY_NOT_A_FORM)
-    browser = browser_state(request)
-    code = form.get(field, "")
+    posted = await read_posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    code = posted.get(field)
 
-    def work() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            citizen = signed_in(ctx, browser)
-            if interaction is None or citizen is None:
-                return expired_page(request)
-            if not code.strip():
-                return _ask_again(request, ctx, interaction, field, missing)
-            language = interaction.language
-            result = step_up(ctx, interaction, browser, citizen, code)
-            if isinstance(result, CodeRefused):
-                return _ask_again(request, ctx, interaction, field, refusals[result.reason])
-        return render_outcome(request, result, browser, redirect_status=303, language=language)
+    def check(ctx: OperationContext, interaction: Interaction) -> Response | Finished:
+        citizen = signed_in(ctx, posted.browser)
+        if citizen is None:
+            return expired_page(request)
+        if not code.strip():
+            return _ask_again(request, ctx, interaction, field, missing)
+        result = step_up(ctx, interaction, posted.browser, citizen, code)
+        if isinstance(result, CodeRefused):
+            return _ask_again(request, ctx, interaction, field, refusals[result.reason])
+        return Finished(result, interaction.language)
 
-    return await run_in_threadpool(expired_if_completed_meanwhile(request, work))
+    return await answer_posted_interaction(request, posted, check)
 
 
 def _ask_again(

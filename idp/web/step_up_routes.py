@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from idp.authentication.step_up import cannot_step_up, step_up_methods
@@ -16,20 +15,15 @@ from idp.interactions.browser import signed_in
 from idp.models import Interaction
 from idp.oauth.context import OperationContext
 from idp.oauth.continuation import level_needed
-from idp.protocol.errors import BODY_NOT_A_FORM
 from idp.web.citizen_pages import render_page
 from idp.web.cookies import browser_state
-from idp.web.errors import error_page
-from idp.web.http import page_form
+from idp.web.interaction_forms import Finished, answer_posted_interaction, read_posted_form
 from idp.web.outcomes import (
-    expired_if_completed_meanwhile,
     expired_page,
     form_action_for,
     interaction_page,
     interaction_shown,
-    interaction_submitted,
     page_lifetime,
-    render_outcome,
 )
 from idp.web.state import operation
 
@@ -80,18 +74,11 @@ def render_step_up_page(
 @router.post(STEP_UP_PATH, include_in_schema=False)
 async def step_up_declined(request: Request) -> Response:
     """ "I cannot do this now": the request fails, the agency learns the level was not met."""
-    form = await page_form(request)
-    if form is None:
-        return error_page(request, BODY_NOT_A_FORM)
-    browser = browser_state(request)
+    posted = await read_posted_form(request)
+    if isinstance(posted, Response):
+        return posted
 
-    def work() -> Response:
-        with operation(request) as ctx:
-            interaction = interaction_submitted(ctx, form, browser)
-            if interaction is None:
-                return expired_page(request)
-            language = interaction.language
-            outcome = cannot_step_up(ctx, interaction)
-        return render_outcome(request, outcome, browser, redirect_status=303, language=language)
+    def decline(ctx: OperationContext, interaction: Interaction) -> Finished:
+        return Finished(cannot_step_up(ctx, interaction), interaction.language)
 
-    return await run_in_threadpool(expired_if_completed_meanwhile(request, work))
+    return await answer_posted_interaction(request, posted, decline)
