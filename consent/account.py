@@ -12,7 +12,6 @@ from datetime import datetime
 
 from consent.records import find_consent, hold_consent_for_withdrawal, live_consents_with_clients
 from idp import events
-from idp.clients import find_client
 from idp.models import Account
 from idp.oauth.context import OperationContext
 from idp.oauth.tokens import revoke_client_access
@@ -82,7 +81,7 @@ def who_looked(ctx: OperationContext, account: Account) -> list[Look]:
     shown = []
     for look in looks:
         if look.actor_type == "client":
-            client = find_client(ctx.session, look.client_id) if look.client_id else None
+            client = ctx.registered_client(look.client_id) if look.client_id else None
             who = client.name if client else (look.client_id or "")
         else:
             who = look.actor_id or ""
@@ -130,5 +129,5 @@ def was_withdrawn(ctx: OperationContext, account: Account, client_id: str) -> st
     record = find_consent(ctx.session, account_id=account.id, client_id=client_id)
     if record is None or record.withdrawn_at is None:
         return None
-    client = find_client(ctx.session, client_id)
+    client = ctx.registered_client(client_id)
     return client.name if client else None

@@ -3,7 +3,6 @@ page lists them and as a decision records them (read from the stored request, ne
 
 from __future__ import annotations
 
-from idp.clients import find_client
 from idp.interactions.sessions import interaction_parameters
 from idp.models import Client, Interaction
 from idp.oauth.context import OperationContext
@@ -11,7 +10,7 @@ from idp.protocol.claims import InvalidClaimsRequest, parse_claims_request, scop
 
 
 def client_of_interaction(ctx: OperationContext, interaction: Interaction) -> Client | None:
-    return find_client(ctx.session, interaction.client_id)
+    return ctx.registered_client(interaction.client_id)
 
 
 def requested_scopes_of_interaction(interaction: Interaction, client: Client) -> list[str]:

@@ -151,8 +151,8 @@ class IdpSettings(BaseSettings):
     )
     client_cache_lifetime: Duration = Field(
         default=timedelta(seconds=5),
-        description="How long a node reuses a client's registration at the back-channel "
-        "endpoints before reading it again; a changed or disabled client takes effect within it.",
+        description="How long a node reuses a client's registration (every endpoint and page) "
+        "before reading it again; a changed or disabled client takes effect within it.",
     )
     client_secret_overlap: Duration = Field(
         default=timedelta(hours=24),

@@ -17,7 +17,6 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.base import OAuth2Error
 
 from idp.authentication.assurance import SessionAssurance, assess_session, level_reachable
-from idp.clients import find_client
 from idp.interactions.browser import BrowserState, SignedIn, signed_in
 from idp.interactions.outcomes import (
     ErrorPage,
@@ -214,7 +213,7 @@ def check_client_parameters_not_repeated(pairs: Pairs) -> None:
 
 
 def check_client(ctx: OperationContext, params: dict[str, str]) -> Client:
-    client = find_client(ctx.session, params.get("client_id", ""))
+    client = ctx.registered_client(params.get("client_id", ""))
     if client is None:
         raise _Refusal(ErrorPage(CLIENT_NOT_REGISTERED))
     return client

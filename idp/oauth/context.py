@@ -12,6 +12,7 @@ from idp.clients import ClientCache
 from idp.events import Event
 from idp.keys.keyring import Keyring
 from idp.keys.sealing import Sealer
+from idp.models import Client
 from idp.ports import AccessLog, ConsentRecords
 from idp.settings import IdpSettings
 
@@ -43,6 +44,11 @@ class OperationContext:
     @property
     def settings(self) -> IdpSettings:
         return self.provider.settings
+
+    def registered_client(self, client_id: str) -> Client | None:
+        """The enabled client registered as `client_id`, read again after the node's client
+        cache lifetime (`IDP_CLIENT_CACHE_LIFETIME`): a read-only, detached row."""
+        return self.provider.clients.find(self.session, client_id, now=self.now)
 
     def record(self, event: Event) -> None:
         """Log an access event in this request's transaction, at this request's time."""

@@ -5,7 +5,6 @@ needs for the step-up page. The checks themselves are idp.oauth.authorize's."""
 from __future__ import annotations
 
 from idp import events
-from idp.clients import find_client
 from idp.interactions.browser import BrowserState
 from idp.interactions.outcomes import ErrorPage, Outcome
 from idp.interactions.sessions import interaction_parameters
@@ -48,7 +47,7 @@ def level_needed(ctx: OperationContext, interaction: Interaction) -> Level:
     """The level an interaction's request needs (checked when it began), for the step-up page
     to offer only the methods that reach it; low for the gateway's own account area."""
     params = dict(interaction_parameters(interaction))
-    client = find_client(ctx.session, params.get("client_id", ""))
+    client = ctx.registered_client(params.get("client_id", ""))
     if client is None:
         return Level.LOW
     try:
@@ -74,7 +73,7 @@ def _refuse_to_client(
     ctx: OperationContext, interaction: Interaction, error: ProtocolError
 ) -> Outcome:
     params = dict(interaction_parameters(interaction))
-    client: Client | None = find_client(ctx.session, params.get("client_id", ""))
+    client: Client | None = ctx.registered_client(params.get("client_id", ""))
     redirect_uri = params.get("redirect_uri", "")
     finish_interaction(ctx, interaction)
     if client is None or not redirect_uri_is_registered(client, redirect_uri):

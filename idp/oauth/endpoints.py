@@ -60,7 +60,7 @@ def _holder(ctx: OperationContext, token: TokenView) -> _Holder | None:
 
 
 def _purpose_of(ctx: OperationContext, client_id: str) -> str | None:
-    client = ctx.provider.clients.find(ctx.session, client_id, now=ctx.now)
+    client = ctx.registered_client(client_id)
     return client.purpose if client else None
 
 

@@ -27,7 +27,7 @@ def answer_userinfo(
         return INVALID_TOKEN.because("no live token on record for this jti")
     holder = row.holder  # the active citizen, read with the token
     # A disabled agency's tokens no longer bring it anyone's data.
-    client = ctx.provider.clients.find(ctx.session, row.client_id, now=ctx.now)
+    client = ctx.registered_client(row.client_id)
     if holder is None or client is None:
         return INVALID_TOKEN.because("the account is inactive or the client disabled")
     scopes = row.scope.split()

@@ -107,7 +107,7 @@ def check_logout_request(
         client_id = client_id or (hint.audiences[0] if len(hint.audiences) == 1 else None)
     client: Client | None = None
     if client_id is not None:
-        client = ctx.provider.clients.find(ctx.session, client_id[:64], now=ctx.now)
+        client = ctx.registered_client(client_id[:64])
         if client is None or client.disabled_at is not None:
             return LOGOUT_CLIENT_NOT_REGISTERED
     return_to: str | None = None

@@ -23,7 +23,6 @@ from idp.authentication.sign_in import (
     complete_password_sign_in,
     password_to_check,
 )
-from idp.clients import find_client
 from idp.interactions.outcomes import ErrorPage
 from idp.interactions.sessions import extend_interaction, interaction_parameters
 from idp.models import Interaction
@@ -137,7 +136,7 @@ def render_sign_in_page(
     """The sign-in page; with `errors`, in its error state (the GOV.UK pattern, docs/
     page-patterns.md). `credentials_not_right` marks both fields with one message, which never
     says which of the two was wrong."""
-    client = find_client(ctx.session, interaction.client_id)
+    client = ctx.registered_client(interaction.client_id)
     if credentials_not_right:
         errors = [FieldError("username", CREDENTIALS_NOT_RIGHT)]
     return render_page(

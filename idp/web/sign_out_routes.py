@@ -139,7 +139,7 @@ def _app_names(ctx: OperationContext, ended: EndedSession | None) -> tuple[str, 
         return ()
     names = []
     for client_id in ended.apps:
-        client = ctx.provider.clients.find(ctx.session, client_id, now=ctx.now)
+        client = ctx.registered_client(client_id)
         names.append(client.name if client else client_id)
     return tuple(names)
 

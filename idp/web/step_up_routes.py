@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from idp.authentication.step_up import cannot_step_up, step_up_methods
-from idp.clients import find_client
 from idp.interactions.browser import signed_in
 from idp.models import Interaction
 from idp.oauth.context import OperationContext
@@ -50,7 +49,7 @@ def render_step_up_page(
     citizen = signed_in(ctx, browser_state(request))
     if citizen is None:
         return expired_page(request)
-    client = find_client(ctx.session, interaction.client_id)
+    client = ctx.registered_client(interaction.client_id)
     return render_page(
         request,
         "idp/step_up.html",
