@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, session
 
 from idp.storage.outage import OutageLog, is_database_unavailable
 from idp.storage.pending_inserts import write_pending_rows_at_commit
+from idp.storage.single_write import WRITES_LEFT, count_writes
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -139,17 +140,36 @@ class Database:
         self._one_at_a_time = threading.Lock() if engine.dialect.name == "sqlite" else None
         self.outage = OutageLog()
         event.listen(self._sessions, "after_begin", _note_database_used)
+        # Units of work that read, then write once (idp/storage/single_write.py): on a server
+        # database, without BEGIN and COMMIT, from the same pool. SQLite keeps its transactions
+        # (it has no round trips to save) but refuses a second write all the same, so a test on
+        # either engine finds one.
+        self._standing_alone: Engine | None = None
+        if engine.dialect.name == "postgresql":
+            self._standing_alone = engine.execution_options(isolation_level="AUTOCOMMIT")
+        event.listen(engine, "before_cursor_execute", count_writes)
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
+    def unit_of_work(self, *, single_write: bool = False) -> Iterator[Session]:
         """Commit when the block ends normally, roll back when it raises.
 
         Repository functions never commit; the caller commits once, before anything is sent,
         so nobody receives a code, token or session cookie that was not stored.
+
+        `single_write`: the block reads, then writes at most once (rows held for the commit
+        count as one write), and a second write raises `SecondWriteRefused` before it is sent.
+        On PostgreSQL its statements then stand alone: two round trips fewer.
         """
         with self._one_at_a_time or nullcontext():
-            session = self._sessions()
+            standing_alone = single_write and self._standing_alone is not None
+            session = (
+                self._sessions(bind=self._standing_alone) if standing_alone else self._sessions()
+            )
+            connection_info: dict[Any, Any] | None = None
             try:
+                if single_write:
+                    connection_info = session.connection().info
+                    connection_info[WRITES_LEFT] = 1
                 yield session
                 session.commit()
             except BaseException as error:
@@ -162,6 +182,8 @@ class Database:
                 if session.info.get("used_database"):
                     self.outage.succeeded()
             finally:
+                if connection_info is not None:
+                    connection_info.pop(WRITES_LEFT, None)
                 session.close()
 
     def is_reachable(self) -> bool:

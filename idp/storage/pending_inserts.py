@@ -21,6 +21,7 @@ from sqlalchemy import Insert, Table, bindparam, event, insert
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from idp.storage.bulk_insert import insert_rows
+from idp.storage.single_write import spend_the_write
 
 _PENDING = "pending rows"
 _WRITES_PENDING = "writes pending rows at commit"
@@ -72,6 +73,7 @@ def _write_pending(session: Session) -> None:
     pending: list[tuple[Table, dict[str, Any]]] = session.info.pop(_PENDING, [])
     if not pending:
         return
+    connection = session.connection()
     if len(pending) > 1 and session.get_bind().dialect.name == "postgresql":
         shape = tuple((table, tuple(values)) for table, values in pending)
         parameters = {
@@ -79,12 +81,14 @@ def _write_pending(session: Session) -> None:
             for number, (_, values) in enumerate(pending)
             for column, value in values.items()
         }
-        session.connection().execute(combined_insert(shape), parameters)
+        connection.execute(combined_insert(shape), parameters)
         return
     # The driver, one layer down on the same connection and transaction: each column's own bind
     # processor converts its value as SQLAlchemy would (idp/storage/bulk_insert.py), without
-    # SQLAlchemy's per-statement work, which cost a token a tenth of its CPU (ADR 0021).
-    connection = session.connection()
+    # SQLAlchemy's per-statement work, which cost a token a tenth of its CPU (ADR 0021). Past
+    # SQLAlchemy's cursor events, so a single-write unit of work counts it here (on PostgreSQL
+    # that is one row: more are the one statement above).
+    spend_the_write(connection.info)
     for table, values in pending:
         insert_rows(connection, table, [values])
 

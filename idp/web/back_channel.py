@@ -237,13 +237,18 @@ class BackChannel:
         return await self._form_endpoint(call, handle_token_request)
 
     async def _introspect(self, call: _Call) -> Response:
-        return await self._form_endpoint(call, handle_introspection)
+        # It reads the token and writes its log entry: the statements stand alone (ADR 0027).
+        return await self._form_endpoint(call, handle_introspection, single_write=True)
 
     async def _revoke(self, call: _Call) -> Response:
         return await self._form_endpoint(call, handle_revocation)
 
     async def _form_endpoint(
-        self, call: _Call, handler: Callable[[Any, ProtocolRequest], ProtocolResponse]
+        self,
+        call: _Call,
+        handler: Callable[[Any, ProtocolRequest], ProtocolResponse],
+        *,
+        single_write: bool = False,
     ) -> Response:
         # Credentials and tokens belong in the body, never in a URL that logs keep (RFC 6749 3.2).
         if call.query and call.query_pairs():
@@ -263,7 +268,7 @@ class BackChannel:
         )
 
         def work() -> Response:
-            with self._operation(call) as ctx:
+            with self._operation(call, single_write=single_write) as ctx:
                 response = handler(ctx, request)
             if response.error is not None:
                 return error_response(response.error)
@@ -298,7 +303,8 @@ class BackChannel:
             access_token = None
 
         def work() -> Response:
-            with self._operation(call) as ctx:
+            # It reads the token and writes its log entry: the statements stand alone (ADR 0027).
+            with self._operation(call, single_write=True) as ctx:
                 answer = answer_userinfo(ctx, access_token)
             if isinstance(answer, ProtocolError):
                 return error_response(answer)
@@ -306,13 +312,14 @@ class BackChannel:
 
         return await run_unit_of_work(self.state, work)
 
-    def _operation(self, call: _Call) -> Any:
+    def _operation(self, call: _Call, *, single_write: bool = False) -> Any:
         client = call.scope.get("client")
         return operation_context(
             self.state,
             request_id=uuid.uuid4().hex,
             peer=client[0] if client else None,
             forwarded_for=call.header_values(b"x-forwarded-for"),
+            single_write=single_write,
         )
 
 

@@ -66,10 +66,16 @@ def operation(request: Request) -> Iterator[OperationContext]:
 
 @contextmanager
 def operation_context(
-    state: WebState, *, request_id: str, peer: str | None, forwarded_for: list[str]
+    state: WebState,
+    *,
+    request_id: str,
+    peer: str | None,
+    forwarded_for: list[str],
+    single_write: bool = False,
 ) -> Iterator[OperationContext]:
-    """`operation` for a request read without Starlette (idp.web.back_channel)."""
-    with state.database.unit_of_work() as session:
+    """`operation` for a request read without Starlette (idp.web.back_channel); `single_write`
+    as `Database.unit_of_work` has it."""
+    with state.database.unit_of_work(single_write=single_write) as session:
         yield OperationContext(
             provider=state.provider,
             session=session,
