@@ -234,11 +234,11 @@ class BackChannel:
     # -- token, introspection, revocation (RFC 6749 3.2, RFC 7662, RFC 7009) --
 
     async def _token(self, call: _Call) -> Response:
-        return await self._form_endpoint(call, handle_token_request)
+        return await self._form_endpoint(call, handle_token_request, _writes_once)
 
     async def _introspect(self, call: _Call) -> Response:
         # It reads the token and writes its log entry: the statements stand alone (ADR 0027).
-        return await self._form_endpoint(call, handle_introspection, single_write=True)
+        return await self._form_endpoint(call, handle_introspection, lambda _form: True)
 
     async def _revoke(self, call: _Call) -> Response:
         return await self._form_endpoint(call, handle_revocation)
@@ -247,8 +247,7 @@ class BackChannel:
         self,
         call: _Call,
         handler: Callable[[Any, ProtocolRequest], ProtocolResponse],
-        *,
-        single_write: bool = False,
+        single_write: Callable[[list[tuple[str, str]]], bool] = lambda _form: False,
     ) -> Response:
         # Credentials and tokens belong in the body, never in a URL that logs keep (RFC 6749 3.2).
         if call.query and call.query_pairs():
@@ -267,8 +266,10 @@ class BackChannel:
             headers=call.headers,
         )
 
+        writes_once = single_write(form)
+
         def work() -> Response:
-            with self._operation(call, single_write=single_write) as ctx:
+            with self._operation(call, single_write=writes_once) as ctx:
                 response = handler(ctx, request)
             if response.error is not None:
                 return error_response(response.error)
@@ -321,6 +322,13 @@ class BackChannel:
             forwarded_for=call.header_values(b"x-forwarded-for"),
             single_write=single_write,
         )
+
+
+def _writes_once(form: list[tuple[str, str]]) -> bool:
+    """A client credentials grant reads the client and writes its token row and log entry, held
+    for the commit and sent as one statement: it stands alone (ADR 0027). The other grants claim
+    a code or a refresh token and issue in one transaction (ADR 0007)."""
+    return ("grant_type", "client_credentials") in form
 
 
 def _duplicate(form: list[tuple[str, str]]) -> str | None:
