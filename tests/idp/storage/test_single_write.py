@@ -113,15 +113,25 @@ def test_a_second_write_is_refused_before_it_is_sent(
         assert revoked is None and queued == 0  # the transaction rolled both back
 
 
-def test_the_connection_forgets_the_limit_when_the_unit_of_work_ends(
+def test_the_connection_forgets_the_limit_and_autocommit_when_the_unit_of_work_ends(
     migrated_database: Database,
 ) -> None:
     database = migrated_database
     with database.unit_of_work(single_write=True) as session:
         DatabaseAccessLog().record(session, log_entry("req-1"))
-    with database.unit_of_work() as session:  # an ordinary one, on the same pooled connection
-        insert_at_commit(session, TOKENS, token_row("jti-1"))
-        insert_at_commit(session, TOKENS, token_row("jti-2"))
-        session.execute(update(IssuedToken).values(revoked_at=NOW))
-        DatabaseAccessLog().record(session, log_entry("req-2"))
+    autocommit: list[bool] = []
+
+    def seen(conn: Any, *_rest: Any) -> None:
+        autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        with database.unit_of_work() as session:  # an ordinary one, on the same pooled connection
+            insert_at_commit(session, TOKENS, token_row("jti-1"))
+            insert_at_commit(session, TOKENS, token_row("jti-2"))
+            session.execute(update(IssuedToken).values(revoked_at=NOW))
+            DatabaseAccessLog().record(session, log_entry("req-2"))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
     assert counts(database) == (2, 2)
+    assert autocommit and not any(autocommit)  # back in a transaction, as many writes as it likes
