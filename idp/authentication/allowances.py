@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts import normalize_username
@@ -78,25 +78,21 @@ def issue_allowance(
     """After a successful sign-in: a fresh allowance for `account` in this browser. Returns the
     new cookie value: the fresh one first, then the browser's live ones for other accounts."""
     digests = {digest(v): v for v in presented}
-    others = set(
-        session.scalars(
-            select(SignInAllowance.token_digest).where(
-                SignInAllowance.token_digest.in_(list(digests)),
-                SignInAllowance.account_id != account.id,
-                SignInAllowance.expires_at > now,
+    others: set[str] = set()
+    gone: ColumnElement[bool] = SignInAllowance.expires_at <= now  # expired ones are swept here
+    if digests:  # a browser new to the gateway brings none: no query for them
+        others = set(
+            session.scalars(
+                select(SignInAllowance.token_digest).where(
+                    SignInAllowance.token_digest.in_(list(digests)),
+                    SignInAllowance.account_id != account.id,
+                    SignInAllowance.expires_at > now,
+                )
             )
         )
-    )
-    # The value this browser held for the account is replaced; expired ones are swept here.
-    session.execute(
-        delete(SignInAllowance).where(
-            SignInAllowance.account_id == account.id,
-            or_(
-                SignInAllowance.token_digest.in_(list(digests)),
-                SignInAllowance.expires_at <= now,
-            ),
-        )
-    )
+        # The value this browser held for the account is replaced.
+        gone = or_(SignInAllowance.token_digest.in_(list(digests)), gone)
+    session.execute(delete(SignInAllowance).where(SignInAllowance.account_id == account.id, gone))
     value = new_opaque_value(32)
     session.add(
         SignInAllowance(
