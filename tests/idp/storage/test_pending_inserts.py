@@ -4,54 +4,25 @@ one statement (the token row and its access log entry share one round trip)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, event, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from idp.models import IssuedToken
-from idp.ports import AccessEvent
 from idp.storage.database import Database
 from idp.storage.pending_inserts import insert_at_commit, pending_count
+from tests.idp.storage.rows import NOW, TOKENS, counts, token_event, token_row
 from transparency.access_log import DatabaseAccessLog
 from transparency.models import AccessLogQueueEntry
-
-TOKENS = cast(Table, IssuedToken.__table__)
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def database(migrated_database: Database) -> Database:
     return migrated_database
-
-
-def token_row(jti: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "grant_id": f"grant-{jti}",
-        "client_id": "client-1",
-        "account_id": None,
-        "scope": "read",
-        "access_token_jti": jti,
-        "access_token_expires_at": NOW + timedelta(minutes=5),
-        "created_at": NOW,
-        **changes,
-    }
-
-
-def token_event(request_id: str) -> AccessEvent:
-    return AccessEvent(
-        event_type="token.issued",
-        occurred_at=NOW,
-        actor_type="client",
-        actor_id="client-1",
-        outcome="success",
-        client_id="client-1",
-        request_id=request_id,
-        detail={"grant_type": "client_credentials"},
-    )
 
 
 def issue(database: Database, jti: str, *, fail: bool = False, **row_changes: Any) -> None:
@@ -61,13 +32,6 @@ def issue(database: Database, jti: str, *, fail: bool = False, **row_changes: An
         insert_at_commit(session, TOKENS, token_row(jti, **row_changes))
         if fail:
             raise RuntimeError("the act failed")
-
-
-def counts(database: Database) -> tuple[int, int]:
-    with database.unit_of_work() as session:
-        tokens = session.scalar(select(func.count()).select_from(IssuedToken))
-        queued = session.scalar(select(func.count()).select_from(AccessLogQueueEntry))
-    return int(tokens or 0), int(queued or 0)
 
 
 class StatementLog:

@@ -1,56 +1,19 @@
-"""Units of work that read, then write once (userinfo, introspection): on PostgreSQL without BEGIN
-and COMMIT, on both engines refusing a second write before it is sent."""
+"""Units of work that read, then write once (userinfo, introspection, client credentials): on
+PostgreSQL without BEGIN and COMMIT, on both engines refusing a second write before it is sent."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from sqlalchemy import Table, event, func, select, update
+from sqlalchemy import event, select, update
 
 from idp.models import IssuedToken
-from idp.ports import AccessEvent
 from idp.storage.database import Database
 from idp.storage.pending_inserts import insert_at_commit
 from idp.storage.single_write import SecondWriteRefused
+from tests.idp.storage.rows import NOW, TOKENS, counts, token_event, token_row
 from transparency.access_log import DatabaseAccessLog
-from transparency.models import AccessLogQueueEntry
-
-TOKENS = cast(Table, IssuedToken.__table__)
-NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
-
-
-def token_row(jti: str) -> dict[str, Any]:
-    return {
-        "grant_id": f"grant-{jti}",
-        "client_id": "client-1",
-        "account_id": None,
-        "scope": "read",
-        "access_token_jti": jti,
-        "access_token_expires_at": NOW + timedelta(minutes=5),
-        "created_at": NOW,
-    }
-
-
-def log_entry(request_id: str) -> AccessEvent:
-    return AccessEvent(
-        event_type="userinfo.answered",
-        occurred_at=NOW,
-        actor_type="client",
-        actor_id="client-1",
-        outcome="success",
-        client_id="client-1",
-        request_id=request_id,
-        detail={},
-    )
-
-
-def counts(database: Database) -> tuple[int, int]:
-    with database.unit_of_work() as session:
-        tokens = session.scalar(select(func.count()).select_from(IssuedToken))
-        queued = session.scalar(select(func.count()).select_from(AccessLogQueueEntry))
-    return int(tokens or 0), int(queued or 0)
 
 
 def test_a_read_and_its_log_entries_are_written_without_a_transaction_on_postgresql(
@@ -70,8 +33,8 @@ def test_a_read_and_its_log_entries_are_written_without_a_transaction_on_postgre
     try:
         with database.unit_of_work(single_write=True) as session:
             jti = session.scalar(select(IssuedToken.access_token_jti))
-            DatabaseAccessLog().record(session, log_entry("req-1"))
-            DatabaseAccessLog().record(session, log_entry("req-2"))  # both in one statement
+            DatabaseAccessLog().record(session, token_event("req-1"))
+            DatabaseAccessLog().record(session, token_event("req-2"))  # both in one statement
     finally:
         event.remove(database.engine, "before_cursor_execute", seen)
     assert jti == "jti-1"
@@ -97,7 +60,7 @@ def test_a_second_write_is_refused_before_it_is_sent(
                 session.execute(revoke)
                 session.execute(revoke)
             else:
-                DatabaseAccessLog().record(session, log_entry("req-1"))
+                DatabaseAccessLog().record(session, token_event("req-1"))
                 session.execute(revoke)
                 # The revocation was the one write; the entry held for the commit is refused.
 
@@ -118,7 +81,7 @@ def test_the_connection_forgets_the_limit_and_autocommit_when_the_unit_of_work_e
 ) -> None:
     database = migrated_database
     with database.unit_of_work(single_write=True) as session:
-        DatabaseAccessLog().record(session, log_entry("req-1"))
+        DatabaseAccessLog().record(session, token_event("req-1"))
     autocommit: list[bool] = []
 
     def seen(conn: Any, *_rest: Any) -> None:
@@ -130,7 +93,7 @@ def test_the_connection_forgets_the_limit_and_autocommit_when_the_unit_of_work_e
             insert_at_commit(session, TOKENS, token_row("jti-1"))
             insert_at_commit(session, TOKENS, token_row("jti-2"))
             session.execute(update(IssuedToken).values(revoked_at=NOW))
-            DatabaseAccessLog().record(session, log_entry("req-2"))
+            DatabaseAccessLog().record(session, token_event("req-2"))
     finally:
         event.remove(database.engine, "before_cursor_execute", seen)
     assert counts(database) == (2, 2)
