@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 
 from agency.verify import TokenRejected, verify_id_token, verify_logout_token
+from tests import http_client
 from tests.citizen import AppClient
 
 # How long the front-channel frame may be held back by a test (see `hold_front_channel`):
@@ -157,7 +158,7 @@ class AgencyApp:
 
     def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
-            found = httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=10)
+            found = http_client.get(f"{self.issuer}/.well-known/openid-configuration", timeout=10)
             found.raise_for_status()
             self._metadata = found.json()
             assert self._metadata["issuer"] == self.issuer
@@ -171,11 +172,11 @@ class AgencyApp:
 
     def jwks(self) -> dict[str, Any]:
         # Fetched for every check: the gateway publishes new keys ahead of using them.
-        keys: dict[str, Any] = httpx.get(self.metadata()["jwks_uri"], timeout=10).json()
+        keys: dict[str, Any] = http_client.get(self.metadata()["jwks_uri"], timeout=10).json()
         return keys
 
     def refresh(self, refresh_token: str) -> httpx.Response:
-        return httpx.post(
+        return http_client.post(
             self.metadata()["token_endpoint"],
             data={"grant_type": "refresh_token", "refresh_token": refresh_token},
             auth=self._client_auth(),
@@ -184,7 +185,7 @@ class AgencyApp:
 
     def redeliver(self, logout_token: str) -> httpx.Response:
         """POST a logout token to the app again, as the gateway's retry of a delivery would."""
-        return httpx.post(
+        return http_client.post(
             self.backchannel_logout_uri, data={"logout_token": logout_token}, timeout=10
         )
 
@@ -319,7 +320,7 @@ class AgencyApp:
                 self._changed.notify_all()
             return self._failed(f"The gateway answered: {query['error']}")
         nonce, verifier, _ = pending
-        exchanged = httpx.post(
+        exchanged = http_client.post(
             self.metadata()["token_endpoint"],
             data={
                 "grant_type": "authorization_code",

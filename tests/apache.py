@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import http_client
+
 APACHE = Path("/usr/sbin/apache2")
 MODULES = Path("/usr/lib/apache2/modules")
 MISSING_APACHE = (
@@ -150,7 +152,7 @@ def _wait_until_answering(process: subprocess.Popen[bytes], url: str, workdir: P
         if process.poll() is not None:
             raise RuntimeError(f"apache2 exited: {_output(workdir)}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if http_client.get(url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from tests import http_client
+
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 # The gateways under test trust this loopback address as their reverse proxy
 # (IDP_TRUSTED_PROXIES): a browser connecting from it speaks from any address it names.
@@ -46,7 +48,11 @@ class Browser:
     """Cookies and redirects like a browser, but every hop is visible to the test."""
 
     def __init__(
-        self, issuer: str, *, source: str | bytes | None = None, http: httpx.Client | None = None
+        self,
+        issuer: str,
+        *,
+        source: str | bytes | None = None,
+        http: http_client.AnyClient | None = None,
     ) -> None:
         """`source`: the client address the trusted proxy reports in X-Forwarded-For; without
         it the browser connects straight from 127.0.0.1. `http`: a client already made (an
@@ -55,12 +61,12 @@ class Browser:
         if http is not None:
             self.http = http
         elif source is None:
-            self.http = httpx.Client(follow_redirects=False, timeout=30)
+            self.http = http_client.Client(follow_redirects=False, timeout=30)
         else:
-            self.http = httpx.Client(
+            self.http = http_client.Client(
                 follow_redirects=False,
                 timeout=60,
-                transport=httpx.HTTPTransport(local_address=TRUSTED_PROXY),
+                transport=http_client.HTTPTransport(local_address=TRUSTED_PROXY),
                 headers={"X-Forwarded-For": source},
             )
         self.last_page = ""

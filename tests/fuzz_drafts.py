@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pyotp
 from starlette.routing import Match, Route
 
 from admin.api import API_ROUTERS
 from gateway.app import _ROUTERS
+from tests import http_client
 from tests.citizen import (
     AppClient,
     Browser,
@@ -361,7 +361,7 @@ def _api_token(gateway: Gateway, url: str) -> bytes:
         grant_types=["client_credentials"],
         scopes=scopes,
     )
-    answer = httpx.post(
+    answer = http_client.post(
         f"{gateway.issuer}/token",
         auth=(client.client_id, client.client_secret or ""),
         data={"grant_type": "client_credentials", "scope": " ".join(scopes)},

@@ -23,6 +23,7 @@ from gateway.cli import main as command_line
 from gateway.command_runtime import ensure_keys_logged, now_utc
 from gateway.schema import upgrade_database
 from idp.settings import IdpSettings
+from tests import http_client
 from tests.databases import drop_postgres_database, migrated_database_for
 
 IDP_COMMAND = [sys.executable, "-m", "gateway.cli"]
@@ -96,11 +97,13 @@ class Gateway:
         return json.loads(self.command(*args, "--json", stdin=stdin).stdout)
 
     def metadata(self) -> dict[str, Any]:
-        data: dict[str, Any] = httpx.get(f"{self.issuer}/.well-known/openid-configuration").json()
+        data: dict[str, Any] = http_client.get(
+            f"{self.issuer}/.well-known/openid-configuration"
+        ).json()
         return data
 
     def jwks(self) -> dict[str, Any]:
-        data: dict[str, Any] = httpx.get(f"{self.issuer}/jwks.json").json()
+        data: dict[str, Any] = http_client.get(f"{self.issuer}/jwks.json").json()
         return data
 
     def stop(self) -> None:
@@ -207,7 +210,7 @@ def _serve(gateway: Gateway, *, port: int, workers: int, serve_args: tuple[str, 
         if gateway.process.poll() is not None:
             raise RuntimeError(f"gateway exited: {gateway.log_path.read_text()}")
         try:
-            answer = httpx.get(url, timeout=2, trust_env=False)
+            answer = http_client.get(url, timeout=2, trust_env=False)
             if answer.status_code == 200:
                 return
             last = f"HTTP {answer.status_code}: {answer.text[:300]}"

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 import pyotp
 from playwright.sync_api import Page
 
+from tests import http_client
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import AppClient, Browser, authorization_params, split_verifier
 from tests.gateway_process import Gateway
@@ -199,12 +199,12 @@ def _support_acts(visit: Visit, citizen: CitizenAccount, what: str) -> dict[str,
     support = register_app(
         visit.gateway, "--grant-type", "client_credentials", "--scope", "admin:support"
     )
-    token = httpx.post(
+    token = http_client.post(
         f"{visit.gateway.issuer}/token",
         auth=(support.client_id, support.client_secret or ""),
         data={"grant_type": "client_credentials", "scope": "admin:support"},
     ).json()["access_token"]
-    answer = httpx.post(
+    answer = http_client.post(
         f"{visit.gateway.issuer}/admin/api/v1/accounts/{citizen.username}/{what}",
         json={"reason": "The citizen asked for it"},
         headers={"Authorization": f"Bearer {token}"},

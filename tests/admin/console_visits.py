@@ -11,6 +11,7 @@ import httpx
 
 from admin.roles import Role, grant_roles
 from idp.accounts import find_account_by_username
+from tests import http_client
 from tests.builders import CitizenAccount, add_citizen
 from tests.citizen import Browser
 from tests.in_process import InProcessGateway
@@ -34,7 +35,7 @@ class ConsoleVisit:
     person: CitizenAccount
 
     @property
-    def http(self) -> httpx.Client:
+    def http(self) -> http_client.AnyClient:
         return self.browser.http
 
     def get(self, path: str, **params: str) -> httpx.Response:

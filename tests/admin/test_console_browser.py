@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests import http_client
 from tests.admin.console_pages import (
     CONSOLE_STATES,
     ConsoleTab,
@@ -119,29 +119,29 @@ def tab(new_tab: Callable[[str], ConsoleTab]) -> ConsoleTab:
 
 def test_the_console_answers_on_its_own_port_only(gateway: tuple[Gateway, str]) -> None:
     running, console = gateway
-    assert httpx.get(f"{running.issuer}/admin/").status_code == 404
-    assert httpx.get(f"{running.issuer}/admin/api/v1/openapi.json").status_code == 404
-    assert httpx.get(f"{console}/").status_code == 303
-    assert httpx.get(f"{console}/api/v1/openapi.json").status_code == 200
+    assert http_client.get(f"{running.issuer}/admin/").status_code == 404
+    assert http_client.get(f"{running.issuer}/admin/api/v1/openapi.json").status_code == 404
+    assert http_client.get(f"{console}/").status_code == 303
+    assert http_client.get(f"{console}/api/v1/openapi.json").status_code == 200
     console_root = console.removesuffix("/admin")
-    assert httpx.get(f"{console_root}/.well-known/openid-configuration").status_code == 404
-    assert httpx.get(f"{running.issuer}/.well-known/openid-configuration").status_code == 200
+    assert http_client.get(f"{console_root}/.well-known/openid-configuration").status_code == 404
+    assert http_client.get(f"{running.issuer}/.well-known/openid-configuration").status_code == 200
     # Not found on the public port is the gateway's page for a browser, JSON for a client, and
     # carries the headers every answer does.
-    page = httpx.get(f"{running.issuer}/admin/", headers={"Accept": "text/html"})
+    page = http_client.get(f"{running.issuer}/admin/", headers={"Accept": "text/html"})
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "<title>Page not found" in page.text and 'href="/help"' in page.text
     assert page.headers["x-content-type-options"] == "nosniff"
-    api = httpx.get(f"{running.issuer}/admin/api/v1/openapi.json")
+    api = http_client.get(f"{running.issuer}/admin/api/v1/openapi.json")
     assert api.json() == {"error": "not_found"}
-    refused = httpx.get(f"{console_root}/help", headers={"Accept": "text/html"})
+    refused = http_client.get(f"{console_root}/help", headers={"Accept": "text/html"})
     assert refused.status_code == 404 and refused.headers["x-content-type-options"] == "nosniff"
 
 
 def test_the_console_switches_language_on_its_own_port(gateway: tuple[Gateway, str]) -> None:
     """The switcher every console page carries is answered on the console's listener."""
     _, console = gateway
-    with httpx.Client() as browser:
+    with http_client.Client() as browser:
         page = browser.get(f"{console}/signed-in?state=unknown&code=unknown")
         assert '<html lang="en">' in page.text
         switch = re.search(r'href="(/language\?[^"]+)" hreflang="et"', page.text)
@@ -198,7 +198,7 @@ def test_a_role_is_refused_where_it_must_be(tab: ConsoleTab) -> None:
 
 
 def _token(gateway: Gateway, client_id: str, secret: str) -> int:
-    answer = httpx.post(
+    answer = http_client.post(
         f"{gateway.issuer}/token",
         auth=(client_id, secret),
         data={"grant_type": "client_credentials", "scope": "openid"},

@@ -13,6 +13,7 @@ import httpx
 import jwt
 import pytest
 
+from tests import http_client
 from tests.citizen import AppClient, Browser, account_form_token, hidden_fields
 from tests.conftest import (
     TAX_OFFICE_PURPOSE,
@@ -54,7 +55,7 @@ def _withdraw(browser: Browser, client_id: str, token: str | None = None) -> htt
 
 
 def _refresh(gateway: Gateway, app: AppClient, refresh_token: str) -> httpx.Response:
-    return httpx.post(
+    return http_client.post(
         f"{gateway.issuer}/token",
         auth=(app.client_id, app.client_secret or ""),
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
@@ -137,7 +138,7 @@ def test_withdrawal_needs_the_page_token_and_a_session(
     assert f"Why it asks: {TAX_OFFICE_PURPOSE}" in _account_page(browser).text
     forged = _withdraw(browser, app_a.client_id, token="0" * 64)
     assert forged.status_code == 400
-    with httpx.Client() as stranger:  # the right token, from a browser without the session
+    with http_client.Client() as stranger:  # the right token, from a browser without the session
         token = account_form_token(_account_page(browser).text)
         stolen = stranger.post(
             f"{gateway.issuer}/account/withdraw",
@@ -312,7 +313,7 @@ def test_signing_out_a_browser_needs_the_page_token_and_the_citizens_own_session
     # A forged token, or the right one from a browser without the session: refused.
     assert _sign_out_browser(first, second_sid, token="0" * 64).status_code == 400
     token = account_form_token(_account_page(first).text)
-    with httpx.Client() as stranger:
+    with http_client.Client() as stranger:
         stolen = stranger.post(
             f"{gateway.issuer}/account/sessions/end", data={"form_token": token, "sid": second_sid}
         )

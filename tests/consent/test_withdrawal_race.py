@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import http_client
 from tests.citizen import AppClient, Browser, account_form_token
 from tests.conftest import CitizenAccount, CodeResult, add_citizen, obtain_code, register_app
 from tests.gateway_process import Gateway, start_another_node
@@ -30,7 +31,7 @@ class TwoNodes:
     def __init__(self, gateway: Gateway, node_b_url: str) -> None:
         self.a = gateway.issuer
         self.b = node_b_url
-        self.http = httpx.Client(timeout=30)
+        self.http = http_client.Client(timeout=30)
 
     def token(self, app: AppClient, base: str, **data: str) -> httpx.Response:
         return self.http.post(

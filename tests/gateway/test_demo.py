@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests import http_client
 from tests.axe import AXE, AXE_TAGS, describe_violations
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
 from tests.citizen import Browser
@@ -43,7 +44,7 @@ def demo_gateway(workdir: Path) -> Iterator[tuple[str, Path]]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{issuer}/healthz", timeout=1).status_code == 200:
+                if http_client.get(f"{issuer}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)

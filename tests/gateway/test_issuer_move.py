@@ -8,8 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-import httpx
-
+from tests import http_client
 from tests.citizen import Browser
 from tests.conftest import TEST_ENV, add_citizen, register_app, signed_in_tokens
 from tests.gateway_process import IDP_COMMAND, Gateway, free_port, start_gateway
@@ -86,7 +85,7 @@ def test_checkpoints_of_the_old_issuer_verify_after_the_gateway_moves(
         assert f"signed as {old.issuer} then {new_issuer}" in code.stdout
         # Offline too: the bundle holds checkpoints under both issuers and the move between.
         jwks = tmp_path / "jwks.json"
-        jwks.write_text(httpx.get(f"{new_issuer}/transparency/jwks.json").text)
+        jwks.write_text(http_client.get(f"{new_issuer}/transparency/jwks.json").text)
         bundle = tmp_path / "bundle.json"
         new.command("audit", "export", "--output", str(bundle))
         offline = new.command(

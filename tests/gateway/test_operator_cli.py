@@ -19,6 +19,7 @@ import jwt
 import pytest
 
 from agency.verify import verify_id_token
+from tests import http_client
 from tests.citizen import AppClient, Browser
 from tests.conftest import CitizenAccount, signed_in_tokens
 from tests.gateway_process import Gateway
@@ -192,7 +193,7 @@ def test_users_show_prints_one_citizen_and_refuses_unknown_names(
 
 
 def _client_credentials(gateway: Gateway, app: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
+    return http_client.post(
         f"{gateway.issuer}/token",
         auth=(app["client_id"], app["client_secret"]),
         data={"grant_type": "client_credentials"},

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from idp.events import EventType
 from idp.keys.jose import SigningKey, load_public_keys
+from tests import http_client
 from tests.citizen import (
     AppClient,
     Browser,
@@ -89,16 +90,16 @@ def activity(
         secrets_used += [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
         assert userinfo(gateway, tokens["access_token"]).status_code == 200
         auth = (app_a.client_id, app_a.client_secret)
-        httpx.post(
+        http_client.post(
             f"{gateway.issuer}/introspect", auth=auth, data={"token": tokens["access_token"]}
         ).raise_for_status()
-        refreshed = httpx.post(
+        refreshed = http_client.post(
             f"{gateway.issuer}/token",
             auth=auth,
             data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
         ).json()
         secrets_used.append(refreshed["refresh_token"])
-        replay = httpx.post(
+        replay = http_client.post(
             f"{gateway.issuer}/token",
             auth=auth,
             data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
@@ -110,7 +111,7 @@ def activity(
         assert first.status_code == 200, first.text
         secrets_used += [code.params["code"], first.json()["access_token"]]
         assert exchange_code(gateway, app_a, code).json()["error"] == "invalid_grant"
-        httpx.post(
+        http_client.post(
             f"{gateway.issuer}/revoke", auth=auth, data={"token": refreshed["access_token"]}
         ).raise_for_status()
         # A failed sign-in and a denied consent.
@@ -395,21 +396,21 @@ def _review_through_the_admin_api(gateway: Gateway, subject: str) -> None:
     auditor = register_app(
         gateway, "--grant-type", "client_credentials", "--scope", "admin:audit", name="Auditor"
     )
-    token = httpx.post(
+    token = http_client.post(
         f"{gateway.issuer}/token",
         auth=(auditor.client_id, auditor.client_secret or ""),
         data={"grant_type": "client_credentials", "scope": "admin:audit"},
     ).json()["access_token"]
     _sequence(gateway)
     headers = {"Authorization": f"Bearer {token}"}
-    found = httpx.get(
+    found = http_client.get(
         f"{gateway.issuer}/admin/api/v1/events", params={"subject": subject}, headers=headers
     )
     assert found.status_code == 200, found.text
     index = found.json()["items"][0]["index"]
-    read = httpx.get(f"{gateway.issuer}/admin/api/v1/events/{index}", headers=headers)
+    read = http_client.get(f"{gateway.issuer}/admin/api/v1/events/{index}", headers=headers)
     assert read.status_code == 200, read.text
-    exported = httpx.get(
+    exported = http_client.get(
         f"{gateway.issuer}/admin/api/v1/events/export",
         params={"subject": subject, "format": "json"},
         headers=headers,
@@ -425,7 +426,7 @@ def _support_through_the_admin_api(gateway: Gateway) -> list[str]:
     support = register_app(
         gateway, "--grant-type", "client_credentials", "--scope", "admin:support", name="Support"
     )
-    token = httpx.post(
+    token = http_client.post(
         f"{gateway.issuer}/token",
         auth=(support.client_id, support.client_secret or ""),
         data={"grant_type": "client_credentials", "scope": "admin:support"},
@@ -434,10 +435,10 @@ def _support_through_the_admin_api(gateway: Gateway) -> list[str]:
     account = f"{gateway.issuer}/admin/api/v1/accounts/{person.username}"
     why = {"reason": "The citizen phoned"}
     for what in ("lock", "unlock", "end-sessions"):
-        assert httpx.post(f"{account}/{what}", json=why, headers=headers).status_code == 200
-    history = httpx.get(f"{account}/history", params=why, headers=headers)
+        assert http_client.post(f"{account}/{what}", json=why, headers=headers).status_code == 200
+    history = http_client.get(f"{account}/history", params=why, headers=headers)
     assert history.status_code == 200, history.text
-    code = httpx.post(f"{account}/activation-code", json=why, headers=headers).json()["code"]
+    code = http_client.post(f"{account}/activation-code", json=why, headers=headers).json()["code"]
     new_password = "a new password for the log test"
     with Browser(gateway.issuer) as browser:
         for typed in ("ABCD-EFGH-JKMN", code):
@@ -461,7 +462,7 @@ def _operations_through_the_admin_api(gateway: Gateway) -> list[str]:
     operator = register_app(
         gateway, "--grant-type", "client_credentials", "--scope", "admin:operate", name="Ops"
     )
-    token = httpx.post(
+    token = http_client.post(
         f"{gateway.issuer}/token",
         auth=(operator.client_id, operator.client_secret or ""),
         data={"grant_type": "client_credentials", "scope": "admin:operate"},
@@ -469,9 +470,11 @@ def _operations_through_the_admin_api(gateway: Gateway) -> list[str]:
     headers = {"Authorization": f"Bearer {token}"}
     app = register_app(gateway, name="Renamed soon")
     clients = f"{gateway.issuer}/admin/api/v1/clients/{app.client_id}"
-    renamed = httpx.patch(clients, json={"name": "Renamed"}, headers=headers)
+    renamed = http_client.patch(clients, json={"name": "Renamed"}, headers=headers)
     assert renamed.status_code == 200, renamed.text
-    rotated = httpx.post(f"{clients}/rotate-secret", json={"overlap_hours": 1}, headers=headers)
+    rotated = http_client.post(
+        f"{clients}/rotate-secret", json={"overlap_hours": 1}, headers=headers
+    )
     assert rotated.status_code == 200, rotated.text
     return [app.client_secret or "", rotated.json()["client_secret"]]
 
@@ -603,7 +606,7 @@ def test_every_event_is_recorded_without_secrets(
 def test_checkpoint_and_proofs_verify_independently(
     gateway: Gateway, activity: dict[str, Any]
 ) -> None:
-    signed = httpx.get(f"{gateway.issuer}/transparency/checkpoint")
+    signed = http_client.get(f"{gateway.issuer}/transparency/checkpoint")
     assert signed.status_code == 200 and signed.headers["content-type"] == "application/jwt"
     header = jwt.get_unverified_header(signed.text)
     assert header["typ"] == "checkpoint+jwt"
@@ -614,7 +617,7 @@ def test_checkpoint_and_proofs_verify_independently(
     size, root = claims["tree_size"], _b64(claims["root_hash"])
     assert size >= 10 and isinstance(claims["timestamp"], int)
     for index in (0, size // 2, size - 1):
-        proof = httpx.get(
+        proof = http_client.get(
             f"{gateway.issuer}/transparency/proof/inclusion",
             params={"leaf_index": index, "tree_size": size},
         ).json()
@@ -623,15 +626,15 @@ def test_checkpoint_and_proofs_verify_independently(
         assert verify_inclusion(_b64(proof["leaf_hash"]), index, size, path, root)
         assert not verify_inclusion(_b64(proof["leaf_hash"]), index, size, path, b"\0" * 32)
     first = size // 3
-    consistency = httpx.get(
+    consistency = http_client.get(
         f"{gateway.issuer}/transparency/proof/consistency", params={"first": first, "second": size}
     ).json()
-    old = httpx.get(
+    old = http_client.get(
         f"{gateway.issuer}/transparency/proof/inclusion",
         params={"leaf_index": 0, "tree_size": first},
     ).json()
     assert old["tree_size"] == first
-    bad = httpx.get(
+    bad = http_client.get(
         f"{gateway.issuer}/transparency/proof/inclusion",
         params={"leaf_index": size, "tree_size": size},
     )
@@ -643,7 +646,7 @@ def test_checkpoint_and_proofs_verify_independently(
 
 def _root_of(gateway: Gateway, size: int) -> bytes:
     """The root of an earlier tree size, from a leaf's inclusion proof at that size."""
-    proof = httpx.get(
+    proof = http_client.get(
         f"{gateway.issuer}/transparency/proof/inclusion",
         params={"leaf_index": size - 1, "tree_size": size},
     ).json()
@@ -823,7 +826,7 @@ def test_bundle_verifies_offline_and_fails_after_any_change(
 ) -> None:
     _sequence(gateway)
     jwks_path = tmp_path / "jwks.json"
-    jwks_path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
+    jwks_path.write_text(http_client.get(f"{gateway.issuer}/transparency/jwks.json").text)
     bundle_path = Path(_export(gateway, tmp_path)["_path"])
     ok = gateway.command(
         "audit", "verify", "--bundle", str(bundle_path), "--jwks", str(jwks_path), check=False
@@ -897,7 +900,7 @@ def test_retention_prunes_content_but_keeps_every_proof(
     bundle = _export(gateway, tmp_path)
     assert any(e["pruned"] for e in bundle["entries"])
     jwks_path = tmp_path / "jwks.json"
-    jwks_path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
+    jwks_path.write_text(http_client.get(f"{gateway.issuer}/transparency/jwks.json").text)
     assert (
         gateway.command(
             "audit", "verify", "--bundle", bundle["_path"], "--jwks", str(jwks_path), check=False
@@ -913,7 +916,7 @@ def _claims(signed: str) -> dict[str, Any]:
 
 def _jwks_file(gateway: Gateway, tmp_path: Path) -> Path:
     path = tmp_path / "jwks.json"
-    path.write_text(httpx.get(f"{gateway.issuer}/transparency/jwks.json").text)
+    path.write_text(http_client.get(f"{gateway.issuer}/transparency/jwks.json").text)
     return path
 
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from tests import http_client
 from tests.citizen import (
     Browser,
     authorization_params,
@@ -32,7 +33,7 @@ def test_parallel_consent_posts_issue_one_code(gateway: Gateway, browser: Browse
 
     def post_decision(_: int) -> httpx.Response:
         # One client per thread, all with this browser's cookies: the same form sent ten times.
-        with httpx.Client(cookies=browser.http.cookies, timeout=60) as http:
+        with http_client.Client(cookies=browser.http.cookies, timeout=60) as http:
             return http.post(f"{gateway.issuer}/consent", data={**fields, "decision": "allow"})
 
     with ThreadPoolExecutor(max_workers=PARALLEL_POSTS) as pool:

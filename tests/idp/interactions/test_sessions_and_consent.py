@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 import jwt
 
+from tests import http_client
 from tests.citizen import (
     AppClient,
     Browser,
@@ -88,7 +89,7 @@ def test_sign_in_form_needs_its_csrf_token_and_browser(
         },
     )
     assert forged.status_code == 400 and "expired" in forged.text
-    with httpx.Client() as stranger:  # same form, another browser (no binding cookie)
+    with http_client.Client() as stranger:  # same form, another browser (no binding cookie)
         stolen = stranger.post(
             f"{browser.issuer}/sign-in",
             data={**fields, "username": citizen.username, "password": citizen.password},

@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import time
 
-import httpx
-
+from tests import http_client
 from tests.gateway_process import Gateway
 
 
 def test_metadata_is_exact_and_strict(gateway: Gateway) -> None:
-    response = httpx.get(f"{gateway.issuer}/.well-known/openid-configuration")
+    response = http_client.get(f"{gateway.issuer}/.well-known/openid-configuration")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     meta = response.json()
@@ -36,13 +35,13 @@ def test_metadata_is_exact_and_strict(gateway: Gateway) -> None:
     ):
         assert meta[name].startswith(gateway.issuer + "/")
     assert meta["end_session_endpoint"] == f"{gateway.issuer}/logout"
-    assert httpx.get(meta["end_session_endpoint"]).status_code == 200  # served, not promised
+    assert http_client.get(meta["end_session_endpoint"]).status_code == 200  # served, not promised
     for sign_out in ("backchannel_logout", "frontchannel_logout"):  # with the session's sid
         assert meta[f"{sign_out}_supported"] is meta[f"{sign_out}_session_supported"] is True
 
 
 def test_forged_host_headers_do_not_change_metadata(gateway: Gateway) -> None:
-    forged = httpx.get(
+    forged = http_client.get(
         f"{gateway.issuer}/.well-known/openid-configuration",
         headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
     )
@@ -65,53 +64,55 @@ def test_jwks_publishes_public_keys_only(gateway: Gateway) -> None:
 
 def test_unknown_paths_and_methods_are_refused(gateway: Gateway) -> None:
     for path in ("/docs", "/openapi.json", "/redoc", "/.git/config", "/.env"):
-        assert httpx.get(f"{gateway.issuer}{path}").status_code == 404
-    assert httpx.request("TRACE", f"{gateway.issuer}/token").status_code == 405
-    assert httpx.delete(f"{gateway.issuer}/userinfo").status_code == 405
-    response = httpx.get(f"{gateway.issuer}/jwks.json")
+        assert http_client.get(f"{gateway.issuer}{path}").status_code == 404
+    assert http_client.request("TRACE", f"{gateway.issuer}/token").status_code == 405
+    assert http_client.delete(f"{gateway.issuer}/userinfo").status_code == 405
+    response = http_client.get(f"{gateway.issuer}/jwks.json")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "server" not in response.headers
 
 
 def test_health_probes(gateway: Gateway) -> None:
-    assert httpx.get(f"{gateway.issuer}/healthz").json() == {"status": "ok"}
-    ready = httpx.get(f"{gateway.issuer}/readyz")
+    assert http_client.get(f"{gateway.issuer}/healthz").json() == {"status": "ok"}
+    ready = http_client.get(f"{gateway.issuer}/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
 
 
 def test_documents_carry_an_etag_that_a_cache_revalidates(gateway: Gateway) -> None:
     for path in ("/.well-known/openid-configuration", "/jwks.json"):
-        first = httpx.get(f"{gateway.issuer}{path}")
+        first = http_client.get(f"{gateway.issuer}{path}")
         etag = first.headers["etag"]
         assert etag.startswith('"') and etag.endswith('"')
-        same = httpx.get(f"{gateway.issuer}{path}", headers={"If-None-Match": f'"x", W/{etag}'})
+        same = http_client.get(
+            f"{gateway.issuer}{path}", headers={"If-None-Match": f'"x", W/{etag}'}
+        )
         assert same.status_code == 304 and same.content == b""
         assert same.headers["etag"] == etag
         assert same.headers["cache-control"] == first.headers["cache-control"]
-        other = httpx.get(f"{gateway.issuer}{path}", headers={"If-None-Match": '"other"'})
+        other = http_client.get(f"{gateway.issuer}{path}", headers={"If-None-Match": '"other"'})
         assert other.status_code == 200 and other.content == first.content
 
 
 def test_a_rotation_publishes_a_jwks_with_a_new_etag(gateway: Gateway) -> None:
-    before = httpx.get(f"{gateway.issuer}/jwks.json")
+    before = http_client.get(f"{gateway.issuer}/jwks.json")
     upcoming = {r["kid"] for r in gateway.idp_json("keys", "rotate") if r["state"] == "next"}
     deadline = time.monotonic() + 5.0  # nodes re-read the keyring at most once a second
     after = before
     while time.monotonic() < deadline:
-        after = httpx.get(f"{gateway.issuer}/jwks.json")
+        after = http_client.get(f"{gateway.issuer}/jwks.json")
         if upcoming <= {k["kid"] for k in after.json()["keys"]}:
             break
         time.sleep(0.2)
     assert upcoming <= {k["kid"] for k in after.json()["keys"]}
     assert after.headers["etag"] != before.headers["etag"]
-    stale = httpx.get(
+    stale = http_client.get(
         f"{gateway.issuer}/jwks.json", headers={"If-None-Match": before.headers["etag"]}
     )
     assert stale.status_code == 200 and stale.content == after.content
 
 
 def test_a_method_an_endpoint_does_not_take_is_405_with_allow(gateway: Gateway) -> None:
-    refused = httpx.get(f"{gateway.issuer}/token")
+    refused = http_client.get(f"{gateway.issuer}/token")
     assert refused.status_code == 405 and refused.headers["allow"] == "POST"
     assert refused.json()["error"] == "invalid_request"
-    assert httpx.put(f"{gateway.issuer}/userinfo").headers["allow"] == "GET, POST"
+    assert http_client.put(f"{gateway.issuer}/userinfo").headers["allow"] == "GET, POST"

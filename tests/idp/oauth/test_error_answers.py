@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import httpx
-
+from tests import http_client
 from tests.gateway_process import Gateway
 
 
@@ -18,9 +17,11 @@ def _allowed(text: str) -> bool:  # RFC 6749 5.2, written out here rather than i
 def test_every_json_error_is_marked_not_to_be_stored(gateway: Gateway) -> None:
     """404 and 405 (framework handlers) answer like the endpoints' own errors do."""
     answers = [
-        httpx.get(f"{gateway.issuer}/.env"),
-        httpx.request("TRACE", f"{gateway.issuer}/token"),
-        httpx.post(f"{gateway.issuer}/token", content=b"x", headers={"content-type": "text/plain"}),
+        http_client.get(f"{gateway.issuer}/.env"),
+        http_client.request("TRACE", f"{gateway.issuer}/token"),
+        http_client.post(
+            f"{gateway.issuer}/token", content=b"x", headers={"content-type": "text/plain"}
+        ),
     ]
     for response in answers:
         assert response.status_code in (400, 404, 405), response.text
@@ -36,7 +37,7 @@ def test_a_repeated_parameter_with_a_forbidden_name_keeps_the_description_legal(
     """RFC 6749 5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E; the name of a
     repeated parameter is the client's text and may hold a quote, a backslash or non-ASCII."""
     name = 'sc"o\\pé'
-    response = httpx.post(
+    response = http_client.post(
         f"{gateway.issuer}/token",
         content=urlencode([(name, "1"), (name, "2"), ("grant_type", "client_credentials")]),
         headers={"content-type": "application/x-www-form-urlencoded"},

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import jwt
 
+from tests import http_client
 from tests.citizen import AppClient, Browser
 from tests.conftest import (
     CitizenAccount,
@@ -71,7 +72,7 @@ def test_code_reuse_fails_and_revokes_the_first_tokens(
     assert userinfo(gateway, first["access_token"]).status_code == 200
     _assert_oauth_error(exchange_code(gateway, app_a, result), "invalid_grant")
     assert userinfo(gateway, first["access_token"]).status_code == 401
-    refresh = httpx.post(
+    refresh = http_client.post(
         f"{gateway.issuer}/token",
         auth=(app_a.client_id, app_a.client_secret),
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
@@ -127,23 +128,23 @@ def test_client_authentication_failures(
     gateway: Gateway, app_a: AppClient, app_b: AppClient
 ) -> None:
     url = f"{gateway.issuer}/token"
-    wrong = httpx.post(
+    wrong = http_client.post(
         url, auth=(app_a.client_id, "wrong"), data={"grant_type": "authorization_code", "code": "x"}
     )
     _assert_oauth_error(wrong, "invalid_client", 401)
     assert wrong.headers["www-authenticate"].startswith("Basic")
-    unknown = httpx.post(
+    unknown = http_client.post(
         url, auth=("nobody", "secret"), data={"grant_type": "refresh_token", "refresh_token": "x"}
     )
     _assert_oauth_error(unknown, "invalid_client", 401)
     assert unknown.json() == wrong.json()  # nothing tells whether the client_id exists
-    none = httpx.post(
+    none = http_client.post(
         url, data={"grant_type": "authorization_code", "code": "x", "client_id": app_a.client_id}
     )
     # Credentials in the body: 400 and no challenge (RFC 6749 5.2, RFC 9110 15.5.2).
     _assert_oauth_error(none, "invalid_client", 400)
     assert "www-authenticate" not in none.headers
-    wrong_post = httpx.post(
+    wrong_post = http_client.post(
         url,
         data={
             "grant_type": "client_credentials",
@@ -154,13 +155,13 @@ def test_client_authentication_failures(
     _assert_oauth_error(wrong_post, "invalid_client", 400)
     assert "www-authenticate" not in wrong_post.headers
     assert wrong_post.json() == wrong.json()
-    mixed = httpx.post(
+    mixed = http_client.post(
         url,
         auth=(app_b.client_id, app_b.client_secret),
         data={"grant_type": "client_credentials", "client_id": app_a.client_id},
     )
     assert mixed.json()["error"] == "invalid_client"
-    post_auth = httpx.post(
+    post_auth = http_client.post(
         url,
         data={
             "grant_type": "authorization_code",
@@ -175,12 +176,13 @@ def test_client_authentication_failures(
 def test_malformed_token_requests(gateway: Gateway, app_a: AppClient) -> None:
     url = f"{gateway.issuer}/token"
     auth = (app_a.client_id, app_a.client_secret)
-    assert httpx.get(url, params={"grant_type": "client_credentials"}).status_code == 405
+    assert http_client.get(url, params={"grant_type": "client_credentials"}).status_code == 405
     _assert_oauth_error(
-        httpx.post(url, auth=auth, json={"grant_type": "client_credentials"}), "invalid_request"
+        http_client.post(url, auth=auth, json={"grant_type": "client_credentials"}),
+        "invalid_request",
     )
     _assert_oauth_error(
-        httpx.post(
+        http_client.post(
             url,
             auth=auth,
             content="grant_type=x&grant_type=y",
@@ -189,18 +191,20 @@ def test_malformed_token_requests(gateway: Gateway, app_a: AppClient) -> None:
         "invalid_request",
     )
     _assert_oauth_error(
-        httpx.post(
+        http_client.post(
             url, auth=auth, data={"grant_type": "password", "username": "a", "password": "b"}
         ),
         "unsupported_grant_type",
     )
     _assert_oauth_error(
-        httpx.post(url, auth=auth, data={"grant_type": "client_credentials"}), "unauthorized_client"
+        http_client.post(url, auth=auth, data={"grant_type": "client_credentials"}),
+        "unauthorized_client",
     )
     _assert_oauth_error(
-        httpx.post(url + "?grant_type=client_credentials", auth=auth, data={}), "invalid_request"
+        http_client.post(url + "?grant_type=client_credentials", auth=auth, data={}),
+        "invalid_request",
     )
-    big = httpx.post(url, auth=auth, data={"grant_type": "x", "pad": "a" * 100_000})
+    big = http_client.post(url, auth=auth, data={"grant_type": "x", "pad": "a" * 100_000})
     assert big.status_code == 413
 
 
@@ -208,7 +212,7 @@ def test_client_credentials_grant(gateway: Gateway) -> None:
     service = register_app(
         gateway, "--grant-type", "client_credentials", "--scope", "openid", name="Registry service"
     )
-    response = httpx.post(
+    response = http_client.post(
         f"{gateway.issuer}/token",
         auth=(service.client_id, service.client_secret),
         data={"grant_type": "client_credentials"},
@@ -221,7 +225,7 @@ def test_client_credentials_grant(gateway: Gateway) -> None:
 
 
 def _refresh(gateway: Gateway, app: AppClient, token: str, **extra: str) -> httpx.Response:
-    return httpx.post(
+    return http_client.post(
         f"{gateway.issuer}/token",
         auth=(app.client_id, app.client_secret),
         data={"grant_type": "refresh_token", "refresh_token": token, **extra},
@@ -257,7 +261,7 @@ def test_refresh_is_bound_to_the_client_and_scope(
     )
     narrowed = _refresh(gateway, app_a, tokens["refresh_token"], scope="openid")
     assert narrowed.status_code == 200 and narrowed.json()["scope"] == "openid"
-    unauthenticated = httpx.post(
+    unauthenticated = http_client.post(
         f"{gateway.issuer}/token",
         data={
             "grant_type": "refresh_token",
@@ -278,7 +282,7 @@ def test_public_client_uses_pkce_without_secret(
     result = obtain_code(browser, public_app, citizen)
     response = exchange_code(gateway, public_app, result)
     assert response.status_code == 200, response.text
-    refreshed = httpx.post(
+    refreshed = http_client.post(
         f"{gateway.issuer}/token",
         data={
             "grant_type": "refresh_token",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import json
 
-import httpx
 import jwt
 import pytest
 
+from tests import http_client
 from tests.citizen import AppClient, Browser
 from tests.conftest import CitizenAccount, signed_in_tokens
 from tests.gateway_process import Gateway
@@ -30,10 +30,10 @@ def test_userinfo_get_post_header_and_body(
     url = f"{gateway.issuer}/userinfo"
     token = tokens["access_token"]
     for response in (
-        httpx.get(url, headers={"Authorization": f"Bearer {token}"}),
-        httpx.get(url, headers={"Authorization": f"bearer {token}"}),
-        httpx.post(url, headers={"Authorization": f"BEARER {token}"}),
-        httpx.post(url, data={"access_token": token}),
+        http_client.get(url, headers={"Authorization": f"Bearer {token}"}),
+        http_client.get(url, headers={"Authorization": f"bearer {token}"}),
+        http_client.post(url, headers={"Authorization": f"BEARER {token}"}),
+        http_client.post(url, data={"access_token": token}),
     ):
         assert response.status_code == 200, response.text
         assert response.headers["cache-control"] == "no-store"
@@ -47,7 +47,7 @@ def test_userinfo_releases_only_granted_scopes(
     gateway: Gateway, browser: Browser, app_a: AppClient, citizen: CitizenAccount
 ) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen, scope="openid email")
-    body = httpx.get(
+    body = http_client.get(
         f"{gateway.issuer}/userinfo",
         params={"sub": "other", "user_id": "1"},
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
@@ -79,7 +79,7 @@ def _forge(
 def test_userinfo_refuses_bad_tokens(gateway: Gateway, tokens: dict[str, str]) -> None:
     url = f"{gateway.issuer}/userinfo"
     token = tokens["access_token"]
-    no_token = httpx.get(url)
+    no_token = http_client.get(url)
     assert no_token.status_code == 401 and no_token.headers["www-authenticate"].startswith("Bearer")
     bad = [
         "random-value",
@@ -92,10 +92,10 @@ def test_userinfo_refuses_bad_tokens(gateway: Gateway, tokens: dict[str, str]) -
         "a.b.c.d",
     ]
     for candidate in bad:
-        response = httpx.get(url, headers={"Authorization": f"Bearer {candidate}"})
+        response = http_client.get(url, headers={"Authorization": f"Bearer {candidate}"})
         assert response.status_code == 401, candidate
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
-    query = httpx.get(url, params={"access_token": token})
+    query = http_client.get(url, params={"access_token": token})
     assert query.status_code == 400
 
 
@@ -120,12 +120,12 @@ def test_signed_expiry_issuer_and_audience_count_even_when_the_row_is_live(
     other_audience = _resign(gateway, token, aud=app_b.client_id)
     two_audiences = _resign(gateway, token, aud=[app_a.client_id, app_b.client_id])
     url = f"{gateway.issuer}/userinfo"
-    assert httpx.get(url, headers={"Authorization": f"Bearer {untouched}"}).status_code == 200
+    assert http_client.get(url, headers={"Authorization": f"Bearer {untouched}"}).status_code == 200
     for candidate in (expired, other_issuer, other_audience, two_audiences):
-        response = httpx.get(url, headers={"Authorization": f"Bearer {candidate}"})
+        response = http_client.get(url, headers={"Authorization": f"Bearer {candidate}"})
         assert response.status_code == 401, candidate
         for app in (app_a, app_b):
-            introspected = httpx.post(
+            introspected = http_client.post(
                 f"{gateway.issuer}/introspect",
                 data={"token": candidate},
                 auth=(app.client_id, app.client_secret or ""),
@@ -138,7 +138,7 @@ def test_token_without_openid_scope_is_insufficient(
 ) -> None:
     tokens = signed_in_tokens(gateway, browser, app_a, citizen, scope="email", nonce=None)
     assert "id_token" not in tokens
-    response = httpx.get(
+    response = http_client.get(
         f"{gateway.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     )
     assert response.status_code == 403

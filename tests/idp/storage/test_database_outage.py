@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import http_client
 from tests.citizen import AppClient, Browser, authorization_params, split_verifier
 from tests.conftest import TEST_ENV, CitizenAccount, signed_in_tokens
 from tests.cuttable_proxy import CuttableProxy
@@ -87,16 +88,16 @@ def _oauth_requests(scene: Scene, browser: Browser) -> dict[str, Callable[[], ht
     tokens = signed_in_tokens(scene.gateway, browser, app, scene.citizen)
     spare = signed_in_tokens(scene.gateway, browser, app, scene.citizen)["refresh_token"]
     return {
-        "/token": lambda: httpx.post(
+        "/token": lambda: http_client.post(
             f"{issuer}/token", data={"grant_type": "client_credentials"}, headers=_basic(app)
         ),
-        "/userinfo": lambda: httpx.get(
+        "/userinfo": lambda: http_client.get(
             f"{issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
         ),
-        "/introspect": lambda: httpx.post(
+        "/introspect": lambda: http_client.post(
             f"{issuer}/introspect", data={"token": tokens["access_token"]}, headers=_basic(app)
         ),
-        "/revoke": lambda: httpx.post(
+        "/revoke": lambda: http_client.post(
             f"{issuer}/revoke", data={"token": spare}, headers=_basic(app)
         ),
     }
@@ -131,7 +132,7 @@ def _page_requests(scene: Scene, signed_in: Browser) -> dict[str, Callable[[], h
 
 
 def _tree_size(gateway: Gateway) -> int:
-    signed = httpx.get(f"{gateway.issuer}/transparency/checkpoint").text
+    signed = http_client.get(f"{gateway.issuer}/transparency/checkpoint").text
     payload = signed.split(".")[1]
     return int(
         json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["tree_size"]
@@ -170,15 +171,15 @@ def test_postgresql_outage_gives_503_and_recovers_without_a_restart(
         assert response.headers["content-type"].startswith("text/html"), path
         assert "the service is unavailable" in response.text, path
         assert int(response.headers["retry-after"]) > 0, path
-    ready = httpx.get(f"{issuer}/readyz")
+    ready = http_client.get(f"{issuer}/readyz")
     assert ready.status_code == 503 and ready.json() == {"status": "unavailable"}
-    assert httpx.get(f"{issuer}/healthz").status_code == 200
+    assert http_client.get(f"{issuer}/healthz").status_code == 200
     # The sequencer's turns fail meanwhile (a turn every SEQUENCE_INTERVAL seconds on the wall
     # clock): none of them may log a traceback.
     time.sleep(5 * SEQUENCE_INTERVAL)
 
     scene.proxy.restore()
-    assert httpx.get(f"{issuer}/readyz").status_code == 200
+    assert http_client.get(f"{issuer}/readyz").status_code == 200
     statuses = {path: send().status_code for path, send in oauth.items()}
     assert statuses == {"/token": 200, "/userinfo": 200, "/introspect": 200, "/revoke": 200}
     statuses = {path: send().status_code for path, send in pages.items()}
@@ -215,7 +216,7 @@ def test_sqlite_locked_past_the_busy_timeout_gives_503(tmp_path: Path) -> None:
             redirect_uris=["https://tax.example/cb"],
             grant_types=["client_credentials"],
         )
-        token = lambda: httpx.post(  # noqa: E731
+        token = lambda: http_client.post(  # noqa: E731
             f"{gateway.issuer}/token",
             data={"grant_type": "client_credentials"},
             headers=_basic(app),
