@@ -34,6 +34,25 @@ class VirtualAuthenticator:
             {"authenticatorId": self.authenticator_id, "credential": credential},
         )
 
+    def remove(self) -> None:
+        """The authenticator and its passkeys gone from the page (Chrome allows one internal
+        authenticator per page: a tab used again needs its own removed first)."""
+        self.cdp.send(
+            "WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.authenticator_id}
+        )
+        self.cdp.send("WebAuthn.disable")
+        self.cdp.detach()
+
+
+# The authenticators added to each page, so a tab used again can be rid of them
+# (tests.chromium.ReusedTabs).
+_ON_PAGE: dict[Page, list[VirtualAuthenticator]] = {}
+
+
+def remove_virtual_authenticators(page: Page) -> None:
+    for authenticator in _ON_PAGE.pop(page, []):
+        authenticator.remove()
+
 
 def add_virtual_authenticator(page: Page) -> VirtualAuthenticator:
     cdp = page.context.new_cdp_session(page)
@@ -51,4 +70,6 @@ def add_virtual_authenticator(page: Page) -> VirtualAuthenticator:
             }
         },
     )
-    return VirtualAuthenticator(cdp=cdp, authenticator_id=added["authenticatorId"])
+    authenticator = VirtualAuthenticator(cdp=cdp, authenticator_id=added["authenticatorId"])
+    _ON_PAGE.setdefault(page, []).append(authenticator)
+    return authenticator

@@ -12,14 +12,19 @@ the shared gateway's limit per source address, which the rest of the suite budge
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.axe import AXE, AXE_TAGS, describe_violations
-from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, CallbackServer, launch_chromium
+from tests.chromium import (
+    CHROMIUM,
+    MISSING_CHROMIUM,
+    CallbackServer,
+    ReusedTabs,
+    launch_chromium,
+)
 from tests.citizen import AppClient
 from tests.conftest import BACKENDS, TEST_ENV, CodeResult, exchange_code
 from tests.contrast import (
@@ -119,22 +124,20 @@ def axe_source() -> str:
     return AXE.read_text()
 
 
+@pytest.fixture(scope="module")
+def tabs(chromium: Browser) -> Iterator[ReusedTabs]:
+    """English in the browser's own settings."""
+    reused = ReusedTabs(chromium, locale="en-GB")
+    yield reused
+    reused.close()
+
+
 @pytest.fixture
-def new_page(chromium: Browser) -> Iterator[Callable[..., Page]]:
-    """A page in a context of its own (no cookies from other tests), English in the browser's
-    own settings; keyword arguments go to new_context (viewport, java_script_enabled)."""
-    contexts: list[BrowserContext] = []
-
-    def make(**options: Any) -> Page:
-        context = chromium.new_context(locale="en-GB", **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.set_default_navigation_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+def new_page(tabs: ReusedTabs) -> Iterator[Callable[..., Page]]:
+    """A tab as a context of its own would give it (no cookies from other tests); keyword
+    arguments as for new_context (viewport, java_script_enabled)."""
+    yield tabs.tab
+    tabs.test_done()
 
 
 def reach(
