@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests import http_client
 from tests.admin.console_pages import (
@@ -24,7 +24,7 @@ from tests.admin.console_pages import (
 )
 from tests.axe import AXE, AXE_TAGS, describe_violations
 from tests.builders import add_citizen, register_app
-from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
+from tests.chromium import CHROMIUM, MISSING_CHROMIUM, ReusedTabs, launch_chromium
 from tests.citizen import Browser as HttpBrowser
 from tests.conftest import BACKENDS, TEST_ENV, signed_in_tokens
 from tests.gateway_process import Gateway, free_port, running_gateway
@@ -89,27 +89,30 @@ def signed_in(gateway: tuple[Gateway, str]) -> dict[tuple[str, ...], list[Any]]:
 BROWSER_LOCALES = {"en": "en-GB", "et": "et-EE"}
 
 
+@pytest.fixture(scope="module")
+def tabs(chromium: Browser) -> Iterator[ReusedTabs]:
+    reused = ReusedTabs(chromium, accept_downloads=True)
+    yield reused
+    reused.close()
+
+
 @pytest.fixture
 def new_tab(
-    chromium: Browser,
+    tabs: ReusedTabs,
     gateway: tuple[Gateway, str],
     activity: dict[str, Any],
     signed_in: dict[tuple[str, ...], list[Any]],
 ) -> Iterator[Callable[[str], ConsoleTab]]:
-    """A tab of a browser set to a language (its Accept-Language), in a context of its own."""
-    contexts: list[BrowserContext] = []
+    """A tab of a browser set to a language (its Accept-Language), as a context of its own
+    would give it."""
 
     def make(language: str) -> ConsoleTab:
-        context = chromium.new_context(locale=BROWSER_LOCALES[language], accept_downloads=True)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.set_default_navigation_timeout(TIMEOUT_MS)
-        contexts.append(context)
         running, console = gateway
-        return ConsoleTab(context.new_page(), running, console, signed_in, language)
+        page = tabs.tab(locale=BROWSER_LOCALES[language])
+        return ConsoleTab(page, running, console, signed_in, language)
 
     yield make
-    for context in contexts:
-        context.close()
+    tabs.test_done()
 
 
 @pytest.fixture
