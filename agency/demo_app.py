@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from agency.verify import TokenRejected, verify_id_token, verify_logout_token
 
@@ -164,7 +165,11 @@ def build_demo_router(*, issuer: str, client_id: str, prefix: str = "/demo-agenc
     async def backchannel_logout(request: Request) -> Response:
         """The gateway says a citizen signed out elsewhere (Back-Channel Logout 1.0): the
         app ends its sessions of that gateway session."""
-        sid = _logout_sid(issuer, client_id, (await request.form()).get("logout_token"))
+        # In a worker thread: the app checks the token against the gateway's JWKS over HTTP,
+        # and runs in the gateway's own process, whose event loop must stay free to answer.
+        sid = await run_in_threadpool(
+            _logout_sid, issuer, client_id, (await request.form()).get("logout_token")
+        )
         with lock:
             _forget_gateway_session(sessions, sid)
         return Response(

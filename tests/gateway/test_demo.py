@@ -19,7 +19,7 @@ from playwright.sync_api import Page, sync_playwright
 from tests import http_client
 from tests.axe import AXE, AXE_TAGS, describe_violations
 from tests.chromium import CHROMIUM, MISSING_CHROMIUM, TIMEOUT_MS, launch_chromium
-from tests.citizen import Browser
+from tests.citizen import Browser, hidden_fields
 from tests.gateway_process import IDP_COMMAND, free_port
 
 DEMO_USERNAME, DEMO_PASSWORD = "demo", "demo-citizen-password"
@@ -90,8 +90,26 @@ def test_demo_agency_app_signs_the_demo_citizen_in(tmp_path: Path) -> None:
             assert "Maasikas" not in browser.http.get(f"{issuer}/demo-agency/").text
             again = browser.http.get(f"{issuer}/demo-agency/login")
             assert 'action="/sign-in"' in browser.follow_to_client(again).text  # the password again
+            _signed_out_at_the_gateway_reaches_the_app(browser, issuer)
         finally:
             browser.close()
+
+
+def _signed_out_at_the_gateway_reaches_the_app(browser: Browser, issuer: str) -> None:
+    """Signed in again, then out on the gateway's own sign-out page: the gateway tells the app
+    over the back channel, and the app ends its session (no sign-out passed through it)."""
+    again = browser.http.get(f"{issuer}/demo-agency/login")
+    page = browser.follow_to_client(again, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    assert "Maasikas" in page.text, page.text
+    confirm = browser.http.get(f"{issuer}/logout")
+    assert confirm.status_code == 200 and 'action="/sign-out"' in confirm.text
+    out = browser.http.post(f"{issuer}/sign-out", data=hidden_fields(confirm.text))
+    assert out.status_code in (200, 303), out.text
+    # The delivery is the gateway's sign-out worker's, woken by the sign-out: within seconds.
+    deadline = time.monotonic() + 10
+    while "Maasikas" in browser.http.get(f"{issuer}/demo-agency/").text:
+        assert time.monotonic() < deadline, "the app kept its session after the logout token"
+        time.sleep(0.1)
 
 
 def _audit(page: Page, axe_source: str, title: str) -> None:
