@@ -3,7 +3,7 @@
 httpx builds a new SSL context for every client it makes, and `httpx.get` makes one per call:
 loading the CA bundle costs about 25 ms of CPU each time, more than most requests to a loopback
 gateway. The suite makes thousands of them (every helper call, every poll while a gateway
-starts), so every client here shares `TLS`, a context with the same verification as httpx's
+starts), so every client here shares `TLS`, a context that verifies as httpx's does by
 default (certifi's roots, hostnames checked). Tests speak plain HTTP to loopback servers; the
 context is only ever used by a test that reaches an `https` URL.
 
@@ -13,6 +13,7 @@ new test cannot bring the cost back."""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import certifi
@@ -27,10 +28,6 @@ AnyClient = httpx.Client
 
 def Client(**options: Any) -> httpx.Client:  # noqa: N802 - stands in for httpx.Client
     return httpx.Client(verify=TLS, **options)
-
-
-def AsyncClient(**options: Any) -> httpx.AsyncClient:  # noqa: N802 - for httpx.AsyncClient
-    return httpx.AsyncClient(verify=TLS, **options)
 
 
 def HTTPTransport(**options: Any) -> httpx.HTTPTransport:  # noqa: N802 - for httpx.HTTPTransport
@@ -51,29 +48,12 @@ def request(
         return client.request(method, url, **arguments)
 
 
-def get(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("GET", url, **arguments)
+def _method(method: str) -> Callable[..., httpx.Response]:
+    def call(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
+        return request(method, url, **arguments)
+
+    call.__name__ = method.lower()
+    return call
 
 
-def post(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("POST", url, **arguments)
-
-
-def put(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("PUT", url, **arguments)
-
-
-def patch(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("PATCH", url, **arguments)
-
-
-def delete(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("DELETE", url, **arguments)
-
-
-def head(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("HEAD", url, **arguments)
-
-
-def options(url: str | httpx.URL, **arguments: Any) -> httpx.Response:
-    return request("OPTIONS", url, **arguments)
+get, post, put, patch, delete = map(_method, ["GET", "POST", "PUT", "PATCH", "DELETE"])
