@@ -15,6 +15,7 @@ import pytest
 
 from idp.authentication.passwords import configure_password_hashing
 from idp.storage.database import Database, create_database_engine
+from tests import http_client
 from tests.builders import CitizenAccount, add_citizen, register_app
 from tests.citizen import (
     TRUSTED_PROXY,
@@ -172,8 +173,9 @@ def in_process_gateway_with(
 
 
 def _http(gateway: Gateway | InProcessGateway) -> Any:
-    """What to send a request with: the in-process gateway's client, or httpx over the network."""
-    return gateway.http if isinstance(gateway, InProcessGateway) else httpx
+    """What to send a request with: the in-process gateway's client, or tests.http_client over
+    the network."""
+    return gateway.http if isinstance(gateway, InProcessGateway) else http_client
 
 
 @pytest.fixture(scope="session")
