@@ -46,8 +46,8 @@ DEFAULT_VIEWPORT = {"width": 1280, "height": 720}
 class ReusedTabs:
     """Tabs for the tests of a module, one test after another, each in a context kept open
     between tests instead of a new context per test: making and closing a context costs
-    Chromium more than most page states cost to reach (the accessibility audit's half took
-    52-56 CPU-s with tabs used again, 94 with a context per test).
+    Chromium more than most page states cost to reach (the accessibility audit's SQLite half
+    took 64 CPU-s with tabs used again, 94 with a context per test).
 
     A tab handed out is as a new context's would be: on a blank page at the viewport asked
     for, with no cookies, no web storage, no routes, no virtual authenticator, no permissions

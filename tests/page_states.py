@@ -117,7 +117,7 @@ class Visit:
                     "url": self.gateway.issuer,
                     "httpOnly": cookie.has_nonstandard_attr("HttpOnly"),
                     "secure": cookie.secure,
-                    "sameSite": "Lax",
+                    "sameSite": str(cookie.get_nonstandard_attr("SameSite") or "Lax").title(),
                 }
                 for cookie in jar
             ]
