@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
@@ -18,6 +19,15 @@ from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, session
 from idp.storage.outage import OutageLog, is_database_unavailable
 from idp.storage.pending_inserts import write_pending_rows_at_commit
 from idp.storage.single_write import WRITES_LEFT, count_writes
+
+T = TypeVar("T")
+
+
+class Turn(Enum):
+    """What `Database.run_in_this_thread` answers when it did not get the turn."""
+
+    BUSY = "busy"
+
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -136,8 +146,9 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
         write_pending_rows_at_commit(self._sessions)
         # SQLite has one writer at a time and makes the others sleep and retry. Queuing units of
-        # work in the process instead hands the lock straight to the next one.
-        self._one_at_a_time = threading.Lock() if engine.dialect.name == "sqlite" else None
+        # work in the process instead hands the lock straight to the next one. Re-entrant, so
+        # that run_in_this_thread can take the turn before the unit of work it runs asks for it.
+        self._one_at_a_time = threading.RLock() if engine.dialect.name == "sqlite" else None
         self.outage = OutageLog()
         event.listen(self._sessions, "after_begin", _note_database_used)
         # Units of work that read, then write once (idp/storage/single_write.py): on a server
@@ -185,6 +196,22 @@ class Database:
                 if connection_info is not None:
                     connection_info.pop(WRITES_LEFT, None)
                 session.close()
+
+    def run_in_this_thread(
+        self, work: Callable[[], T], *, wait_at_most: float
+    ) -> T | Literal[Turn.BUSY]:
+        """Run `work` (which opens units of work) in the calling thread once this process's turn
+        is free, or answer Turn.BUSY if it is not free within `wait_at_most` seconds (ADR 0028).
+
+        Only on SQLite, whose statements run in the process and whose turn is this process's
+        lock. A server database answers Turn.BUSY at once: its round trips must not hold up the
+        calling thread (the event loop)."""
+        if self._one_at_a_time is None or not self._one_at_a_time.acquire(timeout=wait_at_most):
+            return Turn.BUSY
+        try:
+            return work()
+        finally:
+            self._one_at_a_time.release()
 
     def is_reachable(self) -> bool:
         """One round trip (readiness probes); an outage it finds or ends is logged."""

@@ -15,7 +15,7 @@ from fastapi import Request
 from idp.authentication.passwords import PasswordChecker
 from idp.oauth.context import OperationContext, Provider
 from idp.sign_out.worker import SignOutWorker
-from idp.storage.database import Database
+from idp.storage.database import Database, Turn
 from idp.web.pages import PageRenderer
 from idp.web.source_address import source_address
 
@@ -100,7 +100,16 @@ def unit_of_work_threads(database: Database, request_threads: int) -> ThreadPool
     return ThreadPoolExecutor(max_workers=count, thread_name_prefix="unit-of-work")
 
 
+# How long the event loop may wait for this process's turn at SQLite before the work goes to a
+# thread instead: other units of work hold it for a few milliseconds (ADR 0025).
+LOOP_WAITS_AT_MOST = 0.05
+
+
 async def run_unit_of_work(state: WebState, work: Callable[[], T]) -> T:
-    """Run `work` (which opens a unit of work) off the event loop, in one of the back
-    channel's threads, each with its pooled connection."""
+    """Run `work` (which opens a unit of work): on SQLite right here on the event loop (ADR
+    0028), unless another unit of work keeps the turn too long; else in one of the back
+    channel's threads, each with its pooled connection, first come first served (ADR 0023)."""
+    answer = state.database.run_in_this_thread(work, wait_at_most=LOOP_WAITS_AT_MOST)
+    if answer is not Turn.BUSY:
+        return answer
     return await asyncio.get_running_loop().run_in_executor(state.unit_of_work_threads, work)
