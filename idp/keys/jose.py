@@ -93,6 +93,7 @@ def sign_jwt(claims: Mapping[str, Any], *, key: SigningKey, typ: str = "JWT") ->
 class VerifiedJwt:
     header: dict[str, Any]
     claims: dict[str, Any]
+    key: SigningKey  # the one whose signature it carries
 
 
 def verify_jwt(
@@ -123,7 +124,7 @@ def verify_jwt(
         decoded = jwt.decode(token, signing_key.key, algorithms=[signing_key.alg])
     except (JoseError, ValueError, TypeError) as error:
         raise InvalidJwt("signature check failed") from error
-    return VerifiedJwt(header=dict(decoded.header), claims=dict(decoded.claims))
+    return VerifiedJwt(header=dict(decoded.header), claims=dict(decoded.claims), key=signing_key)
 
 
 def _unverified_header(token: str) -> dict[str, Any]:

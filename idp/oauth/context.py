@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from idp.clients import ClientCache
 from idp.events import Event
 from idp.keys.keyring import Keyring
 from idp.keys.sealing import Sealer
+from idp.keys.verified_signatures import VerifiedSignatures
 from idp.models import Client
 from idp.ports import AccessLog, ConsentRecords
 from idp.settings import IdpSettings
@@ -29,6 +30,8 @@ class Provider:
     clients: ClientCache
     # Opens what is stored sealed (authenticator apps' secrets): idp.keys.sealing.
     sealer: Sealer
+    # Tokens whose signature this process has checked (ADR 0029).
+    verified_signatures: VerifiedSignatures = field(default_factory=VerifiedSignatures)
 
 
 @dataclass
