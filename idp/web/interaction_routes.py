@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from idp.authentication.account_sign_in import (
@@ -68,7 +67,7 @@ from idp.web.outcomes import (
     page_lifetime,
     render_outcome,
 )
-from idp.web.state import WebState, operation, web_state
+from idp.web.state import WebState, operation, run_unit_of_work, web_state
 
 router = APIRouter()
 
@@ -88,7 +87,9 @@ async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Re
             outcome = handle_authorization_request(ctx, proto, browser)
         return render_outcome(request, outcome, browser, language=language)
 
-    return await run_in_threadpool(work)
+    # An agency's every sign-in passes here, most of them on a session already: as the back
+    # channel's requests, on the event loop on SQLite (ADR 0028).
+    return await run_unit_of_work(state, work)
 
 
 def _bad_form_page(request: Request, error: ProtocolError) -> Response:
