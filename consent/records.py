@@ -26,10 +26,14 @@ _HOLD_CONSENT_SHARED = (
 )
 
 
+# Every authorization request on a session reads its consent.
+_CONSENT = select(Consent).where(
+    Consent.account_id == bindparam("account_id"), Consent.client_id == bindparam("client_id")
+)
+
+
 def find_consent(session: Session, *, account_id: int, client_id: str) -> Consent | None:
-    return session.scalar(
-        select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
-    )
+    return session.scalar(_CONSENT, {"account_id": account_id, "client_id": client_id})
 
 
 def hold_consent_for_withdrawal(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from idp.authenticators.authenticator_apps import has_authenticator_app
@@ -29,6 +29,13 @@ from idp.protocol.assurance import (
     MethodUse,
     assess,
     level_reachable_with,
+)
+
+# Built once, with bound values (ADR 0021): every authorization request on a session reads it.
+_AUTHENTICATIONS_OF_SESSION = (
+    select(SessionAuthentication)
+    .where(SessionAuthentication.browser_session_id == bindparam("browser_session_id"))
+    .order_by(SessionAuthentication.id)
 )
 
 
@@ -92,9 +99,7 @@ def assess_session(ctx: OperationContext, browser_session: BrowserSession) -> Se
             authenticated_at=row.authenticated_at,
         )
         for row in ctx.session.scalars(
-            select(SessionAuthentication)
-            .where(SessionAuthentication.browser_session_id == browser_session.id)
-            .order_by(SessionAuthentication.id)
+            _AUTHENTICATIONS_OF_SESSION, {"browser_session_id": browser_session.id}
         )
     ]
     assessment = assess(
