@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import cast
 
@@ -17,6 +19,26 @@ from idp.storage.database import Database, Turn
 from idp.storage.pending_inserts import insert_at_commit
 from idp.web.state import LOOP_WAITS_AT_MOST, WebState, run_unit_of_work
 from tests.idp.storage.rows import TOKENS, token_row
+
+
+@contextmanager
+def _turn_kept_by_another_thread(database: Database) -> Iterator[threading.Event]:
+    """Another thread's unit of work holds the turn until the block ends or sets the event."""
+    taken, release = threading.Event(), threading.Event()
+
+    def keep_the_turn() -> None:
+        with database.unit_of_work():
+            taken.set()
+            release.wait(10)
+
+    keeper = threading.Thread(target=keep_the_turn)
+    keeper.start()
+    try:
+        assert taken.wait(10)
+        yield release
+    finally:
+        release.set()
+        keeper.join(10)
 
 
 def _token_count(database: Database) -> int:
@@ -51,22 +73,9 @@ def test_a_turn_kept_longer_than_the_wait_leaves_the_work_undone(
     migrated_database: Database,
 ) -> None:
     database = migrated_database
-    taken, release = threading.Event(), threading.Event()
-
-    def keep_the_turn() -> None:
-        with database.unit_of_work():
-            taken.set()
-            release.wait(10)
-
-    keeper = threading.Thread(target=keep_the_turn)
-    keeper.start()
-    try:
-        assert taken.wait(10)
-        ran: list[bool] = []
+    ran: list[bool] = []
+    with _turn_kept_by_another_thread(migrated_database):
         answer = database.run_in_this_thread(lambda: ran.append(True), wait_at_most=0.01)
-    finally:
-        release.set()
-        keeper.join(10)
     assert answer is Turn.BUSY
     assert ran == []
 
@@ -104,20 +113,13 @@ def test_the_back_channel_hands_its_work_to_its_thread_while_another_keeps_the_t
     migrated_database: Database,
 ) -> None:
     database = migrated_database
-    taken, release = threading.Event(), threading.Event()
-
-    def keep_the_turn() -> None:
-        with database.unit_of_work():
-            taken.set()
-            release.wait(10)
-
-    keeper = threading.Thread(target=keep_the_turn)
-    keeper.start()
-    with ThreadPoolExecutor(max_workers=1) as threads:
+    with (
+        ThreadPoolExecutor(max_workers=1) as threads,
+        _turn_kept_by_another_thread(database) as release,
+    ):
         state = _state(database, threads)
 
         async def while_kept() -> tuple[int, int]:
-            assert taken.wait(10)
             loop_thread = threading.get_ident()
             pending = asyncio.ensure_future(
                 run_unit_of_work(state, lambda: _thread_of_a_unit_of_work(database))
@@ -130,9 +132,5 @@ def test_the_back_channel_hands_its_work_to_its_thread_while_another_keeps_the_t
             release.set()
             return loop_thread, await asyncio.wait_for(pending, 10)
 
-        try:
-            loop_thread, ran_in = asyncio.run(while_kept())
-        finally:
-            release.set()
-            keeper.join(10)
+        loop_thread, ran_in = asyncio.run(while_kept())
     assert ran_in != loop_thread
