@@ -67,9 +67,9 @@ class IdpSettings(BaseSettings):
     )
     database_url: str = Field(
         default="sqlite:///data/idp.db",
-        description="SQLAlchemy URL. The embedded default is a SQLite file under ./data, for "
-        "one gateway process (its requests' database work runs on the event loop); production, "
-        "and any gateway of several processes or nodes, uses postgresql+psycopg://...",
+        description="SQLAlchemy URL. The embedded default is a SQLite file under ./data, best "
+        "served by one gateway process: several on one file work, but each one's requests wait "
+        "while another writes. Production uses postgresql+psycopg://...",
     )
     keys_dir: Path = Field(
         default=Path("keys"), description="Folder holding the signing keys and keyring.json."
