@@ -11,8 +11,16 @@ import pytest
 
 from tests import http_client
 from tests.citizen import AppClient, Browser
-from tests.conftest import CitizenAccount, signed_in_tokens
+from tests.conftest import (
+    CitizenAccount,
+    add_citizen,
+    exchange_code,
+    obtain_code,
+    register_app,
+    signed_in_tokens,
+)
 from tests.gateway_process import Gateway
+from tests.in_process import InProcessGateway
 
 
 @pytest.fixture
@@ -99,7 +107,7 @@ def test_userinfo_refuses_bad_tokens(gateway: Gateway, tokens: dict[str, str]) -
     assert query.status_code == 400
 
 
-def _resign(gateway: Gateway, token: str, **claims: object) -> str:
+def _resign(gateway: Gateway | InProcessGateway, token: str, **claims: object) -> str:
     """The same access token re-signed with the gateway's own key and some claims changed: what
     only a holder of the private key could make, to test the signed claims themselves."""
     header = jwt.get_unverified_header(token)
@@ -131,6 +139,46 @@ def test_signed_expiry_issuer_and_audience_count_even_when_the_row_is_live(
                 auth=(app.client_id, app.client_secret or ""),
             )
             assert introspected.json() == {"active": False}
+
+
+def test_a_token_checked_before_is_still_refused_once_its_signed_expiry_passes(
+    in_process_gateway: InProcessGateway,
+) -> None:
+    # The gateway remembers signatures it has checked (ADR 0029); the claims behind a remembered
+    # signature are judged at every request all the same. The row outlives this token's signed
+    # `exp`, so only that check can refuse it.
+    gateway = in_process_gateway
+    gateway.clock.freeze()
+    app, person, browser = register_app(gateway), add_citizen(gateway), gateway.browser()
+    issued = exchange_code(gateway, app, obtain_code(browser, app, person)).json()
+    now = int(gateway.clock().timestamp())
+    short = _resign(gateway, issued["access_token"], exp=now + 5)
+    bearer = {"Authorization": f"Bearer {short}"}
+
+    def introspected() -> dict[str, object]:
+        answer = gateway.http.post(
+            f"{gateway.issuer}/introspect",
+            data={"token": short},
+            auth=(app.client_id, app.client_secret or ""),
+        )
+        body: dict[str, object] = answer.json()
+        return body
+
+    url = f"{gateway.issuer}/userinfo"
+    assert gateway.http.get(url, headers=bearer).status_code == 200
+    assert introspected()["active"] is True
+    gateway.clock.advance(6)
+    refused = gateway.http.get(url, headers=bearer)
+    assert refused.status_code == 401
+    assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+    assert introspected() == {"active": False}
+    # The token as issued, whose signed expiry is still ahead, is answered as before.
+    assert (
+        gateway.http.get(
+            url, headers={"Authorization": f"Bearer {issued['access_token']}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_token_without_openid_scope_is_insufficient(
