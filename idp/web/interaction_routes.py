@@ -22,7 +22,7 @@ from idp.authentication.sign_in import (
     complete_password_sign_in,
     password_to_check,
 )
-from idp.interactions.outcomes import ErrorPage
+from idp.interactions.outcomes import ErrorPage, Outcome
 from idp.interactions.sessions import extend_interaction, interaction_parameters
 from idp.models import Interaction
 from idp.oauth.authorize import handle_authorization_request
@@ -82,14 +82,15 @@ async def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Re
     asked = dict(form if form is not None else request.query_params.multi_items())
     language = asked.get("ui_locales")
 
-    def work() -> Response:
+    def work() -> Outcome:
         with operation(request) as ctx:
-            outcome = handle_authorization_request(ctx, proto, browser)
-        return render_outcome(request, outcome, browser, language=language)
+            return handle_authorization_request(ctx, proto, browser)
 
     # An agency's every sign-in passes here, most of them on a session already: as the back
-    # channel's requests, on the event loop on SQLite (ADR 0028).
-    return await run_unit_of_work(state, work)
+    # channel's requests, on the event loop on SQLite (ADR 0028). The page is rendered after,
+    # so the database's turn is not held while it is.
+    outcome = await run_unit_of_work(state, work)
+    return render_outcome(request, outcome, browser, language=language)
 
 
 def _bad_form_page(request: Request, error: ProtocolError) -> Response:
